@@ -1,0 +1,23 @@
+#!/usr/bin/env python
+"""Execute notebooks and keep their outputs (the docs), with plain-text training logs.
+
+Usage: python tools/run_notebooks.py [notebook ...]   (default: every notebook in nbs/)
+Cells flagged `#| notest` or `#| slow` are skipped, as in the test suite; pass --slow to run them too.
+"""
+import os, sys
+from pathlib import Path
+
+os.environ.setdefault('MPLBACKEND', 'Agg')
+import fastprogress.fastprogress as fp
+fp.NO_BAR = True  # progress bars would be saved as pages of text; keep the epoch table only
+from nbdev.test import test_nb
+
+ROOT = Path(__file__).resolve().parents[1]
+
+if __name__ == '__main__':
+    args = [a for a in sys.argv[1:] if not a.startswith('--')]
+    skip = ['notest'] if '--slow' in sys.argv else ['notest', 'slow']
+    nbs = [Path(a).resolve() for a in args] or sorted((ROOT / 'nbs').rglob('*.ipynb'))
+    failed = [nb for nb in nbs if not test_nb(nb, skip_flags=skip, save=True, basepath=ROOT)[0]]
+    if failed: sys.exit(f'failed: {[str(f) for f in failed]}')
+    print(f'ran and saved {len(nbs)} notebooks')
