@@ -74,8 +74,8 @@ class Criteria:
         c._set_options(reducer or self.reducer, normalizer if normalizer is not None else self.normalizer)
         return c
 
-    def start(self, layers: dict[str, nn.Module]) -> Scorer:
-        "A fresh `Scorer` holding this criterion's state for `layers`."
+    def start(self, layers: dict[str, nn.Module], model: nn.Module | None = None) -> Scorer:
+        "A fresh `Scorer` holding this criterion's state for `layers` (of `model`, for criteria that look around them)."
         return Scorer(self, layers)
 
     def __repr__(self):
@@ -94,6 +94,11 @@ class Scorer:
     def scores(self, name: str) -> Tensor:
         "Per-weight scores of layer `name`."
         return self.criteria(self.layers[name].weight, self.references.get(name))
+
+    needs_data = False  # True for criteria whose scores come from statistics collected on batches
+
+    def after_backward(self) -> None:
+        "Called by the engines after each training backward pass, while gradients are available."
 
     def after_prune(self) -> None:
         "Called by the engines after masks changed: refresh 'previous' references."

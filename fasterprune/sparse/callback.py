@@ -122,7 +122,9 @@ def before_batch(self: SparsifyCallback):
 
 @patch
 def before_step(self: SparsifyCallback):
-    if self.sparsifier is not None: self.sparsifier.mask_grads()
+    if self.sparsifier is None: return
+    self.sparsifier.scorer.after_backward()   # gradient-based criteria read the gradients here
+    self.sparsifier.mask_grads()
 
 @patch
 def after_step(self: SparsifyCallback):

@@ -74,7 +74,7 @@ class Sparsifier:
         for m in layers.values():  # adopt existing masks (continuing sparse training), else start dense
             if _mask(m) is None: m.register_buffer(MASK, torch.ones_like(m.weight, dtype=torch.bool))
         self.current = self.sparsity()
-        self.scorer = self.criteria.start(layers)
+        self.scorer = self.criteria.start(layers, model)
 
     @property
     def masks(self) -> dict[str, Tensor]:
