@@ -99,8 +99,10 @@ def prune(self: Sparsifier, target: float | dict | None = None, keep_removed: bo
         u = self.units[n]
         s = u.pool(self.scorer.scores(n), self.criteria.reducer)
         if self.mode == 'global': s = self.criteria.normalize(s)
-        gone[n] = int((u.pool(_mask(m).float(), 'sum') == 0).sum()) if keep else 0
-        if keep: s[u.pool(_mask(m).float(), 'sum') == 0] = float('-inf')
+        if keep:  # removed units come first, so they stay removed
+            was_removed = u.pool(_mask(m).float(), 'sum') == 0
+            s[was_removed] = float('-inf')
+        gone[n] = int(was_removed.sum()) if keep else 0
         scores[n], tiers[n] = s, u.tiers(s)
     if self.mode == 'global': removed = self._select_global(scores, tiers, targets, sum(gone.values()))
     else: removed = {n: self._select_local(scores[n], tiers[n], targets[n], gone[n]) for n in self.layers}
