@@ -114,8 +114,11 @@ class Schedule:
         return bool(np.all(np.diff(v) >= -1e-12))
 
     def __repr__(self):
-        args = [f'{k}={getattr(self, k)}' for k in _OPTIONS if getattr(self, k) not in (None, 0., 1.)
-                or (k == 'start_pct' and self.start_pct)]
+        shown = {'start_pct': self.start_pct != 0 and self.start_epoch is None,
+                 'end_pct': self.end_pct != 1 and self.end_epoch is None,
+                 'start_epoch': self.start_epoch is not None, 'end_epoch': self.end_epoch is not None,
+                 'start_sparsity': self.start_sparsity != 0}
+        args = [f'{k}={getattr(self, k)}' for k in _OPTIONS if shown[k]]
         args += [f'{k}={v}' for k, v in self.kwargs.items()]
         return f"{self.name}({', '.join(args)})"
 
