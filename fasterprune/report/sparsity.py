@@ -59,10 +59,11 @@ class SparsityReport:
         import matplotlib.pyplot as plt
         if ax is None: _, ax = plt.subplots(figsize=(7, 0.35 * len(self.rows) + 1.5))
         names = [r.layer for r in self.rows][::-1]
-        ax.barh(names, [100 * r.sparsity for r in self.rows][::-1], color='tab:blue')
+        bars = ax.barh(names, [100 * r.sparsity for r in self.rows][::-1], color='tab:blue')
+        ax.bar_label(bars, fmt='%.1f%%', padding=3, fontsize=8)
         ax.axvline(100 * self.overall.sparsity, ls='--', color='tab:red', label=f'overall {self.overall.sparsity:.2%}')
-        ax.set_xlim(0, 100); ax.set_xlabel('sparsity (%)'); ax.set_title('Sparsity per layer')
-        ax.legend(loc='lower right')
+        ax.set_xlim(0, 110); ax.set_xlabel('sparsity (%)'); ax.set_title('Sparsity per layer')
+        ax.legend(loc='upper center', bbox_to_anchor=(0.5, -0.18), frameon=False)
         return ax
 
 # %% ../../nbs/20_report.sparsity.ipynb #c4bc20ef
