@@ -110,6 +110,11 @@ class Units:
         x = x[tuple(slice(0, s) for s in logical)]
         return x.permute(_inverse(self.perm)).contiguous()
 
+    def removed(self, mask: Tensor) -> Tensor:
+        "Flat `bool` vector: True for the units whose weights are all masked out in `mask`."
+        if self.n == self.shape.numel(): return ~mask.permute(self.perm).reshape(-1)
+        return self.pool(mask.float(), 'sum') == 0
+
     def tiers(self, unit_scores: Tensor) -> Tensor | None:
         "Priority class of each unit (lower goes first), or None when all units are equal."
         return None

@@ -100,7 +100,7 @@ def prune(self: Sparsifier, target: float | dict | None = None, keep_removed: bo
         s = u.pool(self.scorer.scores(n), self.criteria.reducer)
         if self.mode == 'global': s = self.criteria.normalize(s)
         if keep:  # removed units come first, so they stay removed
-            was_removed = u.pool(_mask(m).float(), 'sum') == 0
+            was_removed = u.removed(_mask(m))
             s[was_removed] = float('-inf')
         gone[n] = int(was_removed.sum()) if keep else 0
         scores[n], tiers[n] = s, u.tiers(s)
@@ -169,14 +169,15 @@ def _opt_state(optimizer) -> dict:
 @torch.no_grad()
 def apply_masks(self: Sparsifier) -> None:
     "Zero the pruned weights (call after each optimizer step)."
-    for m in self.layers.values(): m.weight.mul_(_mask(m))
+    ms = list(self.layers.values())
+    torch._foreach_mul_([m.weight for m in ms], [_mask(m) for m in ms])  # one call for all layers
 
 @patch
 @torch.no_grad()
 def mask_grads(self: Sparsifier) -> None:
     "Zero the gradients of pruned weights (call before each optimizer step)."
-    for m in self.layers.values():
-        if m.weight.grad is not None: m.weight.grad.mul_(_mask(m))
+    ms = [m for m in self.layers.values() if m.weight.grad is not None]
+    if ms: torch._foreach_mul_([m.weight.grad for m in ms], [_mask(m) for m in ms])
 
 @patch
 @torch.no_grad()
