@@ -15,9 +15,13 @@ from .core.selection import *
 from .sparse.sparsifier import *
 from .sparse.callback import *
 from .report.sparsity import *
+from .report.structure import *
+from .prune.pruner import *
+from .prune.callback import *
 from .data import *
 from .core import granularity as _g, criteria as _c, schedule as _s, selection as _l
 from .sparse import sparsifier as _sp, callback as _cb
-from .report import sparsity as _rs
+from .report import sparsity as _rs, structure as _rst
+from .prune import pruner as _pr, callback as _pcb
 from . import data as _d
-__all__ = [n for m in (_g, _c, _s, _l, _sp, _cb, _rs, _d) for n in m.__all__]
+__all__ = [n for m in (_g, _c, _s, _l, _sp, _cb, _rs, _rst, _pr, _pcb, _d) for n in m.__all__]

@@ -14,7 +14,7 @@ from fastai.data.transforms import Categorize
 from fastai.torch_core import TensorImage
 
 # %% auto #0
-__all__ = ['digits_tensors', 'digits_dls', 'small_cnn']
+__all__ = ['digits_tensors', 'digits_dls', 'n_inputs', 'example_inputs', 'small_cnn']
 
 # %% ../nbs/05_data.ipynb #4c965006
 def digits_tensors(size: int = 8, channels: int = 1, valid_pct: float = 0.2, seed: int = 42):
@@ -41,6 +41,17 @@ def digits_dls(bs: int = 64, size: int = 8, channels: int = 1, valid_pct: float 
     # Categorize gives fastai what it infers from labelled data: the vocab, `dls.c` and the loss function
     dsets = Datasets(range(len(x)), tfms=[[partial(_item, x)], [partial(_item, y), Categorize()]], splits=splits)
     return dsets.dataloaders(bs=bs, drop_last=True, num_workers=0, device=device)
+
+# %% ../nbs/05_data.ipynb #b195baaf
+def n_inputs(dls: DataLoaders, batch) -> int:
+    "How many elements of `batch` are the model's inputs (as fastai's Learner decides)."
+    return getattr(dls, 'n_inp', 1 if len(batch) == 1 else len(batch) - 1)
+
+def example_inputs(dls: DataLoaders, n: int = 8):
+    "The inputs of one training batch of `dls` (at most `n` samples; a tuple if the model takes several)."
+    b = dls.train.one_batch()
+    xs = tuple(x[:n] for x in b[:n_inputs(dls, b)])
+    return xs[0] if len(xs) == 1 else xs
 
 # %% ../nbs/05_data.ipynb #6c628435
 def small_cnn(in_channels: int = 1, n_classes: int = 10, widths=(16, 32, 64), bn: bool = True) -> nn.Sequential:

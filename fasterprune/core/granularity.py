@@ -13,7 +13,7 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['register_granularities', 'supported_types', 'weight_axes', 'named_granularities', 'Units', 'Granularity', 'Pooled',
-           'Block', 'NM', 'as_granularity']
+           'removes_channels', 'Block', 'NM', 'as_granularity']
 
 # %% ../../nbs/00_core.granularity.ipynb #543e93fb
 _CONV_COMMON = {
@@ -147,6 +147,11 @@ class Pooled(Granularity):
         grid = [1 if a in pooled else s for a, s in zip(axes, w.shape)]
         block = [s if a in pooled else 1 for a, s in zip(axes, w.shape)]
         return Units(w.shape, perm, grid, block)
+
+# %% ../../nbs/00_core.granularity.ipynb #c580bed2
+def removes_channels(g: Granularity) -> bool:
+    "True if each unit of `g` is a whole output channel (a conv filter, a linear row)."
+    return isinstance(g, Pooled) and g.name in ('filter', 'row')
 
 # %% ../../nbs/00_core.granularity.ipynb #bf2d1a65
 class Block(Granularity):

@@ -11,7 +11,7 @@ from typing import Iterable
 import torch.nn as nn
 
 # %% auto #0
-__all__ = ['as_fraction', 'select_layers', 'resolve_targets']
+__all__ = ['as_fraction', 'select_layers', 'find_modules', 'resolve_targets']
 
 # %% ../../nbs/03_core.selection.ipynb #31d8e617
 def as_fraction(value: float, what: str = 'sparsity') -> float:
@@ -60,6 +60,18 @@ def select_layers(model: nn.Module,
                          f"include/exclude (layers with weights here: {', '.join(present) or 'none'}); "
                          f"choose them with layer_types=..., include=... or exclude=...")
     return layers
+
+# %% ../../nbs/03_core.selection.ipynb #54539a7a
+def find_modules(model: nn.Module, specs: Iterable | None, what: str = 'layer') -> dict[str, nn.Module]:
+    "`{name: module}` of every module of `model` matched by `specs` (names, patterns or modules), with its submodules."
+    specs = list(specs or [])
+    named = [(n, m) for n, m in model.named_modules() if n]
+    _check_found(specs, named, what)
+    found = {}
+    for n, m in named:
+        if any(_matches(s, n, m) for s in specs):
+            found.update({f'{n}.{c}' if c else n: sub for c, sub in m.named_modules()})
+    return found
 
 # %% ../../nbs/03_core.selection.ipynb #5cd7a53a
 def resolve_targets(context, target, layers: dict[str, nn.Module], what: str = 'sparsity'):

@@ -10,11 +10,12 @@ import torch
 import torch.nn as nn
 from fastai.callback.core import Callback
 from fastcore.basics import patch
-from ..core.granularity import as_granularity
+from ..core.granularity import as_granularity, removes_channels
 from ..core.criteria import as_criteria, large_final
 from ..core.schedule import as_schedule, agp
 from ..core.selection import as_fraction
-from .sparsifier import Sparsifier, bake_masks
+from .sparsifier import Sparsifier
+from ..data import example_inputs
 from ..report.sparsity import sparsity_report
 
 # %% auto #0
@@ -92,6 +93,7 @@ def before_fit(self: SparsifyCallback):
     model = self.sparse_model if self.sparse_model is not None else self.learn.model
     self.sparsifier = Sparsifier(model, self.granularity, self.context, self.criteria,
                                  self.layer_type, self.include, self.exclude, self.keep_one)
+    if removes_channels(self.granularity): self.sparsifier.couple_norms(example_inputs(self.dls))
     self._final, self.history = self._target_at(1.), []
     # Fresh masks already are at 0: prune when the schedule first leaves 0. Adopted masks: on the first batch.
     self._applied = self._target_at(-1.) if self.sparsifier.sparsity() == 0 else None

@@ -10,12 +10,12 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 from fastcore.basics import patch
-from ..core.granularity import Granularity, as_granularity, supported_types
+from ..core.granularity import Granularity, as_granularity, removes_channels, supported_types
 from ..core.criteria import Criteria, as_criteria, large_final
 from ..core.selection import select_layers, resolve_targets, as_fraction
 
 # %% auto #0
-__all__ = ['MASK', 'lowest_k', 'Sparsifier', 'bake_masks', 'attach_masks']
+__all__ = ['MASK', 'lowest_k', 'Sparsifier', 'following_norms', 'bake_masks', 'attach_masks']
 
 # %% ../../nbs/10_sparse.sparsifier.ipynb #29746696
 def lowest_k(scores: Tensor, k: int, tiers: Tensor | None = None) -> Tensor:
@@ -75,6 +75,7 @@ class Sparsifier:
             if _mask(m) is None: m.register_buffer(MASK, torch.ones_like(m.weight, dtype=torch.bool))
         self.current = self.sparsity()
         self.scorer = self.criteria.start(layers, model)
+        self.coupled: dict[str, list[nn.Parameter]] = {}   # per layer: bias / batch-norm parameters of its channels
 
     @property
     def masks(self) -> dict[str, Tensor]:
@@ -110,6 +111,7 @@ def prune(self: Sparsifier, target: float | dict | None = None, keep_removed: bo
         mask = self.units[n].expand(~removed[n]).to(_mask(m).device)
         _mask(m).copy_(mask)
         m.weight.mul_(mask)
+    self._mask_coupled()
     self.current = targets
     self.scorer.after_prune()
 
@@ -171,6 +173,7 @@ def apply_masks(self: Sparsifier) -> None:
     "Zero the pruned weights (call after each optimizer step)."
     ms = list(self.layers.values())
     torch._foreach_mul_([m.weight for m in ms], [_mask(m) for m in ms])  # one call for all layers
+    self._mask_coupled()
 
 @patch
 @torch.no_grad()
@@ -178,15 +181,64 @@ def mask_grads(self: Sparsifier) -> None:
     "Zero the gradients of pruned weights (call before each optimizer step)."
     ms = [m for m in self.layers.values() if m.weight.grad is not None]
     if ms: torch._foreach_mul_([m.weight.grad for m in ms], [_mask(m) for m in ms])
+    self._mask_coupled(grads=True)
 
 @patch
 @torch.no_grad()
 def clear_optimizer_state(self: Sparsifier, optimizer) -> None:
     "Zero the optimizer's per-weight state (momentum, moments...) of pruned weights."
     state = _opt_state(optimizer)
-    for m in self.layers.values():
-        for v in state.get(m.weight, {}).values():
-            if isinstance(v, Tensor) and v.shape == m.weight.shape: v.mul_(_mask(m))
+    pairs = [(m.weight, _mask(m)) for m in self.layers.values()]
+    pairs += [(p, keep) for n, ps in self.coupled.items() for p, keep in zip(ps, [self._channels(n)] * len(ps))]
+    for p, mask in pairs:
+        for v in state.get(p, {}).values():
+            if isinstance(v, Tensor) and v.shape == p.shape: v.mul_(mask)
+
+# %% ../../nbs/10_sparse.sparsifier.ipynb #a7c33c34
+def following_norms(model: nn.Module, layers: dict[str, nn.Module], example_inputs) -> dict[str, list[nn.Module]]:
+    "`{layer name: [batch norms that read its output directly]}`, found by running `example_inputs` once."
+    names = {m: n for n, m in layers.items()}
+    produced, found, keep_alive, hooks = {}, {n: [] for n in layers}, [], []
+    def after_layer(m, inp, out): keep_alive.append(out); produced[id(out)] = names[m]
+    def before_norm(m, inp):
+        if id(inp[0]) in produced: found[produced[id(inp[0])]].append(m)
+    hooks += [m.register_forward_hook(after_layer) for m in layers.values()]
+    hooks += [m.register_forward_pre_hook(before_norm) for m in model.modules()
+              if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    modes = {m: m.training for m in model.modules()}
+    try:
+        model.eval()  # no running-statistics update
+        with torch.no_grad(): model(*example_inputs) if isinstance(example_inputs, (tuple, list)) else model(example_inputs)
+    finally:
+        for h in hooks: h.remove()
+        for m, t in modes.items(): m.training = t
+    return found
+
+# %% ../../nbs/10_sparse.sparsifier.ipynb #3781f220
+@patch
+def couple_norms(self: Sparsifier, example_inputs) -> dict[str, list[nn.Parameter]]:
+    "With a channel granularity, also mask each removed channel's bias and following batch norm."
+    if not removes_channels(self.granularity):
+        raise ValueError(f"only channel granularities ('filter', 'row') remove whole channels, not {self.granularity!r}")
+    norms = following_norms(self.model, self.layers, example_inputs)
+    self.coupled = {n: [p for p in [m.bias] + [q for bn in norms[n] for q in (bn.weight, bn.bias)]
+                        if isinstance(p, nn.Parameter)] for n, m in self.layers.items()}
+    self._mask_coupled()
+    return self.coupled
+
+@patch
+def _channels(self: Sparsifier, name: str) -> Tensor:
+    "`bool` vector of the kept output channels of layer `name` (channel granularities)."
+    return ~self.units[name].removed(_mask(self.layers[name]))
+
+@patch
+@torch.no_grad()
+def _mask_coupled(self: Sparsifier, grads: bool = False) -> None:
+    for n, params in self.coupled.items():
+        keep = self._channels(n)
+        for p in params:
+            t = p.grad if grads else p
+            if t is not None: t.mul_(keep)
 
 # %% ../../nbs/10_sparse.sparsifier.ipynb #8d3909e2
 @patch
