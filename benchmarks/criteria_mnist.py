@@ -21,13 +21,10 @@ from __future__ import annotations
 import argparse, platform, sys, time, warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn as nn
 
 warnings.filterwarnings('ignore')
-from fastai.data.core import DataLoaders
-from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from fastai.metrics import accuracy
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401  (patches Learner.fit_one_cycle)
@@ -39,43 +36,10 @@ from fasterprune.core.importance import (l1_norm, l2_norm, lamp, fpgm, slim, apo
 from fasterprune.sparse.callback import SparsifyCallback
 from fasterprune.regularize import slim_regularizer
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'mnist10k.npz'
+from mnist import DEFAULT_DATA, load_mnist, make_dls, make_cnn
 STRUCTURED = [random, l1_norm, l2_norm, fpgm, slim, 'slim+reg', apoz, mean_activation, taylor_weight,
               taylor_activation, movement_score, wanda, lamp]
 UNSTRUCTURED = [random, l1_norm, lamp, taylor_weight, movement_score, wanda]
-
-
-# ----------------------------------------------------------------------------------------------- data and model
-class TensorDL(DataLoader):
-    "A fastai DataLoader that slices whole batches out of in-memory tensors (no per-item work)."
-    def __init__(self, x, y, **kwargs):
-        self.x, self.y = x, y
-        super().__init__(dataset=range(len(x)), num_workers=0, **kwargs)
-    def create_item(self, i): return i
-    def create_batch(self, idxs):
-        idx = torch.as_tensor(idxs)
-        return self.x[idx], self.y[idx]
-    def retain(self, res, b): return res
-
-def load_mnist(path: Path, n_train: int = 8000):
-    d = np.load(path)
-    x = torch.tensor(d['x'], dtype=torch.float32)[:, None] / 255.
-    y = torch.tensor(d['y'], dtype=torch.long)
-    xt, yt, xv, yv = x[:n_train], y[:n_train], x[n_train:], y[n_train:]
-    mean, std = xt.mean(), xt.std()
-    return ((xt - mean) / std).contiguous(), yt, ((xv - mean) / std).contiguous(), yv
-
-def make_dls(data, bs: int) -> DataLoaders:
-    xt, yt, xv, yv = data
-    return DataLoaders(TensorDL(xt, yt, bs=bs, shuffle=True), TensorDL(xv, yv, bs=bs, shuffle=False))
-
-def block(c_in, c_out, pool):
-    return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()] + \
-           ([nn.MaxPool2d(2)] if pool else [])
-
-def make_cnn() -> nn.Sequential:
-    return nn.Sequential(*block(1, 32, True), *block(32, 64, True), *block(64, 128, False),
-                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
 
 
 # ----------------------------------------------------------------------------------------------- measures

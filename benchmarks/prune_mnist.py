@@ -13,14 +13,11 @@ from __future__ import annotations
 import argparse, platform, time, warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn as nn
 
 warnings.filterwarnings('ignore')
 import fastai
-from fastai.data.core import DataLoaders
-from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from fastai.metrics import accuracy
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401
@@ -31,36 +28,7 @@ from fasterprune.all import large_final, agp
 from fasterprune.prune.callback import PruneCallback
 from fasterprune.report.structure import count_macs_params, measure_latency
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / 'shared' / 'data' / 'mnist10k.npz'
-
-
-class TensorDL(DataLoader):
-    "A fastai DataLoader that slices whole batches out of in-memory tensors."
-    def __init__(self, x, y, **kwargs):
-        self.x, self.y = x, y
-        super().__init__(dataset=range(len(x)), num_workers=0, **kwargs)
-    def create_item(self, i): return i
-    def create_batch(self, idxs):
-        idx = torch.as_tensor(idxs)
-        return self.x[idx], self.y[idx]
-    def retain(self, res, b): return res
-
-
-def load_dls(path: Path, bs: int, n_train: int = 8000) -> DataLoaders:
-    d = np.load(path)
-    x = torch.tensor(d['x'], dtype=torch.float32)[:, None] / 255.
-    y = torch.tensor(d['y'], dtype=torch.long)
-    mean, std = x[:n_train].mean(), x[:n_train].std()
-    x = (x - mean) / std
-    return DataLoaders(TensorDL(x[:n_train], y[:n_train], bs=bs, shuffle=True),
-                       TensorDL(x[n_train:], y[n_train:], bs=bs, shuffle=False))
-
-
-def make_cnn() -> nn.Sequential:
-    def block(i, o, pool):
-        return [nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU()] + ([nn.MaxPool2d(2)] if pool else [])
-    return nn.Sequential(*block(1, 32, True), *block(32, 64, True), *block(64, 128, False),
-                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
+from mnist import DEFAULT_DATA, load_mnist, make_dls, make_cnn
 
 
 def fit(dls, args, cbs=None):
@@ -96,7 +64,7 @@ def main():
     torch.set_num_threads(args.threads)
     print(f"python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}, "
           f"fasterprune {fasterprune.__version__}, threads {torch.get_num_threads()}, seed {args.seed}")
-    dls = load_dls(args.data, args.bs)
+    dls = make_dls(load_mnist(args.data), args.bs)
     xv = dls.valid.x[:256]
 
     dense, t_dense = fit(dls, args)

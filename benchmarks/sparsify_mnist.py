@@ -16,15 +16,12 @@ from __future__ import annotations
 import argparse, contextlib, os, platform, statistics, sys, time, warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn as nn
 
 warnings.filterwarnings('ignore', category=FutureWarning)
 import fastai
 from fastai.callback.core import Callback
-from fastai.data.core import DataLoaders
-from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from fastai.metrics import accuracy
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401  (patches Learner.fit_one_cycle)
@@ -32,47 +29,9 @@ from fastai.torch_core import set_seed
 
 import fasterprune
 from fasterprune.all import SparsifyCallback, large_final, agp
+from mnist import DEFAULT_DATA, load_mnist, make_dls, make_cnn
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'mnist10k.npz'
 TARGET_RATIO, TARGET_ACC = 1.05, 0.964
-
-
-# ----------------------------------------------------------------------------------------------- data
-class TensorDL(DataLoader):
-    "A fastai DataLoader that slices whole batches out of in-memory tensors (no per-item work)."
-    def __init__(self, x, y, **kwargs):
-        self.x, self.y = x, y
-        super().__init__(dataset=range(len(x)), num_workers=0, **kwargs)
-    def create_item(self, i): return i
-    def create_batch(self, idxs):
-        idx = torch.as_tensor(idxs)
-        return self.x[idx], self.y[idx]
-    def retain(self, res, b): return res
-
-
-def load_mnist(path: Path, n_train: int = 8000):
-    d = np.load(path)
-    x = torch.tensor(d['x'], dtype=torch.float32)[:, None] / 255.   # N x 1 x 28 x 28, in [0, 1]
-    y = torch.tensor(d['y'], dtype=torch.long)
-    xt, yt, xv, yv = x[:n_train], y[:n_train], x[n_train:], y[n_train:]
-    mean, std = xt.mean(), xt.std()                                  # statistics of the training set
-    return ((xt - mean) / std).contiguous(), yt, ((xv - mean) / std).contiguous(), yv
-
-
-def make_dls(data, bs: int) -> DataLoaders:
-    xt, yt, xv, yv = data
-    return DataLoaders(TensorDL(xt, yt, bs=bs, shuffle=True, drop_last=False),
-                       TensorDL(xv, yv, bs=bs, shuffle=False, drop_last=False))
-
-
-# ----------------------------------------------------------------------------------------------- model
-def block(c_in, c_out, pool):
-    return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()] + \
-           ([nn.MaxPool2d(2)] if pool else [])
-
-def make_cnn() -> nn.Sequential:
-    return nn.Sequential(*block(1, 32, True), *block(32, 64, True), *block(64, 128, False),
-                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
 
 
 # ----------------------------------------------------------------------------------------------- memory probe

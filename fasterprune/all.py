@@ -7,21 +7,13 @@ Docs: https://fasterprune.github.io/fasterprune/all.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #31cdfc08
-from .core.granularity import *
-from .core.criteria import *
-from .core.schedule import *
-from .core.selection import *
-from .sparse.sparsifier import *
-from .sparse.callback import *
-from .report.sparsity import *
-from .report.structure import *
-from .prune.pruner import *
-from .prune.callback import *
-from .data import *
-from .core import granularity as _g, criteria as _c, schedule as _s, selection as _l
-from .sparse import sparsifier as _sp, callback as _cb
-from .report import sparsity as _rs, structure as _rst
-from .prune import pruner as _pr, callback as _pcb
-from . import data as _d
-__all__ = [n for m in (_g, _c, _s, _l, _sp, _cb, _rs, _rst, _pr, _pcb, _d) for n in m.__all__]
+# %% ../nbs/99_all.ipynb #ec52398b
+import importlib as _importlib
+_MODULES = ('core.granularity', 'core.criteria', 'core.importance', 'core.schedule', 'core.selection',
+            'sparse.sparsifier', 'sparse.callback', 'regularize', 'prune.pruner', 'prune.callback',
+            'report.sparsity', 'report.structure', 'data')
+__all__ = []
+for _name in _MODULES:
+    _module = _importlib.import_module(f'fasterprune.{_name}')
+    globals().update({k: getattr(_module, k) for k in _module.__all__})
+    __all__ += _module.__all__
