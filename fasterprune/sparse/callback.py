@@ -112,7 +112,7 @@ def before_epoch(self: SparsifyCallback):
 @patch
 def before_batch(self: SparsifyCallback):
     if not self.training or self.sparsifier is None: return
-    target = self._target_at((self.epoch + self.iter / self.n_iter) / self.n_epoch)
+    target = self._target_at((self.epoch + (self.iter + 1) / self.n_iter) / self.n_epoch)  # where this batch ends
     if target == self._applied: return
     self.sparsifier.prune(target, keep_removed=self._schedule.monotone)
     self.sparsifier.clear_optimizer_state(self.opt)
