@@ -20,8 +20,9 @@ from .granularity import weight_axes
 __all__ = ['l1_norm', 'l2_norm', 'lamp', 'fpgm', 'slim', 'apoz', 'mean_activation', 'taylor_weight', 'taylor_activation',
            'movement_score', 'wanda', 'IMPORTANCE', 'out_dim', 'per_channel', 'Around', 'around', 'lamp_scores', 'LAMP',
            'LayerScorer', 'LayerCriteria', 'FPGM', 'SlimScorer', 'Slim', 'StatScorer', 'DataCriteria', 'collect',
-           'ActivationScorer', 'ActivationCriteria', 'APoZ', 'MeanActivation', 'TaylorWeightScorer', 'TaylorWeight',
-           'TaylorActivationScorer', 'TaylorActivation', 'MovementScorer', 'MovementScore', 'WandaScorer', 'Wanda']
+           'ActivationScorer', 'ActivationCriteria', 'APoZ', 'MeanActivation', 'WeightGradScorer', 'TaylorWeightScorer',
+           'TaylorWeight', 'TaylorActivationScorer', 'TaylorActivation', 'MovementScorer', 'MovementScore',
+           'WandaScorer', 'Wanda']
 
 # %% ../../nbs/04_core.importance.ipynb #150a74d0
 def out_dim(m: nn.Module) -> int:
@@ -383,15 +384,20 @@ def MeanActivation(n_batches: int = 16, normalizer=None) -> ActivationCriteria:
 apoz, mean_activation = APoZ(), MeanActivation()
 
 # %% ../../nbs/04_core.importance.ipynb #4f3ccf94
-class TaylorWeightScorer(StatScorer):
-    "(w * grad)^2 per weight, averaged over ~n_batches backward passes."
-    needs_grad = True
+class WeightGradScorer(StatScorer):
+    "Accumulates a per-weight statistic of the weight and its gradient after every backward pass."
+    needs_grad, total = True, False   # total: a plain sum over steps instead of the running mean
+    def statistic(self, w: Tensor, g: Tensor) -> Tensor: raise NotImplementedError
     @torch.no_grad()
     def after_backward(self) -> None:
         if self.closed: return
         for n, m in self.layers.items():
-            if m.weight.grad is not None: self.update(n, (m.weight.detach() * m.weight.grad).square())
+            if m.weight.grad is not None: self.update(n, self.statistic(m.weight.detach(), m.weight.grad), total=self.total)
     def scores(self, name: str) -> Tensor: return self.stat(name)
+
+class TaylorWeightScorer(WeightGradScorer):
+    "(w * grad)^2 per weight, averaged over ~n_batches backward passes."
+    def statistic(self, w, g): return (w * g).square()
 
 class TaylorWeight(DataCriteria):
     "First-order Taylor on weights (Molchanov et al. 2019): (w * dL/dw)^2, summed over the unit."
@@ -424,15 +430,10 @@ class TaylorActivation(DataCriteria):
 taylor_weight, taylor_activation = TaylorWeight(), TaylorActivation()
 
 # %% ../../nbs/04_core.importance.ipynb #a9585f22
-class MovementScorer(StatScorer):
+class MovementScorer(WeightGradScorer):
     "S = -sum over steps of w * grad, per weight."
-    needs_grad = True
-    @torch.no_grad()
-    def after_backward(self) -> None:
-        if self.closed: return
-        for n, m in self.layers.items():
-            if m.weight.grad is not None: self.update(n, -(m.weight.detach() * m.weight.grad), total=True)
-    def scores(self, name: str) -> Tensor: return self.stat(name)
+    total = True
+    def statistic(self, w, g): return -(w * g)
 
 class MovementScore(DataCriteria):
     "Movement pruning (Sanh et al. 2020): -sum over training steps of w * dL/dw."

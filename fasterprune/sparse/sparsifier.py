@@ -76,6 +76,7 @@ class Sparsifier:
         self.current = self.sparsity()
         self.scorer = self.criteria.start(layers, model)
         self.coupled: dict[str, list[nn.Parameter]] = {}   # per layer: bias / batch-norm parameters of its channels
+        self.kept_channels: dict[str, Tensor] = {}         # per coupled layer: its kept output channels
 
     @property
     def masks(self) -> dict[str, Tensor]:
@@ -111,7 +112,7 @@ def prune(self: Sparsifier, target: float | dict | None = None, keep_removed: bo
         mask = self.units[n].expand(~removed[n]).to(_mask(m).device)
         _mask(m).copy_(mask)
         m.weight.mul_(mask)
-    self._mask_coupled()
+    self._update_channels()
     self.current = targets
     self.scorer.after_prune()
 
@@ -189,7 +190,7 @@ def clear_optimizer_state(self: Sparsifier, optimizer) -> None:
     "Zero the optimizer's per-weight state (momentum, moments...) of pruned weights."
     state = _opt_state(optimizer)
     pairs = [(m.weight, _mask(m)) for m in self.layers.values()]
-    pairs += [(p, keep) for n, ps in self.coupled.items() for p, keep in zip(ps, [self._channels(n)] * len(ps))]
+    pairs += [(p, self.kept_channels[n]) for n, ps in self.coupled.items() for p in ps]
     for p, mask in pairs:
         for v in state.get(p, {}).values():
             if isinstance(v, Tensor) and v.shape == p.shape: v.mul_(mask)
@@ -223,19 +224,20 @@ def couple_norms(self: Sparsifier, example_inputs) -> dict[str, list[nn.Paramete
     norms = following_norms(self.model, self.layers, example_inputs)
     self.coupled = {n: [p for p in [m.bias] + [q for bn in norms[n] for q in (bn.weight, bn.bias)]
                         if isinstance(p, nn.Parameter)] for n, m in self.layers.items()}
-    self._mask_coupled()
+    self._update_channels()
     return self.coupled
 
 @patch
-def _channels(self: Sparsifier, name: str) -> Tensor:
-    "`bool` vector of the kept output channels of layer `name` (channel granularities)."
-    return ~self.units[name].removed(_mask(self.layers[name]))
+def _update_channels(self: Sparsifier) -> None:
+    "Recompute which output channels the coupled layers keep (masks changed) and zero the others' parameters."
+    self.kept_channels = {n: ~self.units[n].removed(_mask(self.layers[n])) for n in self.coupled}
+    self._mask_coupled()
 
 @patch
 @torch.no_grad()
 def _mask_coupled(self: Sparsifier, grads: bool = False) -> None:
     for n, params in self.coupled.items():
-        keep = self._channels(n)
+        keep = self.kept_channels[n]
         for p in params:
             t = p.grad if grads else p
             if t is not None: t.mul_(keep)
