@@ -14,9 +14,9 @@ from fastcore.basics import patch
 from ..core.criteria import as_criteria, large_final
 from ..core.schedule import as_schedule, agp
 from ..core.selection import as_fraction
-from .pruner import Pruner, PRUNABLE, as_ratio, remap_optimizer, recalibrate_bn
+from .pruner import Pruner, PRUNABLE, as_ratio, recalibrate_bn
 from ..report.structure import model_stats, structure_report
-from ..data import example_inputs, n_inputs
+from ..data import example_inputs
 
 # %% auto #0
 __all__ = ['PruneCallback', 'pruning_points']
@@ -94,10 +94,9 @@ def pruning_points(schedule, target: float, n_epoch: int, n_iter: int, every: in
     if not changes: return {}
     if every is None: every = n_iter if len(changes) > (n - changes[0]) / 2 else 1
     end = min(max(math.ceil(sched.end_pct * n - 1e-9), changes[0]), n - 1)
-    points, last = {}, None
-    for i in changes:
-        if i >= end: break
-        if last is None or i - last >= every: points[i], last = vals[i], i
+    points, last = {}, sched.start_sparsity
+    for i in range(changes[0] + every - 1, end, every):   # the end of each stretch of `every` batches of the ramp
+        if vals[i] != last: points[i] = last = vals[i]
     final = sched(target, 1.)
     if not points or list(points.values())[-1] != final: points[end] = final
     return points
@@ -108,12 +107,13 @@ def before_fit(self: PruneCallback):
     self.pruner, self.report, self.history, self.last_step = None, None, [], None
     model = self.prune_model if self.prune_model is not None else self.learn.model
     self._x, self._n_iter = example_inputs(self.dls), len(self.dls.train)
+    self._timed = example_inputs(self.dls, n=self.dls.train.bs) if self.latency else None   # a whole batch
     self.pruner = Pruner(model, self._x, self.criteria, self.context, self.layer_type, self.ignore,
-                         self.round_to, self.consumers, self.num_heads)
+                         self.round_to, self.consumers, self.num_heads, optimizer=self.learn)   # the optimizer follows
     self._points = pruning_points(self.schedule, 1. if isinstance(self.target, dict) else self.target,
                                   self.n_epoch, self._n_iter, self.every)
     if self.kind != 'ratio': self.pruner.check_budget(**{self.kind: 1 - self.target})   # refuse now, not mid-training
-    self._before = model_stats(model, self._x, latency=self.latency)
+    self._before = model_stats(model, self._x, latency=self.latency, latency_inputs=self._timed)
     what = {'ratio': 'of the channels', 'macs': 'of the MACs', 'params': 'of the parameters'}[self.kind]
     self._log(f"Pruning {self.target if isinstance(self.target, dict) else f'{self.target:.2%}'} {what} "
               f"at {len(self._points)} point(s) of training")
@@ -124,11 +124,7 @@ def _prune_to(self: PruneCallback, value: float):
     if isinstance(self.target, dict): step = pr.prune()
     elif self.kind == 'ratio': step = pr.prune(value)
     else: step = pr.prune(**{self.kind: 1 - value})
-    if step.slices and self.opt is not None: remap_optimizer(self.opt, step.slices)
-    if self.bn_recalibrate:
-        dl = self.dls.train
-        batches = (b[:n_inputs(self.dls, b)] for _, b in zip(range(self.bn_recalibrate), dl))
-        recalibrate_bn(pr.model, batches)
+    if self.bn_recalibrate: recalibrate_bn(pr.model, self.dls.train, self.bn_recalibrate)
     self.last_step = step
     return step
 
@@ -156,6 +152,6 @@ def after_epoch(self: PruneCallback):
 def after_fit(self: PruneCallback):
     if self.pruner is None: return
     self.pruner.release()
-    after = model_stats(self.pruner.model, self._x, latency=self.latency)
+    after = model_stats(self.pruner.model, self._x, latency=self.latency, latency_inputs=self._timed)
     self.report = structure_report(self._before, after)
     self._log(str(self.report))

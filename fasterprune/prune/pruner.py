@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/prune.pruner.html.md"""
 
 # %% ../../nbs/30_prune.pruner.ipynb #cae7a8a2
 from __future__ import annotations
-import math, warnings
+import itertools, math, warnings
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +17,8 @@ from torch import Tensor
 import torch_pruning as tp
 from torch_pruning.pruner import function as _tpf
 from fastcore.basics import patch
+from fastai.data.load import DataLoader
+from ..data import n_inputs
 from ..core.granularity import as_granularity, supported_types
 from ..core.criteria import Criteria, as_criteria, large_final
 from ..core.selection import select_layers, find_modules, resolve_targets, as_fraction
@@ -183,14 +185,15 @@ class Pruner:
                  round_to: int | None = None,          # keep channel counts multiple of this
                  consumers: bool = False,              # add the scores of the layers that read a channel
                  num_heads: dict | None = None,        # heads of custom attention layers {module or name: heads}
-                 forward_fn=None):                     # forward_fn(model, inputs), if model(inputs) is not enough
+                 forward_fn=None,                      # forward_fn(model, inputs), if model(inputs) is not enough
+                 optimizer=None):                      # a torch/fastai optimizer, or a fastai Learner, that follows each prune
         # Options first, then the model: nothing changes before every check passed.
         self.criteria = as_criteria(criteria)
         if not (isinstance(context, dict) or context in ('local', 'global')):
             raise ValueError(f"context must be 'local', 'global' or a dict {{layer name: ratio}}, got {context!r}")
         if round_to is not None and (isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1):
             raise ValueError(f"round_to must be a positive integer or None, got {round_to!r}")
-        self.model, self.example_inputs, self.forward_fn = model, example_inputs, forward_fn
+        self.model, self.example_inputs, self.forward_fn, self.optimizer = model, example_inputs, forward_fn, optimizer
         self.round_to, self.consumers = round_to, consumers
         if isinstance(ignore, (str, nn.Module)): ignore = [ignore]
         self.ignored = find_modules(model, ignore, 'ignored layer')
@@ -201,12 +204,13 @@ class Pruner:
         self.names = {m: n for n, m in model.named_modules()}
         self._skip = list(self.ignored.values()) + [m for m in model.modules()
                                                    if isinstance(m, (_CONV, nn.Linear)) and m not in self.layers.values()]
-        groups = self._scan()
+        every_group = list(self.graph.get_all_groups(root_module_types=_ROOTS))   # one pass over the graph
+        self._groups = groups = self._scan(every_group)
         if not groups:
             raise ValueError("no coupled group can be pruned: every group contains an ignored layer, a layer not in "
                              f"layer_types={tuple(t.__name__ for t in types)}, or the model's output")
         self.initial = {g.key: g.n for g in groups}
-        self.output_layers = self._output_layers()
+        self.output_layers = self._output_layers(every_group)
         scored = {n for g in groups for n in g.producers}
         if consumers: scored |= {self.names[dep.target.module] for g in groups for dep, _ in g.group
                                  if isinstance(dep.target.module, supported_types())}
@@ -232,11 +236,16 @@ def _reaches_output(graph, group) -> bool:
     return any(dep.target.type == tp.ops.OPTYPE.OUTPUT or
                (graph.is_out_channel_pruning_fn(dep.handler) and not dep.target.outputs) for dep, _ in group)
 
+_ROOTS = PRUNABLE + (nn.modules.conv._ConvTransposeNd,)   # layers a group may start from
+
 @patch
-def _scan(self: Pruner) -> list[_Group]:
-    G, out = self.graph, []
-    for group in G.get_all_groups(ignored_layers=self._skip, root_module_types=PRUNABLE + (nn.modules.conv._ConvTransposeNd,)):
-        if _reaches_output(G, group): continue
+def _scan(self: Pruner, every_group: list | None = None) -> list[_Group]:
+    "The groups that may be pruned, out of `every_group` of the graph (default: a new pass over the graph)."
+    G, out, skip = self.graph, [], set(self._skip)
+    if every_group is None: every_group = G.get_all_groups(root_module_types=_ROOTS)
+    for group in every_group:
+        if _reaches_output(G, group) or any(G.is_out_channel_pruning_fn(dep.handler) and dep.target.module in skip
+                                            for dep, _ in group): continue
         if any(dep.target.module in self.heads and isinstance(dep.target.module, nn.Linear)
                and G.is_out_channel_pruning_fn(dep.handler) for dep, _ in group):   # timm qkv: root at the consumer
             down = [(dep, idxs) for dep, idxs in group if isinstance(dep.target.module, (_CONV, nn.Linear))
@@ -254,9 +263,15 @@ def _scan(self: Pruner) -> list[_Group]:
     return out
 
 @patch
-def _output_layers(self: Pruner) -> dict[str, nn.Module]:
+def _current_groups(self: Pruner) -> list[_Group]:
+    "The prunable groups of the model as it is now: the graph is walked again only after channels were removed."
+    if self._groups is None: self._groups = self._scan()
+    return self._groups
+
+@patch
+def _output_layers(self: Pruner, every_group: list) -> dict[str, nn.Module]:
     G, res = self.graph, {}
-    for group in G.get_all_groups(root_module_types=PRUNABLE):
+    for group in every_group:
         if _reaches_output(G, group):
             for dep, _ in group:
                 m = dep.target.module
@@ -379,7 +394,7 @@ def _check_target(self: Pruner, ratio, macs, params):
 def plan(self: Pruner, ratio=None, *, macs=None, params=None) -> tuple[float | dict, list[dict]]:
     "`(ratio, steps)` that `prune` would apply, without changing the model."
     kind, target = self._check_target(ratio, macs, params)
-    groups = self._scan()
+    groups = self._current_groups()
     scores = self._scores(groups)
     if kind != 'ratio': target = self._search(kind, target, groups, scores)
     return target, self._steps(self._plan(target, groups, scores), groups)
@@ -400,8 +415,11 @@ def prune(self: Pruner, ratio=None, *, macs=None, params=None) -> PruneStep:
 
 @patch
 def _commit(self: Pruner, steps, target) -> PruneStep:
+    self._groups = None   # shapes change: scan again next time
     slices = _apply(self.model, self.graph, steps) if steps else {}
     _follow(self.model, slices)
+    opt = self.optimizer.opt if hasattr(self.optimizer, 'create_opt') else self.optimizer   # a Learner: its current opt
+    if opt is not None and slices: remap_optimizer(opt, slices)
     for n in list(self.scorer.references):
         if n + '.weight' in slices: self.scorer.references[n] = slices[n + '.weight'].apply(self.scorer.references[n])
     self.scorer.after_prune()
@@ -435,7 +453,7 @@ _MAX_RATIO = 1 - 1e-9
 def check_budget(self: Pruner, macs: float | None = None, params: float | None = None) -> None:
     "Raise a clear error if keeping only this fraction of the MACs or params (of the start) cannot be reached."
     kind, keep = self._check_target(None, macs, params)
-    groups = self._scan()
+    groups = self._current_groups()
     lowest = self._cost(kind, groups, self._scores(groups))(_MAX_RATIO)
     if lowest > keep * self.base[kind]:
         raise ValueError(f"cannot keep only {keep:.2%} of the {kind}: even the largest ratio keeps "
@@ -538,7 +556,7 @@ def load_pruned(obj, file, example_inputs=None, forward_fn=None):
 @patch
 def prune_masked(self: Pruner, bake: bool = True) -> PruneStep:
     "Remove the channels whose filters are masked (`weight_mask`) in every producer of their group."
-    G, groups, removed = self.graph, self._scan(), {}
+    G, groups, removed = self.graph, self._current_groups(), {}
     for g in groups:
         if not g.producers: continue
         dead = torch.ones(len(g.group[0].idxs), dtype=torch.bool)
@@ -561,8 +579,12 @@ def prune_masked(self: Pruner, bake: bool = True) -> PruneStep:
 
 # %% ../../nbs/30_prune.pruner.ipynb #4d414808
 @torch.no_grad()
-def recalibrate_bn(model: nn.Module, batches) -> int:
-    "Re-estimate the running statistics of every batch norm of `model` on `batches` of inputs; returns the batches used."
+def recalibrate_bn(model: nn.Module, batches, n_batches: int | None = None) -> int:
+    "Re-estimate the running statistics of every batch norm of `model` on (at most `n_batches`) `batches` of inputs; returns the batches used."
+    if n_batches is not None and (isinstance(n_batches, bool) or not isinstance(n_batches, int) or n_batches < 1):
+        raise ValueError(f"n_batches must be a positive number of batches or None (all), got {n_batches!r}")
+    if isinstance(batches, DataLoader): batches = (b[:n_inputs(batches, b)] for b in batches)
+    if n_batches is not None: batches = itertools.islice(batches, n_batches)
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
     if not bns: return 0
     modes, moms = _modes(model), [m.momentum for m in bns]

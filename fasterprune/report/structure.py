@@ -14,7 +14,7 @@ from torch import Tensor
 import torch_pruning as tp
 
 # %% auto #0
-__all__ = ['first_sample', 'count_macs_params', 'measure_latency', 'layer_channels', 'ModelStats', 'model_stats',
+__all__ = ['first_sample', 'plain', 'count_macs_params', 'measure_latency', 'layer_channels', 'ModelStats', 'model_stats',
            'LayerStructure', 'StructureReport', 'structure_report']
 
 # %% ../../nbs/21_report.structure.ipynb #781f3369
@@ -23,6 +23,13 @@ def first_sample(x):
     if isinstance(x, Tensor): return x[:1]
     if isinstance(x, (tuple, list)): return type(x)(first_sample(v) for v in x)
     if isinstance(x, dict): return {k: first_sample(v) for k, v in x.items()}
+    return x
+
+def plain(x):
+    "`x` with tensor subclasses (fastai's `TensorImage`...) turned into plain tensors, whose ops dispatch faster."
+    if isinstance(x, Tensor): return x.as_subclass(Tensor)
+    if isinstance(x, (tuple, list)): return type(x)(plain(v) for v in x)
+    if isinstance(x, dict): return {k: plain(v) for k, v in x.items()}
     return x
 
 def _call(model, x):
@@ -43,8 +50,8 @@ def count_macs_params(model: nn.Module, example_inputs) -> dict[str, int]:
 
 @torch.no_grad()
 def measure_latency(model: nn.Module, inputs, repeats: int = 20, warmup: int = 3) -> float:
-    "Median time in seconds of one forward pass of `inputs` (eval mode, no gradients)."
-    modes = [(m, m.training) for m in model.modules()]
+    "Median time in seconds of one forward pass of `inputs` (eval mode, no gradients, plain tensors)."
+    modes, inputs = [(m, m.training) for m in model.modules()], plain(inputs)
     model.eval()
     try:
         for _ in range(warmup): _call(model, inputs)
