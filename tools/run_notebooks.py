@@ -3,8 +3,9 @@
 
 Usage: python tools/run_notebooks.py [notebook ...]   (default: every notebook in nbs/)
 Cells flagged `#| notest` or `#| slow` are skipped, as in the test suite; pass --slow to run them too.
+Run `nbdev-clean` afterwards (it also normalises the JSON layout).
 """
-import os, sys
+import json, os, sys
 from pathlib import Path
 
 os.environ.setdefault('MPLBACKEND', 'Agg')
@@ -14,10 +15,21 @@ from nbdev.test import test_nb
 
 ROOT = Path(__file__).resolve().parents[1]
 
+
+def strip_bar_probe(nb_path: Path) -> None:
+    "Remove the '█' + carriage return fastprogress prints to test the terminal's encoding even with NO_BAR."
+    nb = json.loads(nb_path.read_text())
+    for cell in nb['cells']:
+        for out in cell.get('outputs', []):
+            if out.get('output_type') == 'stream':
+                out['text'] = ''.join(out['text']).replace('█\r', '').splitlines(keepends=True)
+    nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+
 if __name__ == '__main__':
     args = [a for a in sys.argv[1:] if not a.startswith('--')]
     skip = ['notest'] if '--slow' in sys.argv else ['notest', 'slow']
     nbs = [Path(a).resolve() for a in args] or sorted((ROOT / 'nbs').rglob('*.ipynb'))
     failed = [nb for nb in nbs if not test_nb(nb, skip_flags=skip, save=True, basepath=ROOT)[0]]
+    for nb in nbs: strip_bar_probe(nb)
     if failed: sys.exit(f'failed: {[str(f) for f in failed]}')
     print(f'ran and saved {len(nbs)} notebooks')
