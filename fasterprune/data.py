@@ -49,7 +49,11 @@ def n_inputs(dls: DataLoaders, batch) -> int:
 
 def example_inputs(dls: DataLoaders, n: int = 8):
     "The inputs of one training batch of `dls` (at most `n` samples; a tuple if the model takes several)."
-    b = dls.train.one_batch()
+    dl = dls.train
+    rng = getattr(dl, 'rng', None)
+    state = rng.getstate() if rng is not None else None
+    b = dl.one_batch()
+    if rng is not None: rng.setstate(state); dl.rng = rng   # reading it leaves the order of later batches as it was
     xs = tuple(x[:n] for x in b[:n_inputs(dls, b)])
     return xs[0] if len(xs) == 1 else xs
 

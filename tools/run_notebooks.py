@@ -23,6 +23,8 @@ def strip_bar_probe(nb_path: Path) -> None:
         for out in cell.get('outputs', []):
             if out.get('output_type') == 'stream':
                 out['text'] = ''.join(out['text']).replace('█\r', '').splitlines(keepends=True)
+        if 'outputs' in cell:
+            cell['outputs'] = [o for o in cell['outputs'] if o.get('output_type') != 'stream' or o['text']]
     nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
 
 if __name__ == '__main__':

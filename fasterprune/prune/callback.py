@@ -15,7 +15,7 @@ from ..core.criteria import as_criteria, large_final
 from ..core.schedule import as_schedule, agp
 from ..core.selection import as_fraction
 from .pruner import Pruner, PRUNABLE, as_ratio, recalibrate_bn
-from ..report.structure import model_stats, structure_report
+from ..report.structure import model_stats, structure_report, first_sample
 from ..data import example_inputs
 
 # %% auto #0
@@ -74,7 +74,8 @@ class PruneCallback(Callback):
             else: self.kind, self.target = 'ratio', as_ratio(pruning_ratio)
         if every is not None and (not isinstance(every, int) or every < 1):
             raise ValueError(f"every must be a positive number of batches or None, got {every!r}")
-        if bn_recalibrate < 0: raise ValueError(f"bn_recalibrate must be >= 0 batches, got {bn_recalibrate}")
+        if isinstance(bn_recalibrate, bool) or not isinstance(bn_recalibrate, int) or bn_recalibrate < 0:
+            raise ValueError(f"bn_recalibrate must be a number of batches >= 0, got {bn_recalibrate!r}")
         self.layer_type, self.ignore, self.round_to, self.every = layer_type, ignore, round_to, every
         self.bn_recalibrate, self.consumers, self.num_heads = bn_recalibrate, consumers, num_heads
         self.latency, self.prune_model, self.verbose = latency, model, verbose
@@ -92,11 +93,18 @@ def pruning_points(schedule, target: float, n_epoch: int, n_iter: int, every: in
     prev = [sched.start_sparsity] + vals[:-1]
     changes = [i for i in range(n) if vals[i] != prev[i]]
     if not changes: return {}
-    if every is None: every = n_iter if len(changes) > (n - changes[0]) / 2 else 1
     end = min(max(math.ceil(sched.end_pct * n - 1e-9), changes[0]), n - 1)
     points, last = {}, sched.start_sparsity
-    for i in range(changes[0] + every - 1, end, every):   # the end of each stretch of `every` batches of the ramp
-        if vals[i] != last: points[i] = last = vals[i]
+    if len(changes) > (n - changes[0]) / 2:               # smooth: the end of each stretch of `every` batches of the ramp
+        ramp = end - changes[0] + 1
+        every = every or (n_iter if ramp >= 3 * n_iter else max(1, ramp // 3))
+        for i in range(changes[0] + every - 1, end, every):
+            if vals[i] != last: points[i] = last = vals[i]
+    else:                                                 # steps: where the schedule steps
+        last_i = None
+        for i in changes:
+            if i >= end: break
+            if last_i is None or i - last_i >= (every or 1): points[i], last_i = vals[i], i
     final = sched(target, 1.)
     if not points or list(points.values())[-1] != final: points[end] = final
     return points
@@ -106,8 +114,9 @@ def pruning_points(schedule, target: float, n_epoch: int, n_iter: int, every: in
 def before_fit(self: PruneCallback):
     self.pruner, self.report, self.history, self.last_step = None, None, [], None
     model = self.prune_model if self.prune_model is not None else self.learn.model
-    self._x, self._n_iter = example_inputs(self.dls), len(self.dls.train)
-    self._timed = example_inputs(self.dls, n=self.dls.train.bs) if self.latency else None   # a whole batch
+    batch, self._n_iter = example_inputs(self.dls, n=self.dls.train.bs), len(self.dls.train)   # read once
+    self._x = first_sample(batch, 8)
+    self._timed = batch if self.latency else None     # latency is timed on a whole batch
     self.pruner = Pruner(model, self._x, self.criteria, self.context, self.layer_type, self.ignore,
                          self.round_to, self.consumers, self.num_heads, optimizer=self.learn)   # the optimizer follows
     self._points = pruning_points(self.schedule, 1. if isinstance(self.target, dict) else self.target,

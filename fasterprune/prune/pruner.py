@@ -17,8 +17,6 @@ from torch import Tensor
 import torch_pruning as tp
 from torch_pruning.pruner import function as _tpf
 from fastcore.basics import patch
-from fastai.data.load import DataLoader
-from ..data import n_inputs
 from ..core.granularity import as_granularity, supported_types
 from ..core.criteria import Criteria, as_criteria, large_final
 from ..core.selection import select_layers, find_modules, resolve_targets, as_fraction
@@ -86,9 +84,11 @@ def _transaction(model: nn.Module, graph, keep: bool = True):
     objs = list(dict.fromkeys([*model.modules(), *(m for m in graph.module2node if isinstance(m, nn.Module))]))
     saved = [(o, _copy_state(o.__dict__)) for o in objs]
     n_hist, p2n, m2n = len(graph._pruning_history), dict(graph._param_to_name), dict(graph.module2node)
+    node_modules = [(n, n.module) for n in graph.module2node.values()]   # a bare nn.Parameter's node holds the tensor
     def restore():
         for o, s in saved:
             o.__dict__.clear(); o.__dict__.update(_copy_state(s))
+        for n, m in node_modules: n.module = m
         del graph._pruning_history[n_hist:]
         graph._param_to_name, graph.module2node = p2n, m2n
     try: yield
@@ -193,6 +193,10 @@ class Pruner:
             raise ValueError(f"context must be 'local', 'global' or a dict {{layer name: ratio}}, got {context!r}")
         if round_to is not None and (isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1):
             raise ValueError(f"round_to must be a positive integer or None, got {round_to!r}")
+        if not (optimizer is None or hasattr(optimizer, 'create_opt') or
+                any(hasattr(optimizer, a) for a in ('param_groups', 'param_lists', 'opt')) and not isinstance(optimizer, type)):
+            raise TypeError(f"optimizer must be an optimizer instance (torch or fastai), a fastai Learner or None; "
+                            f"got {optimizer!r}")
         self.model, self.example_inputs, self.forward_fn, self.optimizer = model, example_inputs, forward_fn, optimizer
         self.round_to, self.consumers = round_to, consumers
         if isinstance(ignore, (str, nn.Module)): ignore = [ignore]
@@ -415,16 +419,16 @@ def prune(self: Pruner, ratio=None, *, macs=None, params=None) -> PruneStep:
 
 @patch
 def _commit(self: Pruner, steps, target) -> PruneStep:
-    self._groups = None   # shapes change: scan again next time
+    if steps: self._groups = None   # shapes change: scan again next time
     slices = _apply(self.model, self.graph, steps) if steps else {}
     _follow(self.model, slices)
-    opt = self.optimizer.opt if hasattr(self.optimizer, 'create_opt') else self.optimizer   # a Learner: its current opt
-    if opt is not None and slices: remap_optimizer(opt, slices)
     for n in list(self.scorer.references):
         if n + '.weight' in slices: self.scorer.references[n] = slices[n + '.weight'].apply(self.scorer.references[n])
     self.scorer.after_prune()
     self.steps += steps
     _set_plan(self.model, self.steps, self.example_inputs)
+    opt = self.optimizer.opt if hasattr(self.optimizer, 'create_opt') else self.optimizer   # a Learner: its current opt
+    if opt is not None and slices: remap_optimizer(opt, slices)
     return PruneStep(target, steps, slices, {st['layer']: len(st['idxs']) for st in steps})
 
 @patch
@@ -583,7 +587,10 @@ def recalibrate_bn(model: nn.Module, batches, n_batches: int | None = None) -> i
     "Re-estimate the running statistics of every batch norm of `model` on (at most `n_batches`) `batches` of inputs; returns the batches used."
     if n_batches is not None and (isinstance(n_batches, bool) or not isinstance(n_batches, int) or n_batches < 1):
         raise ValueError(f"n_batches must be a positive number of batches or None (all), got {n_batches!r}")
-    if isinstance(batches, DataLoader): batches = (b[:n_inputs(batches, b)] for b in batches)
+    if hasattr(batches, 'one_batch'):                     # fastai DataLoaders / DataLoader: inputs only
+        from fasterprune.data import n_inputs
+        dl = batches.train if hasattr(batches, 'loaders') else batches   # DataLoaders: the training set
+        batches = (b[:n_inputs(dl, b)] for b in dl)
     if n_batches is not None: batches = itertools.islice(batches, n_batches)
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
     if not bns: return 0

@@ -18,11 +18,11 @@ __all__ = ['first_sample', 'plain', 'count_macs_params', 'measure_latency', 'lay
            'LayerStructure', 'StructureReport', 'structure_report']
 
 # %% ../../nbs/21_report.structure.ipynb #781f3369
-def first_sample(x):
-    "The first sample of a batch (a tensor, or tuples, lists and dicts of tensors)."
-    if isinstance(x, Tensor): return x[:1]
-    if isinstance(x, (tuple, list)): return type(x)(first_sample(v) for v in x)
-    if isinstance(x, dict): return {k: first_sample(v) for k, v in x.items()}
+def first_sample(x, n: int = 1):
+    "The first `n` samples of a batch (a tensor, or tuples, lists and dicts of tensors)."
+    if isinstance(x, Tensor): return x[:n]
+    if isinstance(x, (tuple, list)): return type(x)(first_sample(v, n) for v in x)
+    if isinstance(x, dict): return {k: first_sample(v, n) for k, v in x.items()}
     return x
 
 def plain(x):
