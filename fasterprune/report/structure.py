@@ -18,19 +18,20 @@ __all__ = ['first_sample', 'plain', 'count_macs_params', 'measure_latency', 'lay
            'LayerStructure', 'StructureReport', 'structure_report']
 
 # %% ../../nbs/21_report.structure.ipynb #781f3369
+def _map_tensors(f, x):
+    "`f` applied to every tensor of a batch: a tensor, or tuples, lists and dicts of them."
+    if isinstance(x, Tensor): return f(x)
+    if isinstance(x, (tuple, list)): return type(x)(_map_tensors(f, v) for v in x)
+    if isinstance(x, dict): return {k: _map_tensors(f, v) for k, v in x.items()}
+    return x
+
 def first_sample(x, n: int = 1):
     "The first `n` samples of a batch (a tensor, or tuples, lists and dicts of tensors)."
-    if isinstance(x, Tensor): return x[:n]
-    if isinstance(x, (tuple, list)): return type(x)(first_sample(v, n) for v in x)
-    if isinstance(x, dict): return {k: first_sample(v, n) for k, v in x.items()}
-    return x
+    return _map_tensors(lambda t: t[:n], x)
 
 def plain(x):
     "`x` with tensor subclasses (fastai's `TensorImage`...) turned into plain tensors, whose ops dispatch faster."
-    if isinstance(x, Tensor): return x.as_subclass(Tensor)
-    if isinstance(x, (tuple, list)): return type(x)(plain(v) for v in x)
-    if isinstance(x, dict): return {k: plain(v) for k, v in x.items()}
-    return x
+    return _map_tensors(lambda t: t.as_subclass(Tensor), x)
 
 def _call(model, x):
     if isinstance(x, (tuple, list)): return model(*x)
