@@ -13,10 +13,10 @@ import torch.nn as nn
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['EPS', 'NORMALIZERS', 'random', 'large_final', 'small_final', 'squared_final', 'large_init', 'small_init',
+__all__ = ['EPS', 'NORMALIZERS', 'large_final', 'small_final', 'squared_final', 'large_init', 'small_init',
            'large_init_large_final', 'small_init_small_final', 'magnitude_increase', 'movement',
-           'updating_magnitude_increase', 'updating_movement', 'updating_movmag', 'CRITERIA', 'Criteria', 'Scorer',
-           'as_criteria']
+           'updating_magnitude_increase', 'updating_movement', 'updating_movmag', 'WEIGHT_CRITERIA', 'Criteria',
+           'Scorer']
 
 # %% ../../nbs/01_core.criteria.ipynb #467437b1
 EPS = 1e-12
@@ -39,6 +39,7 @@ NORMALIZERS: dict[str, Callable[[Tensor], Tensor]] = {
 # %% ../../nbs/01_core.criteria.ipynb #bae1ae1a
 class Criteria:
     "Scores every weight of a layer (higher = keep). `needs`: None, 'init' or 'previous' reference weights."
+    scorer_cls: type[Scorer]   # the per-engine state this criterion needs (set below, once `Scorer` exists)
     def __init__(self,
                  score: Callable,                 # score(w) or, with `needs`, score(w, ref) -> tensor like w
                  name: str,
@@ -75,8 +76,8 @@ class Criteria:
         return c
 
     def start(self, layers: dict[str, nn.Module], model: nn.Module | None = None) -> Scorer:
-        "A fresh `Scorer` holding this criterion's state for `layers` (of `model`, for criteria that look around them)."
-        return Scorer(self, layers)
+        "A fresh `scorer_cls` holding this criterion's state for `layers` (of `model`, for criteria that look around them)."
+        return self.scorer_cls(self, layers, model)
 
     def __repr__(self):
         opts = [f"reducer={self.reducer!r}"] if self.reducer != 'mean' else []
@@ -85,8 +86,8 @@ class Criteria:
 
 # %% ../../nbs/01_core.criteria.ipynb #54dea6d4
 class Scorer:
-    "The state one engine keeps for one criterion over its `layers`."
-    def __init__(self, criteria: Criteria, layers: dict[str, nn.Module]):
+    "The state one engine keeps for one criterion over its `layers` (of `model`, which subclasses may look at)."
+    def __init__(self, criteria: Criteria, layers: dict[str, nn.Module], model: nn.Module | None = None):
         self.criteria, self.layers = criteria, layers
         self.references = ({n: m.weight.detach().clone() for n, m in layers.items()}
                            if criteria.needs else {})
@@ -109,6 +110,8 @@ class Scorer:
         "Release everything this scorer holds."
         self.references = {}
 
+Criteria.scorer_cls = Scorer
+
 # %% ../../nbs/01_core.criteria.ipynb #06f476ff
 def _criteria(name, score, needs=None):
     c = Criteria(score, name, needs)
@@ -116,6 +119,8 @@ def _criteria(name, score, needs=None):
     return c
 
 random = _criteria('random', lambda w: torch.rand_like(w))
+
+# %% ../../nbs/01_core.criteria.ipynb #ce5af09f
 large_final = _criteria('large_final', torch.abs)
 small_final = _criteria('small_final', lambda w: -w.abs())
 squared_final = _criteria('squared_final', torch.square)
@@ -129,13 +134,6 @@ updating_magnitude_increase = _criteria('updating_magnitude_increase', lambda w,
 updating_movement = _criteria('updating_movement', lambda w, wp: (w - wp).abs(), 'previous')
 updating_movmag = _criteria('updating_movmag', lambda w, wp: (w * (w - wp)).abs(), 'previous')
 
-CRITERIA = {c.name: c for c in (random, large_final, small_final, squared_final, large_init, small_init,
+WEIGHT_CRITERIA = {c.name: c for c in (random, large_final, small_final, squared_final, large_init, small_init,
             large_init_large_final, small_init_small_final, magnitude_increase, movement,
             updating_magnitude_increase, updating_movement, updating_movmag)}
-
-# %% ../../nbs/01_core.criteria.ipynb #e9615d9f
-def as_criteria(c: str | Criteria) -> Criteria:
-    "A `Criteria` from an object or its name."
-    if isinstance(c, Criteria): return c
-    if isinstance(c, str) and c in CRITERIA: return CRITERIA[c]
-    raise ValueError(f"unknown criteria {c!r}; allowed: {', '.join(CRITERIA)} or a Criteria object")

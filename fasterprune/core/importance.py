@@ -7,22 +7,22 @@ Docs: https://fasterprune.github.io/fasterprune/core.importance.html.md"""
 # %% ../../nbs/04_core.importance.ipynb #e223649e
 from __future__ import annotations
 import warnings
-from dataclasses import dataclass
 from typing import Callable, Iterable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-from .criteria import Criteria, Scorer, CRITERIA, EPS
+from .criteria import Criteria, Scorer, EPS
+from .following import Around, around
 from .granularity import weight_axes
+from .state import keep_modes
 
 # %% auto #0
 __all__ = ['l1_norm', 'l2_norm', 'lamp', 'fpgm', 'slim', 'apoz', 'mean_activation', 'taylor_weight', 'taylor_activation',
-           'movement_score', 'wanda', 'IMPORTANCE', 'out_dim', 'per_channel', 'Around', 'around', 'lamp_scores', 'LAMP',
-           'LayerScorer', 'LayerCriteria', 'FPGM', 'SlimScorer', 'Slim', 'StatScorer', 'DataCriteria', 'collect',
-           'ActivationScorer', 'ActivationCriteria', 'APoZ', 'MeanActivation', 'WeightGradScorer', 'TaylorWeightScorer',
-           'TaylorWeight', 'TaylorActivationScorer', 'TaylorActivation', 'MovementScorer', 'MovementScore',
-           'WandaScorer', 'Wanda']
+           'movement_score', 'wanda', 'IMPORTANCE', 'out_dim', 'per_channel', 'lamp_scores', 'LAMP', 'LayerScorer',
+           'LayerCriteria', 'FPGM', 'SlimScorer', 'Slim', 'StatScorer', 'DataCriteria', 'collect', 'ActivationScorer',
+           'ActivationCriteria', 'APoZ', 'MeanActivation', 'WeightGradScorer', 'TaylorWeightScorer', 'TaylorWeight',
+           'TaylorActivationScorer', 'TaylorActivation', 'MovementScorer', 'MovementScore', 'WandaScorer', 'Wanda']
 
 # %% ../../nbs/04_core.importance.ipynb #150a74d0
 def out_dim(m: nn.Module) -> int:
@@ -42,99 +42,6 @@ def per_channel(m: nn.Module, s: Tensor) -> Tensor:
 def _channel_sum(x: Tensor, dim: int) -> Tensor:
     "Sum over every dim but `dim`."
     return x.sum([d for d in range(x.dim()) if d != dim % x.dim()])
-
-# %% ../../nbs/04_core.importance.ipynb #e07d6ce1
-_NORMS = (nn.modules.batchnorm._BatchNorm,)
-_RELU_FUNCS = {F.relu, torch.relu, F.relu_, torch.relu_, 'relu', 'relu_'}
-_ACT_FUNCS = {F.relu6, F.leaky_relu, F.elu, F.gelu, F.silu, F.mish, F.hardswish, F.hardtanh, F.softplus,
-              torch.sigmoid, torch.tanh, F.sigmoid, F.tanh, 'sigmoid', 'tanh', 'sigmoid_', 'tanh_'}
-
-@dataclass
-class Around:
-    "What follows a layer: its `norm` (or None) and its activation `act` (an out-of-place function, or None)."
-    norm: nn.Module | None = None
-    act: Callable | None = None
-    relu_like: bool = False     # act(x) == 0 exactly where x <= 0
-
-    def output(self, x: Tensor) -> Tensor:
-        "The activation of a norm (or layer) output `x`, without touching `x`."
-        return x if self.act is None else self.act(x)
-
-    def zeros(self, x: Tensor) -> Tensor:
-        "Where the activation of `x` is exactly zero."
-        return x <= 0 if self.relu_like else self.output(x) == 0
-
-def _out_channels(m):
-    return m.weight.shape[out_dim(m)] if getattr(m, 'weight', None) is not None else None
-
-def _module_act(mod) -> tuple[Callable, bool] | None:
-    if isinstance(mod, nn.ReLU): return F.relu, True
-    if isinstance(mod, nn.ReLU6): return F.relu6, True
-    if type(mod).__module__ == 'torch.nn.modules.activation':
-        return (lambda x: mod(x.clone())), False   # clone: the module may work in place
-    return None
-
-def _function_act(node) -> tuple[Callable, bool] | None:
-    import torch.fx as fx
-    t = node.target
-    if t in _RELU_FUNCS: return F.relu, True
-    if t is F.relu6: return F.relu6, True
-    if t not in _ACT_FUNCS or any(isinstance(a, fx.Node) for a in node.args[1:]): return None
-    args, kw = node.args[1:], {k: v for k, v in node.kwargs.items() if k != 'inplace'}
-    fn = (lambda x: getattr(x, t)(*args, **kw)) if isinstance(t, str) else (lambda x: t(x, *args, **kw))
-    return (lambda x: fn(x.clone())), False
-
-def _around_fx(model, layers):
-    import torch.fx as fx
-    gm = fx.symbolic_trace(model)
-    mods = dict(model.named_modules())
-    first = {}
-    for node in gm.graph.nodes:
-        if node.op == 'call_module': first.setdefault(node.target, node)
-    def sole_user(node):
-        users = list(node.users)
-        return users[0] if len(users) == 1 else None
-    res = {}
-    for name, m in layers.items():
-        a, node = Around(), first.get(name)
-        if node is None: res[name] = a; continue
-        nxt = sole_user(node)
-        if (nxt is not None and nxt.op == 'call_module' and isinstance(mods[nxt.target], _NORMS)
-                and mods[nxt.target].num_features == _out_channels(m)):
-            a.norm, node = mods[nxt.target], nxt
-            nxt = sole_user(node)
-        act = None
-        if nxt is not None and nxt.op == 'call_module': act = _module_act(mods[nxt.target])
-        elif nxt is not None and nxt.op in ('call_function', 'call_method'): act = _function_act(nxt)
-        if act: a.act, a.relu_like = act
-        res[name] = a
-    return res
-
-def _around_order(model, layers):
-    leaves = [m for m in model.modules() if not list(m.children())]
-    res = {}
-    for name, m in layers.items():
-        a = Around()
-        i = next((j for j, l in enumerate(leaves) if l is m), None)
-        nxt = leaves[i + 1] if i is not None and i + 1 < len(leaves) else None
-        if isinstance(nxt, _NORMS) and nxt.num_features == _out_channels(m):
-            a.norm = nxt
-            nxt = leaves[i + 2] if i + 2 < len(leaves) else None
-        act = _module_act(nxt) if nxt is not None else None
-        if act: a.act, a.relu_like = act
-        res[name] = a
-    return res
-
-def around(model: nn.Module, layers: dict[str, nn.Module]) -> dict[str, Around]:
-    "For each layer of `model`, the norm and activation that directly follow it (torch.fx; module order as fallback)."
-    names = {m: n for n, m in model.named_modules()}
-    layers_by_path = {names[m]: m for m in layers.values() if m in names}
-    try: found = _around_fx(model, layers_by_path)
-    except Exception as e:
-        warnings.warn(f"torch.fx cannot trace {type(model).__name__} ({type(e).__name__}: {e}); "
-                      f"finding the norm and activation after each layer by module order instead")
-        found = _around_order(model, layers_by_path)
-    return {n: found.get(names.get(m), Around()) for n, m in layers.items()}
 
 # %% ../../nbs/04_core.importance.ipynb #93b011f6
 l1_norm = Criteria(torch.abs, 'l1_norm', reducer='sum')
@@ -165,20 +72,16 @@ lamp = LAMP()
 # %% ../../nbs/04_core.importance.ipynb #85b25351
 class LayerScorer(Scorer):
     "A scorer computing per-weight scores from the layer module itself with `criteria.layer_scores(module)`."
-    def __init__(self, criteria, layers, model=None):
-        super().__init__(criteria, layers)
-        self.model = model
     def scores(self, name: str) -> Tensor:
         return self.criteria.layer_scores(self.layers[name]).float()
 
 class LayerCriteria(Criteria):
     "A criterion that scores a layer from its module (its output axis, its norm...), not from a weight tensor alone."
-    scorer = LayerScorer
+    scorer_cls = LayerScorer
     def __init__(self, name: str, reducer: str = 'mean', normalizer: str | None = None):
         super().__init__(None, name, reducer=reducer, normalizer=normalizer)
     def __call__(self, weight, reference=None):
         raise TypeError(f"{self.name} scores layers, not weight tensors: use `{self.name}.start(layers, model).scores(name)`")
-    def start(self, layers, model=None): return self.scorer(self, layers, model)
 
 class FPGM(LayerCriteria):
     "Filter Pruning via Geometric Median (He et al. 2019): a filter's summed distance to the other filters."
@@ -192,25 +95,24 @@ fpgm = FPGM()
 
 # %% ../../nbs/04_core.importance.ipynb #edfc7a49
 class SlimScorer(LayerScorer):
-    "Reads |gamma| of each layer's batch norm."
-    def __init__(self, criteria, layers, model=None, norms=None):
-        super().__init__(criteria, layers, model)
-        self.norms = norms
-    @torch.no_grad()
-    def scores(self, name: str) -> Tensor:
-        return per_channel(self.layers[name], self.norms[name].weight.detach().abs())
-
-class Slim(LayerCriteria):
-    "Network Slimming (Liu et al. 2017): |gamma| of the batch norm that follows the layer."
-    def __init__(self, normalizer=None): super().__init__('slim', normalizer=normalizer)
-    def start(self, layers, model=None):
+    "Reads |gamma| of the batch norm right after each layer of `model`."
+    def __init__(self, criteria, layers, model=None):
+        super().__init__(criteria, layers)
         if model is None: raise ValueError("slim looks for the batch norm after each layer: pass the model to `start`")
         found = around(model, layers)
         missing = [n for n in layers if found[n].norm is None or found[n].norm.weight is None]
         if missing:
             raise ValueError(f"slim scores a layer by the affine BatchNorm right after it; {missing} have none: "
                              f"exclude them (exclude=[...]) or use another criterion")
-        return SlimScorer(self, layers, model, {n: found[n].norm for n in layers})
+        self.norms = {n: found[n].norm for n in layers}
+    @torch.no_grad()
+    def scores(self, name: str) -> Tensor:
+        return per_channel(self.layers[name], self.norms[name].weight.detach().abs())
+
+class Slim(LayerCriteria):
+    "Network Slimming (Liu et al. 2017): |gamma| of the batch norm that follows the layer."
+    scorer_cls = SlimScorer
+    def __init__(self, normalizer=None): super().__init__('slim', normalizer=normalizer)
 
 slim = Slim()
 
@@ -220,10 +122,9 @@ class StatScorer(Scorer):
     needs_data = True
     needs_grad = False   # True if `collect` must run a backward pass
 
-    def __init__(self, criteria, layers, model=None, n_batches: int = 16):
+    def __init__(self, criteria, layers, model=None):
         super().__init__(criteria, layers)
-        if n_batches < 1: raise ValueError(f"n_batches must be >= 1, got {n_batches}")
-        self.model, self.n_batches = model, n_batches
+        self.n_batches = criteria.n_batches
         self.stats: dict[str, Tensor] = {}      # name -> accumulated statistic (detached)
         self.counts: dict[str, int] = {}        # name -> batches in it since the last reset
         self.shapes = {n: tuple(m.weight.shape) for n, m in layers.items()}
@@ -291,16 +192,15 @@ class StatScorer(Scorer):
         super().close()
 
 class DataCriteria(Criteria):
-    "A data-driven criterion: `start` makes a `scorer_cls` with `n_batches` and the criterion's options."
+    "A data-driven criterion: its `scorer_cls` collects statistics over ~`n_batches` batches."
     scorer_cls = StatScorer
-    def __init__(self, name: str, n_batches: int = 16, reducer: str = 'mean', normalizer: str | None = None, **options):
+    def __init__(self, name: str, n_batches: int = 16, reducer: str = 'mean', normalizer: str | None = None):
         super().__init__(None, name, reducer=reducer, normalizer=normalizer)
-        if n_batches < 1: raise ValueError(f"n_batches must be >= 1, got {n_batches}")
-        self.n_batches, self.options = n_batches, options
+        if isinstance(n_batches, bool) or not isinstance(n_batches, int) or n_batches < 1:
+            raise ValueError(f"n_batches must be an integer >= 1, got {n_batches!r}")
+        self.n_batches = n_batches
     def __call__(self, weight, reference=None):
         raise TypeError(f"{self.name} is data-driven: use `{self.name}.start(layers, model)`, feed batches, then `.scores(name)`")
-    def start(self, layers, model=None):
-        return self.scorer_cls(self, layers, model, n_batches=self.n_batches, **self.options)
     def __repr__(self):
         base = super().__repr__()
         return base if self.n_batches == 16 else f"{base}[n_batches={self.n_batches}]"
@@ -318,22 +218,20 @@ def collect(scorer, model: nn.Module, batches: Iterable, loss_func: Callable | N
     grad = getattr(scorer, 'needs_grad', False)
     if grad and loss_func is None:
         raise ValueError(f"{scorer.criteria.name} reads gradients: pass a loss_func(pred, *targets)")
-    was_training = model.training
-    model.train(train)
     scorer.forced = True
     try:
-        for i, b in enumerate(batches):
-            if n is not None and i >= n: break
-            xb, yb = _split_batch(b)
-            if not grad:
-                with torch.no_grad(): model(*xb)
-                continue
-            model.zero_grad(set_to_none=True)
-            with torch.enable_grad(): loss_func(model(*xb), *yb).backward()
-            scorer.after_backward()
+        with keep_modes(model, train=train):
+            for i, b in enumerate(batches):
+                if n is not None and i >= n: break
+                xb, yb = _split_batch(b)
+                if not grad:
+                    with torch.no_grad(): model(*xb)
+                    continue
+                model.zero_grad(set_to_none=True)
+                with torch.enable_grad(): loss_func(model(*xb), *yb).backward()
+                scorer.after_backward()
     finally:
         scorer.forced = False
-        model.train(was_training)
         if grad: model.zero_grad(set_to_none=True)
     return scorer
 
@@ -341,8 +239,8 @@ def collect(scorer, model: nn.Module, batches: Iterable, loss_func: Callable | N
 class ActivationScorer(StatScorer):
     "Per-channel statistics of each layer's output after its norm and activation, by forward hooks."
     stat_kind = 'out'
-    def __init__(self, criteria, layers, model=None, n_batches=16):
-        super().__init__(criteria, layers, model, n_batches)
+    def __init__(self, criteria, layers, model=None):
+        super().__init__(criteria, layers)
         if model is None:
             warnings.warn(f"{criteria.name} got no model: statistics are read at the layers' outputs, "
                           f"without the norm and activation that follow them")
@@ -447,8 +345,8 @@ movement_score = MovementScore()
 class WandaScorer(StatScorer):
     "|w| times the RMS of the input channel the weight multiplies."
     stat_kind = 'in'
-    def __init__(self, criteria, layers, model=None, n_batches=16):
-        super().__init__(criteria, layers, model, n_batches)
+    def __init__(self, criteria, layers, model=None):
+        super().__init__(criteria, layers)
         for n, m in layers.items(): self.hook(m, self._pre_hook(n), pre=True)
 
     def _pre_hook(self, name):
@@ -484,4 +382,3 @@ wanda = Wanda()
 # %% ../../nbs/04_core.importance.ipynb #1a54acd7
 IMPORTANCE = {c.name: c for c in (l1_norm, l2_norm, lamp, fpgm, slim, apoz, mean_activation,
                                   taylor_weight, taylor_activation, movement_score, wanda)}
-CRITERIA.update(IMPORTANCE)

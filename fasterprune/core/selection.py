@@ -7,11 +7,13 @@ Docs: https://fasterprune.github.io/fasterprune/core.selection.html.md"""
 # %% ../../nbs/03_core.selection.ipynb #94451f17
 from __future__ import annotations
 import fnmatch, math
-from typing import Iterable
+from typing import Callable, Iterable
+import torch
 import torch.nn as nn
+from torch import Tensor
 
 # %% auto #0
-__all__ = ['as_fraction', 'select_layers', 'find_modules', 'resolve_targets']
+__all__ = ['as_fraction', 'as_ratio', 'select_layers', 'find_modules', 'parse_target', 'resolve_targets', 'lowest_k']
 
 # %% ../../nbs/03_core.selection.ipynb #31d8e617
 def as_fraction(value: float, what: str = 'sparsity') -> float:
@@ -21,6 +23,15 @@ def as_fraction(value: float, what: str = 'sparsity') -> float:
     if 0 <= value <= 1: return float(value)
     if 1 < value <= 100: return value / 100
     raise ValueError(f"{what} must be a fraction in [0, 1] or a percentage in (1, 100]; got {value}")
+
+# %% ../../nbs/03_core.selection.ipynb #c93b3149
+def as_ratio(value, what: str = 'pruning_ratio') -> float:
+    "A channel ratio in [0, 1) from a fraction or a percentage below 100."
+    r = as_fraction(value, what)
+    if r >= 1:
+        raise ValueError(f"{what} must be a fraction in [0, 1) or a percentage below 100 (a group keeps at least one "
+                         f"channel); got {value}")
+    return r
 
 # %% ../../nbs/03_core.selection.ipynb #b3397a01
 def _matches(spec, name: str, module: nn.Module) -> bool:
@@ -74,8 +85,9 @@ def find_modules(model: nn.Module, specs: Iterable | None, what: str = 'layer') 
     return found
 
 # %% ../../nbs/03_core.selection.ipynb #5cd7a53a
-def resolve_targets(context, target, layers: dict[str, nn.Module], what: str = 'sparsity'):
-    "`(mode, targets)`: mode 'local' or 'global'; targets a fraction, or `{layer: fraction}` for a per-layer dict."
+def parse_target(context: str | dict, target=None, what: str = 'sparsity',
+                 as_value: Callable = as_fraction, required: bool = True) -> tuple[str | dict, float | None]:
+    "`(context, target)`: 'local' or 'global' with one target (None if not `required` and not given), or `({layer: target}, None)`."
     if isinstance(target, dict):
         if isinstance(context, dict): raise ValueError(f"give per-layer targets either as {what} or as context, not both")
         if context != 'local': raise ValueError(f"per-layer {what} targets go with context='local', got {context!r}")
@@ -83,12 +95,44 @@ def resolve_targets(context, target, layers: dict[str, nn.Module], what: str = '
     if isinstance(context, dict):
         if target is not None:
             raise ValueError(f"context is a per-layer dict of targets: leave {what} unset (got {target})")
-        unknown = [n for n in context if n not in layers]
-        if unknown:
-            raise ValueError(f"per-layer targets name layers that are not selected: {unknown}; "
-                             f"selected layers: {list(layers)}")
-        return 'local', {n: as_fraction(v, f'{what} of {n!r}') for n, v in context.items()}
+        if not context: raise ValueError(f"the per-layer context is empty: name at least one layer and its {what}")
+        return {n: as_value(v, f'{what} of {n!r}') for n, v in context.items()}, None
     if context not in ('local', 'global'):
-        raise ValueError(f"context must be 'local', 'global' or a dict {{layer name: target}}, got {context!r}")
-    if target is None: raise ValueError(f"{what} is required with context={context!r}")
-    return context, as_fraction(target, what)
+        raise ValueError(f"context must be 'local', 'global' or a dict {{layer name: {what}}}, got {context!r}")
+    if target is None:
+        if required: raise ValueError(f"{what} is required with context={context!r}: a fraction (0.9) or a percentage (90)")
+        return context, None
+    return context, as_value(target, what)
+
+# %% ../../nbs/03_core.selection.ipynb #850080a3
+def resolve_targets(context, target, layers: dict[str, nn.Module], what: str = 'sparsity',
+                    as_value: Callable = as_fraction) -> tuple[str, float | dict]:
+    "`(mode, targets)`: mode 'local' or 'global'; targets a fraction, or `{layer: fraction}` for a per-layer context."
+    context, target = parse_target(context, target, what, as_value)
+    if not isinstance(context, dict): return context, target
+    unknown = [n for n in context if n not in layers]
+    if unknown:
+        raise ValueError(f"per-layer targets name layers that are not selected: {unknown}; selected layers: {list(layers)}")
+    return 'local', context
+
+# %% ../../nbs/03_core.selection.ipynb #55dfdb5f
+def lowest_k(scores: Tensor, k: int, tiers: Tensor | None = None) -> Tensor:
+    "Bool vector marking exactly `k` units: lowest `tiers` first, then lowest `scores`, then lowest index."
+    n = scores.numel()
+    out = torch.zeros(n, dtype=torch.bool, device=scores.device)
+    if k <= 0: return out
+    if k >= n: return ~out
+    if tiers is not None:
+        counts = torch.bincount(tiers, minlength=int(tiers.max()) + 1).cumsum(0)
+        t = int(torch.searchsorted(counts, torch.tensor(k, device=counts.device), right=False))
+        below = tiers < t
+        already = int(below.sum())
+        inside = (tiers == t).nonzero().squeeze(1)
+        out[below] = True
+        out[inside[lowest_k(scores[inside], k - already)]] = True
+        return out
+    v = scores.kthvalue(k).values
+    out = scores < v
+    ties = (scores == v).nonzero().squeeze(1)
+    out[ties[:k - int(out.sum())]] = True
+    return out

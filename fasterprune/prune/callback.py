@@ -11,10 +11,12 @@ import torch
 import torch.nn as nn
 from fastai.callback.core import Callback
 from fastcore.basics import patch
-from ..core.criteria import as_criteria, large_final
+from ..core.criteria import large_final
+from ..core.registry import as_criteria
 from ..core.schedule import as_schedule, agp
 from ..core.selection import as_fraction
-from .pruner import Pruner, PRUNABLE, as_ratio, recalibrate_bn
+from ..core.selection import as_ratio
+from .pruner import Pruner, PRUNABLE, recalibrate_bn
 from ..report.structure import model_stats, structure_report, first_sample
 from ..data import example_inputs
 

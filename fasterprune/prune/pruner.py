@@ -18,25 +18,18 @@ import torch_pruning as tp
 from torch_pruning.pruner import function as _tpf
 from fastcore.basics import patch
 from ..core.granularity import as_granularity, supported_types
-from ..core.criteria import Criteria, as_criteria, large_final
-from ..core.selection import select_layers, find_modules, resolve_targets, as_fraction
-from ..sparse.sparsifier import lowest_k, MASK
+from ..core.criteria import Criteria, large_final
+from ..core.registry import as_criteria
+from ..core.selection import select_layers, find_modules, resolve_targets, as_fraction, as_ratio, lowest_k
+from ..sparse.sparsifier import MASK
 from ..report.structure import count_macs_params, first_sample
 
 # %% auto #0
-__all__ = ['PRUNABLE', 'as_ratio', 'Slice', 'build_graph', 'attention_heads', 'PruneStep', 'Pruner', 'remap_optimizer',
-           'pruning_plan', 'save_pruned', 'load_pruned', 'recalibrate_bn']
+__all__ = ['PRUNABLE', 'Slice', 'build_graph', 'attention_heads', 'PruneStep', 'Pruner', 'remap_optimizer', 'pruning_plan',
+           'save_pruned', 'load_pruned', 'recalibrate_bn']
 
 # %% ../../nbs/30_prune.pruner.ipynb #770ded89
 PRUNABLE = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
-
-def as_ratio(value, what: str = 'pruning_ratio') -> float:
-    "A channel ratio in [0, 1) from a fraction or a percentage below 100."
-    r = as_fraction(value, what)
-    if r >= 1:
-        raise ValueError(f"{what} must be a fraction in [0, 1) or a percentage below 100 (a group keeps at least one "
-                         f"channel); got {value}")
-    return r
 
 # %% ../../nbs/30_prune.pruner.ipynb #28937e22
 @dataclass

@@ -11,7 +11,8 @@ import torch.nn as nn
 from fastai.callback.core import Callback
 from fastcore.basics import patch
 from ..core.granularity import as_granularity, removes_channels
-from ..core.criteria import as_criteria, large_final
+from ..core.criteria import large_final
+from ..core.registry import as_criteria
 from ..core.schedule import as_schedule, agp
 from ..core.selection import as_fraction
 from .sparsifier import Sparsifier

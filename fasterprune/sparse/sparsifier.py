@@ -11,33 +11,12 @@ import torch.nn as nn
 from torch import Tensor
 from fastcore.basics import patch
 from ..core.granularity import Granularity, as_granularity, removes_channels, supported_types
-from ..core.criteria import Criteria, as_criteria, large_final
-from ..core.selection import select_layers, resolve_targets, as_fraction
+from ..core.criteria import Criteria, large_final
+from ..core.registry import as_criteria
+from ..core.selection import select_layers, resolve_targets, as_fraction, lowest_k
 
 # %% auto #0
-__all__ = ['MASK', 'lowest_k', 'Sparsifier', 'following_norms', 'bake_masks', 'attach_masks']
-
-# %% ../../nbs/10_sparse.sparsifier.ipynb #29746696
-def lowest_k(scores: Tensor, k: int, tiers: Tensor | None = None) -> Tensor:
-    "Bool vector marking exactly `k` units: lowest `tiers` first, then lowest `scores`, then lowest index."
-    n = scores.numel()
-    out = torch.zeros(n, dtype=torch.bool, device=scores.device)
-    if k <= 0: return out
-    if k >= n: return ~out
-    if tiers is not None:
-        counts = torch.bincount(tiers, minlength=int(tiers.max()) + 1).cumsum(0)
-        t = int(torch.searchsorted(counts, torch.tensor(k, device=counts.device), right=False))
-        below = tiers < t
-        already = int(below.sum())
-        inside = (tiers == t).nonzero().squeeze(1)
-        out[below] = True
-        out[inside[lowest_k(scores[inside], k - already)]] = True
-        return out
-    v = scores.kthvalue(k).values
-    out = scores < v
-    ties = (scores == v).nonzero().squeeze(1)
-    out[ties[:k - int(out.sum())]] = True
-    return out
+__all__ = ['MASK', 'Sparsifier', 'following_norms', 'bake_masks', 'attach_masks']
 
 # %% ../../nbs/10_sparse.sparsifier.ipynb #41b55fd7
 MASK = 'weight_mask'
