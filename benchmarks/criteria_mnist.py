@@ -34,7 +34,7 @@ from fasterprune.core.criteria import random
 from fasterprune.core.importance import (l1_norm, l2_norm, lamp, fpgm, slim, apoz, mean_activation, taylor_weight,
                                          taylor_activation, movement_score, wanda)
 from fasterprune.sparse.callback import SparsifyCallback
-from fasterprune.regularize import slim_regularizer
+from fasterprune.regularize.callback import slim_regularizer
 
 from mnist import DEFAULT_DATA, load_mnist, make_dls, make_cnn
 STRUCTURED = [random, l1_norm, l2_norm, fpgm, slim, 'slim+reg', apoz, mean_activation, taylor_weight,

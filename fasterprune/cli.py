@@ -29,7 +29,8 @@ def demo(out: str | Path = 'fasterprune-demo', epochs: int = 8, sparsity: float 
 
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     set_seed(seed, reproducible=True)
-    cb = SparsifyCallback(sparsity, granularity, context, criteria, schedule)  # checks the options first
+    cb = SparsifyCallback(sparsity=sparsity, granularity=granularity, context=context,  # checks the options first
+                          criteria=criteria, schedule=schedule)
     learn = Learner(digits_dls(), small_cnn(), metrics=accuracy)
     def log_epoch(row):  # one plain line per epoch, under a header, instead of progress bars
         if row[0] == 0: print(''.join(f'{name:<12}' for name in learn.recorder.metric_names))
@@ -47,20 +48,25 @@ def demo(out: str | Path = 'fasterprune-demo', epochs: int = 8, sparsity: float 
 
 # %% ../nbs/40_cli.ipynb #fcdb1231
 def main(argv: list[str] | None = None) -> int:
-    "Entry point of the `fasterprune` command."
+    "Entry point of the `fasterprune` command; returns the exit code (2 for bad options)."
+    from fasterprune.core.registry import CRITERIA
+    from fasterprune.core.schedule import SCHEDULES
     p = argparse.ArgumentParser(prog='fasterprune', description='Make neural networks smaller and faster with fastai.')
     sub = p.add_subparsers(dest='command', required=True)
     d = sub.add_parser('demo', help='train a small CNN on digits while sparsifying it to 90 %%')
     d.add_argument('--out', default='fasterprune-demo', help='folder for the PNG files (default: %(default)s)')
     d.add_argument('--epochs', type=int, default=8)
     d.add_argument('--sparsity', type=float, default=0.9, help='fraction, or percentage above 1 (default: 0.9)')
-    d.add_argument('--schedule', default='agp', help='one_shot, iterative, agp, one_cycle, cos, lin or dsd')
+    d.add_argument('--schedule', default='agp', choices=list(SCHEDULES), metavar='NAME',
+                   help=f"when and how fast to sparsify: {', '.join(SCHEDULES)} (default: %(default)s)")
     d.add_argument('--granularity', default='weight')
     d.add_argument('--context', default='global', choices=['local', 'global'])
-    d.add_argument('--criteria', default='large_final')
+    d.add_argument('--criteria', default='large_final', choices=list(CRITERIA), metavar='NAME',
+                   help=f"how important each unit is: {', '.join(CRITERIA)} (default: %(default)s)")
     d.add_argument('--lr', type=float, default=1e-2)
     d.add_argument('--seed', type=int, default=0)
-    args = p.parse_args(argv)
+    try: args = p.parse_args(argv)
+    except SystemExit as e: return e.code   # argparse printed the help (0) or the usage and the error (2)
     try:
         opts = {k: v for k, v in vars(args).items() if k != 'command'}
         demo(**opts)
