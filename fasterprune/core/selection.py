@@ -13,7 +13,8 @@ import torch.nn as nn
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['as_fraction', 'as_ratio', 'select_layers', 'find_modules', 'parse_target', 'resolve_targets', 'lowest_k']
+__all__ = ['as_fraction', 'as_ratio', 'select_layers', 'find_modules', 'parse_target', 'resolve_targets', 'select_lowest',
+           'lowest_k']
 
 # %% ../../nbs/03_core.selection.ipynb #31d8e617
 def as_fraction(value: float, what: str = 'sparsity') -> float:
@@ -116,23 +117,139 @@ def resolve_targets(context, target, layers: dict[str, nn.Module], what: str = '
     return 'local', context
 
 # %% ../../nbs/03_core.selection.ipynb #55dfdb5f
+def _keys(s: Tensor) -> Tensor:
+    "int32 keys that sort like the float scores `s`: -0.0 equal to 0.0, every NaN after everything."
+    b = (s.float() + 0.).view(torch.int32)                   # + 0. turns -0.0 into 0.0
+    key = b ^ ((b >> 31) & 0x7FFFFFFF)                       # negative floats: reverse their order
+    return key.masked_fill_((key < _NEG_INF) | (key > _POS_INF), torch.iinfo(torch.int32).max)   # NaN
+
+_NEG_INF, _POS_INF = -2139095041, 2139095040                 # the keys of -inf and +inf
+_HALF = 1 << 16           # a 16-bit digit: two histogram passes pin a 32-bit key down
+
+def _high(key: Tensor) -> Tensor: return (key >> 16) + _HALF // 2    # in [0, 2**16)
+def _low(key: Tensor) -> Tensor: return key & (_HALF - 1)
+
+def _chunk_size(device: torch.device) -> int:
+    "Elements handled at once by default: bounds a pass's temporaries (larger on GPUs, where each launch costs more)."
+    return 1 << 24 if device.type == 'cuda' else 1 << 20
+
+def _kth_digit(hist: Tensor, want: Tensor) -> tuple[list[int], list[int]]:
+    "Per row of `hist`: the bin holding the `want`-th element (1-based), and how many elements lie in lower bins."
+    cum = hist.cumsum(1)
+    b = torch.searchsorted(cum, want.clamp(min=1).unsqueeze(1)).clamp(max=hist.shape[1] - 1)
+    below = torch.where(b > 0, cum.gather(1, (b - 1).clamp(min=0)), 0)
+    return b.squeeze(1).tolist(), below.squeeze(1).tolist()
+
+# %% ../../nbs/03_core.selection.ipynb #bc97d227
+def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = None,
+                  chunk: int | None = None) -> dict[str, Tensor]:
+    """`{name: flat bool vector}` of the units to remove: the `k` lowest over all score vectors (an int `k`) or the
+    `k[name]` lowest of each (a dict); lowest tier first, then lowest score, then lowest position. A score vector
+    may be given as a function that returns it: it is then called once per pass instead of kept."""
+    names = list(scores)
+    if not names: return {}
+    get = lambda n: (scores[n]() if callable(scores[n]) else scores[n]).reshape(-1)
+    tier_of = lambda n: None if tiers is None or tiers.get(n) is None else tiers[n].reshape(-1)
+    local = isinstance(k, dict)
+    if chunk is None and not any(callable(v) for v in scores.values()) and sum(v.numel() for v in scores.values()) <= _SMALL:
+        return _select_by_sorting({n: get(n) for n in names}, k, {n: tier_of(n) for n in names})
+    group = {n: (i if local else 0) for i, n in enumerate(names)}
+    n_groups = len(names) if local else 1
+    need = [int(k[n]) for n in names] if local else [int(k)]
+
+    def each_chunk(fn):
+        "Call fn(name, key, tier) on every chunk of every vector."
+        for n in names:
+            s, t = get(n), tier_of(n)
+            step = chunk or _chunk_size(s.device)
+            for i in range(0, max(s.numel(), 1), step):
+                fn(n, _keys(s[i:i + step]), None if t is None else t[i:i + step])
+
+    # Tiers: every unit below the tier holding the k-th unit goes; the rest is chosen inside that tier.
+    tier_at, below = [None] * n_groups, [0] * n_groups
+    if any(tier_of(n) is not None for n in names):
+        counts = [torch.bincount(tier_of(n)).cpu() for n in names]
+        per_group = torch.zeros(n_groups, max(len(c) for c in counts), dtype=torch.long)
+        for n, c in zip(names, counts): per_group[group[n], :len(c)] += c
+        tier_at, below = _kth_digit(per_group, torch.tensor(need))
+    rest = [w - b for w, b in zip(need, below)]          # units to choose among the candidates
+    def candidates(n, key, tier):
+        t = tier_at[group[n]]
+        return key if t is None else key[tier == t]
+
+    def histogram(select_digit):
+        hist = None
+        def count(n, key, tier):
+            nonlocal hist
+            d = select_digit(n, candidates(n, key, tier))
+            if hist is None: hist = torch.zeros(n_groups, _HALF, dtype=torch.long, device=key.device)
+            hist[group[n]].index_add_(0, d, torch.ones(1, dtype=torch.long, device=d.device).expand(len(d)))
+        each_chunk(count)
+        return hist
+    hist = histogram(lambda n, key: _high(key))
+    total = hist.sum(1).tolist()                         # candidates per group
+    high, less_high = _kth_digit(hist, torch.tensor(rest, device=hist.device))
+    hist = histogram(lambda n, key: _low(key[_high(key) == high[group[n]]]))
+    left = torch.tensor([r - l for r, l in zip(rest, less_high)], device=hist.device)
+    low, less_low = _kth_digit(hist, left)
+    n_ties = hist.gather(1, torch.tensor(low, device=hist.device).unsqueeze(1)).squeeze(1).tolist()
+    kth = [((h - _HALF // 2) << 16) | l for h, l in zip(high, low)]
+    take = [r - a - b for r, a, b in zip(rest, less_high, less_low)]   # ties of the k-th key that go, first ones first
+    def status(g):
+        if rest[g] <= 0: return 'none'
+        if rest[g] >= total[g]: return 'all'
+        return 'some ties' if take[g] < n_ties[g] else 'all ties'
+    states = [status(g) for g in range(n_groups)]
+
+    quota = {}
+    if 'some ties' in states:                            # count each vector's ties, to share the quota in order
+        ties = {n: torch.zeros((), dtype=torch.long, device=hist.device) for n in names}
+        def count_ties(n, key, tier):
+            if states[group[n]] == 'some ties': ties[n] += (candidates(n, key, tier) == kth[group[n]]).sum()
+        each_chunk(count_ties)
+        left = dict(enumerate(take))
+        for n in names:
+            g = group[n]
+            if states[g] != 'some ties': continue
+            quota[n] = min(max(left[g], 0), int(ties[n]))
+            left[g] -= int(ties[n])
+
+    parts = {n: [] for n in names}
+    def choose(n, key, tier):
+        g = group[n]
+        st = states[g]
+        if st == 'none': r = torch.zeros(key.shape, dtype=torch.bool, device=key.device)
+        elif st == 'all': r = torch.ones(key.shape, dtype=torch.bool, device=key.device)
+        else:
+            tie = key == kth[g]
+            if tier_at[g] is not None: tie &= tier == tier_at[g]
+            if st == 'some ties':
+                tie &= tie.cumsum(0, dtype=torch.int32) <= quota[n]
+                quota[n] -= min(quota[n], int(tie.sum()))
+            r = (key < kth[g]) | tie
+        if tier_at[g] is not None: r = (tier < tier_at[g]) | ((tier == tier_at[g]) & r)
+        parts[n].append(r)
+    each_chunk(choose)
+    return {n: p[0] if len(p) == 1 else torch.cat(p) for n, p in parts.items()}
+
+_SMALL = 1 << 14   # below this many units in all, a stable sort is quicker than the passes
+
+def _select_by_sorting(scores: dict[str, Tensor], k, tiers: dict) -> dict[str, Tensor]:
+    "What `select_lowest` returns, by a stable sort on (tier, score, position): for small vectors."
+    def lowest(s, t, k):
+        order = s.float().argsort(stable=True)                # NaN last; -0.0 and 0.0 tie
+        if t is not None: order = order[t[order].argsort(stable=True)]
+        out = torch.zeros(len(s), dtype=torch.bool, device=s.device)
+        out[order[:max(k, 0)]] = True
+        return out
+    names = list(scores)
+    if isinstance(k, dict): return {n: lowest(scores[n], tiers[n], k[n]) for n in names}
+    ts = [tiers[n] for n in names]
+    flat_t = None if all(t is None for t in ts) else torch.cat([t if t is not None else torch.zeros_like(scores[n], dtype=torch.long)
+                                                                for n, t in zip(names, ts)])
+    out = lowest(torch.cat([scores[n] for n in names]), flat_t, k)
+    return dict(zip(names, out.split([scores[n].numel() for n in names])))
+
 def lowest_k(scores: Tensor, k: int, tiers: Tensor | None = None) -> Tensor:
     "Bool vector marking exactly `k` units: lowest `tiers` first, then lowest `scores`, then lowest index."
-    n = scores.numel()
-    out = torch.zeros(n, dtype=torch.bool, device=scores.device)
-    if k <= 0: return out
-    if k >= n: return ~out
-    if tiers is not None:
-        counts = torch.bincount(tiers, minlength=int(tiers.max()) + 1).cumsum(0)
-        t = int(torch.searchsorted(counts, torch.tensor(k, device=counts.device), right=False))
-        below = tiers < t
-        already = int(below.sum())
-        inside = (tiers == t).nonzero().squeeze(1)
-        out[below] = True
-        out[inside[lowest_k(scores[inside], k - already)]] = True
-        return out
-    v = scores.kthvalue(k).values
-    out = scores < v
-    ties = (scores == v).nonzero().squeeze(1)
-    out[ties[:k - int(out.sum())]] = True
-    return out
+    return select_lowest({'': scores}, k, None if tiers is None else {'': tiers})['']
