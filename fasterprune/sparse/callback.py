@@ -6,15 +6,14 @@ Docs: https://fasterprune.github.io/fasterprune/sparse.callback.html.md"""
 
 # %% ../../nbs/11_sparse.callback.ipynb #be82a2cd
 from __future__ import annotations
-import torch
 import torch.nn as nn
 from fastai.callback.core import Callback
-from fastcore.basics import patch
+from fastcore.basics import store_attr
 from ..core.granularity import as_granularity, removes_channels
 from ..core.criteria import large_final
 from ..core.registry import as_criteria
 from ..core.schedule import as_schedule, agp
-from ..core.selection import as_fraction
+from ..core.selection import parse_target
 from .sparsifier import Sparsifier
 from ..data import example_inputs
 from ..report.sparsity import sparsity_report
@@ -23,6 +22,9 @@ from ..report.sparsity import sparsity_report
 __all__ = ['SparsifyCallback']
 
 # %% ../../nbs/11_sparse.callback.ipynb #178d4afd
+def _fmt(target) -> str:
+    return str({n: f'{t:.2%}' for n, t in target.items()}) if isinstance(target, dict) else f'{target:.2%}'
+
 class SparsifyCallback(Callback):
     "Mask the weights of a fastai Learner's model to a target sparsity, following a schedule."
     order = 70  # after SaveModelCallback (60): its after_fit reloads a checkpoint with its masks first
@@ -46,124 +48,95 @@ class SparsifyCallback(Callback):
                  verbose: bool = True):
         # Everything that can be checked without the model is checked now.
         self.granularity, self.criteria = as_granularity(granularity), as_criteria(criteria)
+        self.context, self.sparsity = parse_target(context, sparsity, 'sparsity')
+        if isinstance(self.context, dict): self.sparsity = self.context   # per-layer targets
         schedule = as_schedule(schedule)
         opts = {k: v for k, v in dict(start_epoch=start_epoch, end_epoch=end_epoch).items() if v is not None}
         self.schedule = schedule.with_args(**opts) if opts else schedule
-        if isinstance(sparsity, dict) or isinstance(context, dict):
-            per_layer = sparsity if isinstance(sparsity, dict) else context
-            if isinstance(sparsity, dict) and isinstance(context, dict):
-                raise ValueError("give per-layer targets either as sparsity or as context, not both")
-            if not isinstance(context, dict) and context != 'local':
-                raise ValueError(f"per-layer sparsity targets go with context='local', got {context!r}")
-            if isinstance(context, dict) and sparsity is not None:
-                raise ValueError(f"context is a per-layer dict of targets: leave sparsity unset (got {sparsity})")
-            self.sparsity = {n: as_fraction(v, f'sparsity of {n!r}') for n, v in per_layer.items()}
-            self.context = self.sparsity
-        else:
-            if context not in ('local', 'global'):
-                raise ValueError(f"context must be 'local', 'global' or a dict {{layer name: target}}, got {context!r}")
-            if sparsity is None: raise ValueError("sparsity is required: a fraction (0.9) or a percentage (90)")
-            self.sparsity, self.context = as_fraction(sparsity), context
         if (reset_end or save_tickets) and not lth:
             raise ValueError("reset_end and save_tickets are lottery-ticket options: set lth=True")
         if rewind_epoch < 0: raise ValueError(f"rewind_epoch must be >= 0, got {rewind_epoch}")
-        self.layer_type, self.include, self.exclude, self.keep_one = layer_type, include, exclude, keep_one
-        self.lth, self.rewind_epoch, self.reset_end, self.save_tickets = lth, rewind_epoch, reset_end, save_tickets
-        self.keep_masks, self.sparse_model, self.verbose = keep_masks, model, verbose
+        store_attr('layer_type,include,exclude,keep_one,lth,rewind_epoch,reset_end,save_tickets,keep_masks,verbose')
+        self.sparse_model = model
         self.sparsifier, self.report, self.history, self._ticket = None, None, [], None
+
+    def before_fit(self):
+        "Build the `Sparsifier` (all checks happen here, before anything changes) and fit the schedule to the epochs."
+        self.sparsifier = None
+        self._schedule = self.schedule.for_epochs(self.n_epoch)
+        if self.lth and self._schedule.start_pct * self.n_epoch < self.rewind_epoch:
+            raise ValueError(f"rewind_epoch={self.rewind_epoch} is after the start of pruning "
+                             f"(epoch {self._schedule.start_pct * self.n_epoch:g}): rewind to an earlier epoch")
+        model = self.sparse_model if self.sparse_model is not None else self.learn.model
+        self.sparsifier = Sparsifier(model, granularity=self.granularity, context=self.context, criteria=self.criteria,
+                                     layer_types=self.layer_type, include=self.include, exclude=self.exclude,
+                                     keep_one=self.keep_one)
+        if removes_channels(self.granularity): self.sparsifier.couple_norms(example_inputs(self.dls))
+        self._final, self.history = self._target_at(1.), []
+        # Fresh masks already are at 0: prune when the schedule first leaves 0. Adopted masks: on the first batch.
+        if self.sparsifier.sparsity() > 0: self._applied = None
+        else: self._applied = {n: 0. for n in self.sparsity} if isinstance(self.sparsity, dict) else 0.
+        self._log(f'Pruning of {self.granularity} until a sparsity of {_fmt(self.sparsity)}')
+        if self.sparsifier.sparsity() > 0:
+            self._log(f'Continuing from the existing masks ({self.sparsifier.sparsity():.2%} sparse)')
+
+    def before_epoch(self):
+        "With `lth`, save the weights to rewind to at the start of epoch `rewind_epoch`."
+        if self.lth and self.epoch == self.rewind_epoch:
+            self._log(f'Saving Weights at epoch {self.epoch}')
+            self._ticket = self.sparsifier.snapshot()
+
+    def before_batch(self):
+        "On a training batch, prune to the schedule's target where this batch ends, if it changed."
+        if not self.training or self.sparsifier is None: return
+        target = self._target_at((self.epoch + (self.iter + 1) / self.n_iter) / self.n_epoch)  # where this batch ends
+        if target == self._applied: return
+        self.sparsifier.prune(target, keep_removed=self._schedule.monotone)
+        self.sparsifier.clear_optimizer_state(self.opt)
+        self._applied = target
+        if self.lth:
+            self._rewind()
+            if self.save_tickets: self._save_ticket()
+        if target == self._final and self._schedule.monotone: self.sparsifier.release()  # no more pruning
+
+    def before_step(self):
+        "Let gradient-based criteria read the gradients, then zero those of removed weights."
+        if self.sparsifier is not None: self.sparsifier.after_backward()
+
+    def after_step(self):
+        "Zero the removed weights."
+        if self.sparsifier is not None: self.sparsifier.apply_masks()
+
+    def after_epoch(self):
+        "Record (and print) the sparsity reached."
+        s = self.sparsifier.sparsity()
+        self.history.append(s)
+        self._log(f'Sparsity at the end of epoch {self.epoch}: {s:.2%}')
+
+    def after_fit(self):
+        "Make the report, free what the criterion keeps, and keep the masks or bake them in."
+        if self.sparsifier is None: return
+        if self.lth and self.reset_end: self._rewind()
+        self._log(f'Final Sparsity: {self.sparsifier.sparsity():.2%}')
+        self.report = sparsity_report(self.sparsifier.model, self.sparsifier.layers)
+        self._log(str(self.report))
+        self.sparsifier.release()
+        self._ticket = None
+        if not self.keep_masks: self.sparsifier.bake()
+
+    def _target_at(self, pos: float):
+        if isinstance(self.sparsity, dict): return {n: self._schedule(t, pos) for n, t in self.sparsity.items()}
+        return self._schedule(self.sparsity, pos)
+
+    def _rewind(self):
+        if self._ticket is None: raise RuntimeError("no weights saved to rewind to: pruning started before rewind_epoch")
+        self._log(f'Resetting Weights to their epoch {self.rewind_epoch} values')
+        self.sparsifier.rewind(self._ticket, self.opt)
+
+    def _save_ticket(self):
+        name = f'ticket_{100 * self.sparsifier.sparsity():.2f}'
+        self._log(f'Saving ticket {name}')
+        self.learn.save(name, with_opt=False)
 
     def _log(self, msg):
         if self.verbose: print(msg)
-
-# %% ../../nbs/11_sparse.callback.ipynb #a93a383c
-@patch
-def _target_at(self: SparsifyCallback, pos: float):
-    if isinstance(self.sparsity, dict): return {n: self._schedule(t, pos) for n, t in self.sparsity.items()}
-    return self._schedule(self.sparsity, pos)
-
-def _fmt(target) -> str:
-    return str({n: f'{t:.2%}' for n, t in target.items()}) if isinstance(target, dict) else f'{target:.2%}'
-
-@patch
-def before_fit(self: SparsifyCallback):
-    self.sparsifier = None
-    self._schedule = self.schedule.for_epochs(self.n_epoch)
-    if self.lth and self._schedule.start_pct * self.n_epoch < self.rewind_epoch:
-        raise ValueError(f"rewind_epoch={self.rewind_epoch} is after the start of pruning "
-                         f"(epoch {self._schedule.start_pct * self.n_epoch:g}): rewind to an earlier epoch")
-    model = self.sparse_model if self.sparse_model is not None else self.learn.model
-    self.sparsifier = Sparsifier(model, self.granularity, self.context, self.criteria,
-                                 self.layer_type, self.include, self.exclude, self.keep_one)
-    if removes_channels(self.granularity): self.sparsifier.couple_norms(example_inputs(self.dls))
-    self._final, self.history = self._target_at(1.), []
-    # Fresh masks already are at 0: prune when the schedule first leaves 0. Adopted masks: on the first batch.
-    self._applied = self._target_at(-1.) if self.sparsifier.sparsity() == 0 else None
-    if self._applied is not None:
-        self._applied = {n: 0. for n in self._applied} if isinstance(self._applied, dict) else 0.
-    self._log(f'Pruning of {self.granularity} until a sparsity of {_fmt(self.sparsity)}')
-    if self.sparsifier.sparsity() > 0:
-        self._log(f'Continuing from the existing masks ({self.sparsifier.sparsity():.2%} sparse)')
-
-@patch
-def before_epoch(self: SparsifyCallback):
-    if self.lth and self.epoch == self.rewind_epoch:
-        self._log(f'Saving Weights at epoch {self.epoch}')
-        self._ticket = {n: p.detach().clone() for n, p in self.sparsifier.model.named_parameters()}
-
-@patch
-def before_batch(self: SparsifyCallback):
-    if not self.training or self.sparsifier is None: return
-    target = self._target_at((self.epoch + (self.iter + 1) / self.n_iter) / self.n_epoch)  # where this batch ends
-    if target == self._applied: return
-    self.sparsifier.prune(target, keep_removed=self._schedule.monotone)
-    self.sparsifier.clear_optimizer_state(self.opt)
-    self._applied = target
-    if self.lth:
-        self._rewind()
-        if self.save_tickets: self._save_ticket()
-    if target == self._final and self._schedule.monotone: self.sparsifier.release()  # no more pruning
-
-@patch
-def before_step(self: SparsifyCallback):
-    if self.sparsifier is None: return
-    self.sparsifier.scorer.after_backward()   # gradient-based criteria read the gradients here
-    self.sparsifier.mask_grads()
-
-@patch
-def after_step(self: SparsifyCallback):
-    if self.sparsifier is not None: self.sparsifier.apply_masks()
-
-@patch
-def after_epoch(self: SparsifyCallback):
-    s = self.sparsifier.sparsity()
-    self.history.append(s)
-    self._log(f'Sparsity at the end of epoch {self.epoch}: {s:.2%}')
-
-@patch
-def after_fit(self: SparsifyCallback):
-    if self.sparsifier is None: return
-    if self.lth and self.reset_end: self._rewind()
-    self._log(f'Final Sparsity: {self.sparsifier.sparsity():.2%}')
-    self.report = sparsity_report(self.sparsifier.model, self.sparsifier.layers)
-    self._log(str(self.report))
-    self.sparsifier.release()
-    self._ticket = None
-    if not self.keep_masks: self.sparsifier.bake()
-
-# %% ../../nbs/11_sparse.callback.ipynb #c148b909
-@patch
-@torch.no_grad()
-def _rewind(self: SparsifyCallback):
-    if self._ticket is None: raise RuntimeError("no weights saved to rewind to: pruning started before rewind_epoch")
-    self._log(f'Resetting Weights to their epoch {self.rewind_epoch} values')
-    for n, p in self.sparsifier.model.named_parameters(): p.copy_(self._ticket[n])
-    self.sparsifier.apply_masks()
-    for state in getattr(getattr(self.opt, 'opt', self.opt), 'state', {}).values():
-        for v in state.values():
-            if isinstance(v, torch.Tensor) and v.dim() > 0: v.zero_()
-
-@patch
-def _save_ticket(self: SparsifyCallback):
-    name = f'ticket_{100 * self.sparsifier.sparsity():.2f}'
-    self._log(f'Saving ticket {name}')
-    self.learn.save(name, with_opt=False)

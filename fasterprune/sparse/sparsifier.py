@@ -9,14 +9,15 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 from torch import Tensor
-from fastcore.basics import patch
 from ..core.granularity import Granularity, as_granularity, removes_channels, supported_types
 from ..core.criteria import Criteria, large_final
 from ..core.registry import as_criteria
-from ..core.selection import select_layers, resolve_targets, as_fraction, lowest_k
+from ..core.selection import select_layers, parse_target, resolve_targets, as_fraction, lowest_k
+from ..core.state import optimizer_state
+from ..core.following import around
 
 # %% auto #0
-__all__ = ['MASK', 'Sparsifier', 'following_norms', 'bake_masks', 'attach_masks']
+__all__ = ['MASK', 'Sparsifier', 'bake_masks', 'attach_masks']
 
 # %% ../../nbs/10_sparse.sparsifier.ipynb #41b55fd7
 MASK = 'weight_mask'
@@ -35,13 +36,13 @@ class Sparsifier:
                  include=None, exclude=None,             # ...narrowed by name, pattern or module
                  keep_one: bool = False):                # never remove the last unit of a layer
         self.granularity, self.criteria = as_granularity(granularity), as_criteria(criteria)
+        context, _ = parse_target(context, None, 'sparsity', required=False)
         if isinstance(context, dict):  # the named layers, whatever their type
             layers = select_layers(model, supported_types(), include=list(context))
             self.mode, self.targets = resolve_targets(context, None, layers)
-        elif context in ('local', 'global'):
+        else:
             layers = select_layers(model, layer_types, include, exclude)
             self.mode, self.targets = context, None
-        else: raise ValueError(f"context must be 'local', 'global' or a dict {{layer name: target}}, got {context!r}")
         # Check everything before touching the model: every layer has the granularity, masks fit.
         self.units = {n: self.granularity.units(m) for n, m in layers.items()}
         for n, m in layers.items():
@@ -67,178 +68,161 @@ class Sparsifier:
         return (f"Sparsifier({len(self.layers)} layers, granularity={self.granularity!r}, context={ctx!r}, "
                 f"criteria={self.criteria!r}, sparsity={self.sparsity():.2%})")
 
-# %% ../../nbs/10_sparse.sparsifier.ipynb #18d932d4
-@patch
-@torch.no_grad()
-def prune(self: Sparsifier, target: float | dict | None = None, keep_removed: bool | None = None) -> None:
-    """Mask the selected layers to `target` (a fraction; a `{layer: fraction}` dict in per-layer context).
-    With `keep_removed` (default: when no target decreased) removed units stay removed."""
-    targets = self._check_targets(target)
-    keep = self._grows(targets) if keep_removed is None else keep_removed
-    scores, tiers, gone = {}, {}, {}
-    for n, m in self.layers.items():
-        u = self.units[n]
-        s = u.pool(self.scorer.scores(n), self.criteria.reducer)
-        if self.mode == 'global': s = self.criteria.normalize(s)
-        if keep:  # removed units come first, so they stay removed
-            was_removed = u.removed(_mask(m))
-            s[was_removed] = float('-inf')
-        gone[n] = int(was_removed.sum()) if keep else 0
-        scores[n], tiers[n] = s, u.tiers(s)
-    if self.mode == 'global': removed = self._select_global(scores, tiers, targets, sum(gone.values()))
-    else: removed = {n: self._select_local(scores[n], tiers[n], targets[n], gone[n]) for n in self.layers}
-    for n, m in self.layers.items():
-        mask = self.units[n].expand(~removed[n]).to(_mask(m).device)
-        _mask(m).copy_(mask)
-        m.weight.mul_(mask)
-    self._update_channels()
-    self.current = targets
-    self.scorer.after_prune()
+    # --- pruning
+    @torch.no_grad()
+    def prune(self, target: float | dict | None = None, keep_removed: bool | None = None) -> None:
+        """Mask the selected layers to `target` (a fraction; a `{layer: fraction}` dict in per-layer context).
+        With `keep_removed` (default: when no target decreased) removed units stay removed."""
+        targets = self._check_targets(target)
+        keep = self._grows(targets) if keep_removed is None else keep_removed
+        scores, tiers, gone = {}, {}, {}
+        for n, m in self.layers.items():
+            u = self.units[n]
+            s = u.pool(self.scorer.scores(n), self.criteria.reducer)
+            if self.mode == 'global': s = self.criteria.normalize(s)
+            if keep:  # removed units come first, so they stay removed
+                was_removed = u.removed(_mask(m))
+                s[was_removed] = float('-inf')
+            gone[n] = int(was_removed.sum()) if keep else 0
+            scores[n], tiers[n] = s, u.tiers(s)
+        if self.mode == 'global': removed = self._select_global(scores, tiers, targets, sum(gone.values()))
+        else: removed = {n: self._select_local(scores[n], tiers[n], targets[n], gone[n]) for n in self.layers}
+        for n, m in self.layers.items():
+            mask = self.units[n].expand(~removed[n]).to(_mask(m).device)
+            _mask(m).copy_(mask)
+            m.weight.mul_(mask)
+        self._update_channels()
+        self.current = targets
+        self.scorer.after_prune()
 
-@patch
-def _check_targets(self: Sparsifier, target):
-    if isinstance(self.targets, dict):  # per-layer context
-        target = self.targets if target is None else target
-        if not isinstance(target, dict) or set(target) != set(self.layers):
-            raise ValueError(f"per-layer context: give a target for each of {list(self.layers)}")
-        targets = {n: as_fraction(v, f'target of {n!r}') for n, v in target.items()}
-    else:
-        if target is None or isinstance(target, dict):
-            raise ValueError(f"context {self.mode!r} takes one target fraction, got {target!r}")
-        t = as_fraction(target, 'target')
-        targets = t if self.mode == 'global' else {n: t for n in self.layers}
-    limit = min(u.max_sparsity for u in self.units.values())
-    if max(targets.values() if isinstance(targets, dict) else [targets]) > limit + 1e-12:
-        raise ValueError(f"granularity {self.granularity!r} allows at most {limit:.0%} sparsity, got {targets}")
-    return targets
+    def _check_targets(self, target):
+        "The target of this call: a fraction (global), or one per layer (local and per-layer contexts)."
+        if isinstance(self.targets, dict):  # per-layer context
+            target = self.targets if target is None else target
+            if not isinstance(target, dict) or set(target) != set(self.layers):
+                raise ValueError(f"per-layer context: give a target for each of {list(self.layers)}")
+            targets = {n: as_fraction(v, f'target of {n!r}') for n, v in target.items()}
+        else:
+            if target is None or isinstance(target, dict):
+                raise ValueError(f"context {self.mode!r} takes one target fraction, got {target!r}")
+            t = as_fraction(target, 'target')
+            targets = t if self.mode == 'global' else {n: t for n in self.layers}
+        limit = min(u.max_sparsity for u in self.units.values())
+        if max(targets.values() if isinstance(targets, dict) else [targets]) > limit + 1e-12:
+            raise ValueError(f"granularity {self.granularity!r} allows at most {limit:.0%} sparsity, got {targets}")
+        return targets
 
-@patch
-def _grows(self: Sparsifier, targets) -> bool:
-    "True if no target is below the current one: then removed units stay removed."
-    cur = self.current
-    if isinstance(targets, dict):
-        cur = cur if isinstance(cur, dict) else {n: cur for n in targets}
-        return all(targets[n] >= cur.get(n, 0.) - 1e-12 for n in targets)
-    cur = cur if not isinstance(cur, dict) else 0.
-    return targets >= cur - 1e-12
+    def _grows(self, targets) -> bool:
+        "True if no target is below the current one: then removed units stay removed."
+        cur = self.current
+        if isinstance(targets, dict):
+            cur = cur if isinstance(cur, dict) else {n: cur for n in targets}
+            return all(targets[n] >= cur.get(n, 0.) - 1e-12 for n in targets)
+        cur = cur if not isinstance(cur, dict) else 0.
+        return targets >= cur - 1e-12
 
-@patch
-def _select_local(self: Sparsifier, scores, tiers, target, gone=0):
-    n = scores.numel()
-    k = max(round(target * n), gone)   # never fewer than the units that must stay removed
-    if self.keep_one: k = min(k, n - 1)
-    return lowest_k(scores, k, tiers)
+    def _select_local(self, scores, tiers, target, gone=0):
+        n = scores.numel()
+        k = max(round(target * n), gone)   # never fewer than the units that must stay removed
+        if self.keep_one: k = min(k, n - 1)
+        return lowest_k(scores, k, tiers)
 
-@patch
-def _select_global(self: Sparsifier, scores, tiers, target, gone=0):
-    names = list(scores)
-    if self.keep_one:  # each layer's best unit is out of reach
-        for n in names: scores[n][scores[n].argmax()] = float('inf')
-    flat = torch.cat([scores[n].cpu() for n in names])
-    flat_tiers = None if tiers[names[0]] is None else torch.cat([tiers[n].cpu() for n in names])
-    k = max(round(target * flat.numel()), gone)
-    if self.keep_one: k = min(k, flat.numel() - len(names))
-    removed = lowest_k(flat, k, flat_tiers).split([scores[n].numel() for n in names])
-    return dict(zip(names, removed))
+    def _select_global(self, scores, tiers, target, gone=0):
+        names = list(scores)
+        if self.keep_one:  # each layer's best unit is out of reach
+            for n in names: scores[n][scores[n].argmax()] = float('inf')
+        flat = torch.cat([scores[n].cpu() for n in names])
+        flat_tiers = None if tiers[names[0]] is None else torch.cat([tiers[n].cpu() for n in names])
+        k = max(round(target * flat.numel()), gone)
+        if self.keep_one: k = min(k, flat.numel() - len(names))
+        removed = lowest_k(flat, k, flat_tiers).split([scores[n].numel() for n in names])
+        return dict(zip(names, removed))
 
-# %% ../../nbs/10_sparse.sparsifier.ipynb #7d10b65f
-def _opt_state(optimizer) -> dict:
-    "The per-parameter state dict of a torch or fastai optimizer."
-    opt = getattr(optimizer, 'opt', optimizer)  # fastai's OptimWrapper wraps a torch optimizer
-    return getattr(opt, 'state', {})
+    # --- keeping pruned weights at zero while training
+    def after_backward(self) -> None:
+        "Call after each backward pass, before the optimizer step: criteria read the gradients, then pruned ones are zeroed."
+        self.scorer.after_backward()
+        self.mask_grads()
 
-@patch
-@torch.no_grad()
-def apply_masks(self: Sparsifier) -> None:
-    "Zero the pruned weights (call after each optimizer step)."
-    ms = list(self.layers.values())
-    torch._foreach_mul_([m.weight for m in ms], [_mask(m) for m in ms])  # one call for all layers
-    self._mask_coupled()
+    @torch.no_grad()
+    def mask_grads(self) -> None:
+        "Zero the gradients of pruned weights (call before each optimizer step)."
+        ms = [m for m in self.layers.values() if m.weight.grad is not None]
+        if ms: torch._foreach_mul_([m.weight.grad for m in ms], [_mask(m) for m in ms])
+        self._mask_coupled(grads=True)
 
-@patch
-@torch.no_grad()
-def mask_grads(self: Sparsifier) -> None:
-    "Zero the gradients of pruned weights (call before each optimizer step)."
-    ms = [m for m in self.layers.values() if m.weight.grad is not None]
-    if ms: torch._foreach_mul_([m.weight.grad for m in ms], [_mask(m) for m in ms])
-    self._mask_coupled(grads=True)
+    @torch.no_grad()
+    def apply_masks(self) -> None:
+        "Zero the pruned weights (call after each optimizer step)."
+        ms = list(self.layers.values())
+        torch._foreach_mul_([m.weight for m in ms], [_mask(m) for m in ms])  # one call for all layers
+        self._mask_coupled()
 
-@patch
-@torch.no_grad()
-def clear_optimizer_state(self: Sparsifier, optimizer) -> None:
-    "Zero the optimizer's per-weight state (momentum, moments...) of pruned weights."
-    state = _opt_state(optimizer)
-    pairs = [(m.weight, _mask(m)) for m in self.layers.values()]
-    pairs += [(p, self.kept_channels[n]) for n, ps in self.coupled.items() for p in ps]
-    for p, mask in pairs:
-        for v in state.get(p, {}).values():
-            if isinstance(v, Tensor) and v.shape == p.shape: v.mul_(mask)
+    @torch.no_grad()
+    def clear_optimizer_state(self, optimizer) -> None:
+        "Zero the per-weight state (momentum, moments...) of pruned weights in `optimizer` (torch, fastai or a Learner)."
+        state = optimizer_state(optimizer)
+        pairs = [(m.weight, _mask(m)) for m in self.layers.values()]
+        pairs += [(p, self.kept_channels[n]) for n, ps in self.coupled.items() for p in ps]
+        for p, mask in pairs:
+            for v in state.get(p, {}).values():
+                if isinstance(v, Tensor) and v.shape == p.shape: v.mul_(mask)
 
-# %% ../../nbs/10_sparse.sparsifier.ipynb #a7c33c34
-def following_norms(model: nn.Module, layers: dict[str, nn.Module], example_inputs) -> dict[str, list[nn.Module]]:
-    "`{layer name: [batch norms that read its output directly]}`, found by running `example_inputs` once."
-    names = {m: n for n, m in layers.items()}
-    produced, found, keep_alive, hooks = {}, {n: [] for n in layers}, [], []
-    def after_layer(m, inp, out): keep_alive.append(out); produced[id(out)] = names[m]
-    def before_norm(m, inp):
-        if id(inp[0]) in produced: found[produced[id(inp[0])]].append(m)
-    hooks += [m.register_forward_hook(after_layer) for m in layers.values()]
-    hooks += [m.register_forward_pre_hook(before_norm) for m in model.modules()
-              if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    modes = {m: m.training for m in model.modules()}
-    try:
-        model.eval()  # no running-statistics update
-        with torch.no_grad(): model(*example_inputs) if isinstance(example_inputs, (tuple, list)) else model(example_inputs)
-    finally:
-        for h in hooks: h.remove()
-        for m, t in modes.items(): m.training = t
-    return found
+    # --- lottery tickets
+    def snapshot(self) -> dict[str, Tensor]:
+        "A copy of every parameter of the model, to `rewind` to later."
+        return {n: p.detach().clone() for n, p in self.model.named_parameters()}
 
-# %% ../../nbs/10_sparse.sparsifier.ipynb #3781f220
-@patch
-def couple_norms(self: Sparsifier, example_inputs) -> dict[str, list[nn.Parameter]]:
-    "With a channel granularity, also mask each removed channel's bias and following batch norm."
-    if not removes_channels(self.granularity):
-        raise ValueError(f"only channel granularities ('filter', 'row') remove whole channels, not {self.granularity!r}")
-    norms = following_norms(self.model, self.layers, example_inputs)
-    self.coupled = {n: [p for p in [m.bias] + [q for bn in norms[n] for q in (bn.weight, bn.bias)]
-                        if isinstance(p, nn.Parameter)] for n, m in self.layers.items()}
-    self._update_channels()
-    return self.coupled
+    @torch.no_grad()
+    def rewind(self, weights: dict[str, Tensor], optimizer=None) -> None:
+        "Set the model's parameters back to `weights` (a `snapshot`), keep pruned ones at zero, and reset `optimizer`'s state."
+        for n, p in self.model.named_parameters(): p.copy_(weights[n])
+        self.apply_masks()
+        for state in optimizer_state(optimizer).values():
+            for v in state.values():
+                if isinstance(v, Tensor) and v.dim() > 0: v.zero_()
 
-@patch
-def _update_channels(self: Sparsifier) -> None:
-    "Recompute which output channels the coupled layers keep (masks changed) and zero the others' parameters."
-    self.kept_channels = {n: ~self.units[n].removed(_mask(self.layers[n])) for n in self.coupled}
-    self._mask_coupled()
+    # --- removing whole channels
+    def couple_norms(self, example_inputs=None) -> dict[str, list[nn.Parameter]]:
+        """With a channel granularity, also mask each removed channel's bias and following batch norms.
+        `example_inputs` (a batch) are only needed when `torch.fx` cannot trace the model."""
+        if not removes_channels(self.granularity):
+            raise ValueError(f"only channel granularities ('filter', 'row') remove whole channels, not {self.granularity!r}")
+        found = around(self.model, self.layers, example_inputs)
+        self.coupled = {n: [p for p in [m.bias] + [q for bn in found[n].norms for q in (bn.weight, bn.bias)]
+                            if isinstance(p, nn.Parameter)] for n, m in self.layers.items()}
+        self._update_channels()
+        return self.coupled
 
-@patch
-@torch.no_grad()
-def _mask_coupled(self: Sparsifier, grads: bool = False) -> None:
-    for n, params in self.coupled.items():
-        keep = self.kept_channels[n]
-        for p in params:
-            t = p.grad if grads else p
-            if t is not None: t.mul_(keep)
+    def _update_channels(self) -> None:
+        "Recompute which output channels the coupled layers keep (masks changed) and zero the others' parameters."
+        self.kept_channels = {n: ~self.units[n].removed(_mask(self.layers[n])) for n in self.coupled}
+        self._mask_coupled()
 
-# %% ../../nbs/10_sparse.sparsifier.ipynb #8d3909e2
-@patch
-def sparsity(self: Sparsifier, layer: str | None = None) -> float:
-    "Fraction of masked weights, in one `layer` or over all selected layers."
-    ms = [self.masks[layer]] if layer else list(self.masks.values())
-    return 1 - sum(int(m.sum()) for m in ms) / sum(m.numel() for m in ms)
+    @torch.no_grad()
+    def _mask_coupled(self, grads: bool = False) -> None:
+        for n, params in self.coupled.items():
+            keep = self.kept_channels[n]
+            for p in params:
+                t = p.grad if grads else p
+                if t is not None: t.mul_(keep)
 
-@patch
-def release(self: Sparsifier) -> None:
-    "Free what the criterion keeps (reference weights, hooks) once no more pruning will happen."
-    self.scorer.close()
+    # --- measuring, releasing, baking
+    def sparsity(self, layer: str | None = None) -> float:
+        "Fraction of masked weights, in one `layer` or over all selected layers."
+        ms = [self.masks[layer]] if layer else list(self.masks.values())
+        return 1 - sum(int(m.sum()) for m in ms) / sum(m.numel() for m in ms)
 
-@patch
-def bake(self: Sparsifier) -> nn.Module:
-    "Zero the pruned weights for good and remove the masks: a plain model with its original `state_dict` keys."
-    self.release()
-    return bake_masks(self.model)
+    def release(self) -> None:
+        "Free what the criterion keeps (reference weights, hooks) once no more pruning will happen."
+        self.scorer.close()
 
+    def bake(self) -> nn.Module:
+        "Zero the pruned weights for good and remove the masks: a plain model with its original `state_dict` keys."
+        self.release()
+        return bake_masks(self.model)
+
+# %% ../../nbs/10_sparse.sparsifier.ipynb #ee5c4977
 @torch.no_grad()
 def bake_masks(model: nn.Module) -> nn.Module:
     "Apply and remove every `weight_mask` buffer of `model`."
