@@ -40,6 +40,7 @@ NORMALIZERS: dict[str, Callable[[Tensor], Tensor]] = {
 class Criteria:
     "Scores every weight of a layer (higher = keep). `needs`: None, 'init' or 'previous' reference weights."
     scorer_cls: type[Scorer]   # the per-engine state this criterion needs (set below, once `Scorer` exists)
+    deterministic = True       # the same weights (and statistics) always give the same scores
     def __init__(self,
                  score: Callable,                 # score(w) or, with `needs`, score(w, ref) -> tensor like w
                  name: str,
@@ -119,6 +120,7 @@ def _criteria(name, score, needs=None):
     return c
 
 random = _criteria('random', lambda w: torch.rand_like(w))
+random.deterministic = False   # new noise at every call
 
 # %% ../../nbs/01_core.criteria.ipynb #ce5af09f
 large_final = _criteria('large_final', torch.abs)

@@ -117,21 +117,33 @@ def resolve_targets(context, target, layers: dict[str, nn.Module], what: str = '
     return 'local', context
 
 # %% ../../nbs/03_core.selection.ipynb #55dfdb5f
-def _keys(s: Tensor) -> Tensor:
-    "int32 keys that sort like the float scores `s`: -0.0 equal to 0.0, every NaN after everything."
-    b = (s.float() + 0.).view(torch.int32)                   # + 0. turns -0.0 into 0.0
-    key = b ^ ((b >> 31) & 0x7FFFFFFF)                       # negative floats: reverse their order
-    return key.masked_fill_((key < _NEG_INF) | (key > _POS_INF), torch.iinfo(torch.int32).max)   # NaN
+_INF = float('inf')
+def _nan_last(s: Tensor) -> Tensor: return s.nan_to_num(nan=_INF, posinf=_INF, neginf=-_INF)   # NaN ranks as +inf
 
-_NEG_INF, _POS_INF = -2139095041, 2139095040                 # the keys of -inf and +inf
+def _keys(s: Tensor) -> Tensor:
+    "int32 keys that sort like the float scores `s` (-0.0 equal to 0.0; NaN counts as +inf)."
+    b = (_nan_last(s.float()) + 0.).view(torch.int32)   # + 0. turns -0.0 into 0.0
+    return b ^ ((b >> 31) & 0x7FFFFFFF)                      # negative floats: reverse their order
+
+_NEG_INF = -2139095041    # the key of -inf
 _HALF = 1 << 16           # a 16-bit digit: two histogram passes pin a 32-bit key down
 
 def _high(key: Tensor) -> Tensor: return (key >> 16) + _HALF // 2    # in [0, 2**16)
 def _low(key: Tensor) -> Tensor: return key & (_HALF - 1)
 
+def _count(d: Tensor, size: int) -> Tensor:
+    "How many times each value of `d` (in [0, size)) occurs."
+    if d.device.type == 'cpu': return torch.bincount(d, minlength=size)
+    return torch.zeros(size, dtype=torch.long, device=d.device).index_add_(0, d, torch.ones(1, dtype=torch.long, device=d.device).expand(len(d)))  # no host sync
+
+def _put_first(key: Tensor, first: Tensor) -> Tensor:
+    "`key` with the keys of the units marked in `first` set to the key of -inf (bit operations: fast everywhere)."
+    m = -first.to(torch.int32)                               # all bits set where marked
+    return (key & ~m) | (m & _NEG_INF)
+
 def _chunk_size(device: torch.device) -> int:
     "Elements handled at once by default: bounds a pass's temporaries (larger on GPUs, where each launch costs more)."
-    return 1 << 24 if device.type == 'cuda' else 1 << 20
+    return 1 << 24 if device.type == "cuda" else 1 << 18
 
 def _kth_digit(hist: Tensor, want: Tensor) -> tuple[list[int], list[int]]:
     "Per row of `hist`: the bin holding the `want`-th element (1-based), and how many elements lie in lower bins."
@@ -141,29 +153,41 @@ def _kth_digit(hist: Tensor, want: Tensor) -> tuple[list[int], list[int]]:
     return b.squeeze(1).tolist(), below.squeeze(1).tolist()
 
 # %% ../../nbs/03_core.selection.ipynb #bc97d227
-def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = None,
-                  chunk: int | None = None) -> dict[str, Tensor]:
+def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = None, first: dict | None = None,
+                  emit: Callable | None = None, chunk: int | None = None) -> dict[str, Tensor] | None:
     """`{name: flat bool vector}` of the units to remove: the `k` lowest over all score vectors (an int `k`) or the
-    `k[name]` lowest of each (a dict); lowest tier first, then lowest score, then lowest position. A score vector
-    may be given as a function that returns it: it is then called once per pass instead of kept."""
+    `k[name]` lowest of each (a dict); lowest tier first, then units marked in `first` (as if scored -inf), then
+    lowest score, then lowest position. A score vector (or `first` vector) may be given as a function that returns
+    it: it is then called once per pass instead of kept. With `emit`, each result goes to `emit(name, vector)` as
+    soon as it is ready and nothing is returned."""
     names = list(scores)
     if not names: return {}
-    get = lambda n: (scores[n]() if callable(scores[n]) else scores[n]).reshape(-1)
-    tier_of = lambda n: None if tiers is None or tiers.get(n) is None else tiers[n].reshape(-1)
+    _get = lambda d, n: None if d is None or d.get(n) is None else (d[n]() if callable(d[n]) else d[n]).reshape(-1)
+    get, tier_of, first_of = (lambda n: _get(scores, n)), (lambda n: _get(tiers, n)), (lambda n: _get(first, n))
     local = isinstance(k, dict)
     if chunk is None and not any(callable(v) for v in scores.values()) and sum(v.numel() for v in scores.values()) <= _SMALL:
-        return _select_by_sorting({n: get(n) for n in names}, k, {n: tier_of(n) for n in names})
+        res = _select_by_sorting({n: get(n) for n in names}, k, {n: tier_of(n) for n in names},
+                                 {n: first_of(n) for n in names})
+        if emit is None: return res
+        for n, r in res.items(): emit(n, r)
+        return None
     group = {n: (i if local else 0) for i, n in enumerate(names)}
     n_groups = len(names) if local else 1
     need = [int(k[n]) for n in names] if local else [int(k)]
 
-    def each_chunk(fn):
-        "Call fn(name, key, tier) on every chunk of every vector."
+    size = {}
+    def each_chunk(fn, after=None):
+        "Call fn(name, start, key, tier) on every chunk of every vector (then `after(name)`)."
         for n in names:
-            s, t = get(n), tier_of(n)
-            step = chunk or _chunk_size(s.device)
-            for i in range(0, max(s.numel(), 1), step):
-                fn(n, _keys(s[i:i + step]), None if t is None else t[i:i + step])
+            s, t, f = get(n), tier_of(n), first_of(n)
+            size[n], step = s.numel(), chunk or _chunk_size(s.device)
+            for i in range(0, s.numel(), step):
+                key = _keys(s[i:i + step])
+                if f is not None: key = _put_first(key, f[i:i + step])
+                fn(n, i, key, None if t is None else t[i:i + step])
+                del key
+            del s, t, f                                      # before the next vector's scores exist
+            if after is not None: after(n)
 
     # Tiers: every unit below the tier holding the k-th unit goes; the rest is chosen inside that tier.
     tier_at, below = [None] * n_groups, [0] * n_groups
@@ -177,19 +201,20 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
         t = tier_at[group[n]]
         return key if t is None else key[tier == t]
 
-    def histogram(select_digit):
-        hist = None
-        def count(n, key, tier):
-            nonlocal hist
-            d = select_digit(n, candidates(n, key, tier))
-            if hist is None: hist = torch.zeros(n_groups, _HALF, dtype=torch.long, device=key.device)
-            hist[group[n]].index_add_(0, d, torch.ones(1, dtype=torch.long, device=d.device).expand(len(d)))
+    def histogram(digit, size):
+        rows = {}
+        def count(n, i, key, tier):
+            c = _count(digit(n, candidates(n, key, tier)), size)
+            g = group[n]
+            rows[g] = c if g not in rows else rows[g] + c
         each_chunk(count)
-        return hist
-    hist = histogram(lambda n, key: _high(key))
+        some = next(iter(rows.values()))
+        return torch.stack([rows.get(g, torch.zeros_like(some)) for g in range(n_groups)])
+    hist = histogram(lambda n, key: _high(key), _HALF)
     total = hist.sum(1).tolist()                         # candidates per group
     high, less_high = _kth_digit(hist, torch.tensor(rest, device=hist.device))
-    hist = histogram(lambda n, key: _low(key[_high(key) == high[group[n]]]))
+    # second pass: the low digit, among the keys whose high digit is the k-th's (the others go to bin 0)
+    hist = histogram(lambda n, key: (_low(key) + 1) * (_high(key) == high[group[n]]), _HALF + 1)[:, 1:]
     left = torch.tensor([r - l for r, l in zip(rest, less_high)], device=hist.device)
     low, less_low = _kth_digit(hist, left)
     n_ties = hist.gather(1, torch.tensor(low, device=hist.device).unsqueeze(1)).squeeze(1).tolist()
@@ -204,7 +229,7 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
     quota = {}
     if 'some ties' in states:                            # count each vector's ties, to share the quota in order
         ties = {n: torch.zeros((), dtype=torch.long, device=hist.device) for n in names}
-        def count_ties(n, key, tier):
+        def count_ties(n, i, key, tier):
             if states[group[n]] == 'some ties': ties[n] += (candidates(n, key, tier) == kth[group[n]]).sum()
         each_chunk(count_ties)
         left = dict(enumerate(take))
@@ -214,12 +239,13 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
             quota[n] = min(max(left[g], 0), int(ties[n]))
             left[g] -= int(ties[n])
 
-    parts = {n: [] for n in names}
-    def choose(n, key, tier):
-        g = group[n]
-        st = states[g]
+    out = {}
+    def choose(n, i, key, tier):
+        g, st = group[n], states[group[n]]
+        if i == 0: out[n] = torch.empty(size[n], dtype=torch.bool, device=key.device)
         if st == 'none': r = torch.zeros(key.shape, dtype=torch.bool, device=key.device)
         elif st == 'all': r = torch.ones(key.shape, dtype=torch.bool, device=key.device)
+        elif st == 'all ties' and tier_at[g] is None: r = key <= kth[g]
         else:
             tie = key == kth[g]
             if tier_at[g] is not None: tie &= tier == tier_at[g]
@@ -228,16 +254,23 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
                 quota[n] -= min(quota[n], int(tie.sum()))
             r = (key < kth[g]) | tie
         if tier_at[g] is not None: r = (tier < tier_at[g]) | ((tier == tier_at[g]) & r)
-        parts[n].append(r)
-    each_chunk(choose)
-    return {n: p[0] if len(p) == 1 else torch.cat(p) for n, p in parts.items()}
+        out[n][i:i + len(r)] = r
+    def done(n):
+        r = out.pop(n, None)
+        if r is None: r = torch.zeros(0, dtype=torch.bool)
+        if emit is not None: emit(n, r)
+        else: result[n] = r
+    result = {}
+    each_chunk(choose, after=done)
+    return None if emit is not None else result
 
 _SMALL = 1 << 14   # below this many units in all, a stable sort is quicker than the passes
 
-def _select_by_sorting(scores: dict[str, Tensor], k, tiers: dict) -> dict[str, Tensor]:
+def _select_by_sorting(scores: dict[str, Tensor], k, tiers: dict, first: dict) -> dict[str, Tensor]:
     "What `select_lowest` returns, by a stable sort on (tier, score, position): for small vectors."
+    scores = {n: s if first[n] is None else s.float().masked_fill(first[n], -_INF) for n, s in scores.items()}
     def lowest(s, t, k):
-        order = s.float().argsort(stable=True)                # NaN last; -0.0 and 0.0 tie
+        order = _nan_last(s.float()).argsort(stable=True)   # -0.0 and 0.0 tie
         if t is not None: order = order[t[order].argsort(stable=True)]
         out = torch.zeros(len(s), dtype=torch.bool, device=s.device)
         out[order[:max(k, 0)]] = True

@@ -9,10 +9,10 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 from torch import Tensor
-from ..core.granularity import Granularity, as_granularity, removes_channels, supported_types
+from ..core.granularity import Granularity, NM, as_granularity, removes_channels, supported_types
 from ..core.criteria import Criteria, large_final
 from ..core.registry import as_criteria
-from ..core.selection import select_layers, parse_target, resolve_targets, as_fraction, lowest_k
+from ..core.selection import select_layers, parse_target, resolve_targets, as_fraction, select_lowest
 from ..core.state import optimizer_state
 from ..core.following import around
 
@@ -75,25 +75,53 @@ class Sparsifier:
         With `keep_removed` (default: when no target decreased) removed units stay removed."""
         targets = self._check_targets(target)
         keep = self._grows(targets) if keep_removed is None else keep_removed
-        scores, tiers, gone = {}, {}, {}
-        for n, m in self.layers.items():
-            u = self.units[n]
-            s = u.pool(self.scorer.scores(n), self.criteria.reducer)
-            if self.mode == 'global': s = self.criteria.normalize(s)
-            if keep:  # removed units come first, so they stay removed
-                was_removed = u.removed(_mask(m))
-                s[was_removed] = float('-inf')
-            gone[n] = int(was_removed.sum()) if keep else 0
-            scores[n], tiers[n] = s, u.tiers(s)
-        if self.mode == 'global': removed = self._select_global(scores, tiers, targets, sum(gone.values()))
-        else: removed = {n: self._select_local(scores[n], tiers[n], targets[n], gone[n]) for n in self.layers}
-        for n, m in self.layers.items():
-            mask = self.units[n].expand(~removed[n]).to(_mask(m).device)
-            _mask(m).copy_(mask)
-            m.weight.mul_(mask)
-        self._update_channels()
+        names = list(self.layers)
+        gone = [self.units[n].removed(_mask(self.layers[n])).sum() for n in names] if keep else []
+        gone = dict(zip(names, torch.stack([g.to(gone[0].device) for g in gone]).tolist() if keep else [0] * len(names)))  # one sync
+        units = {n: self.units[n].n for n in names}
+        if self.mode == 'global':
+            k = max(round(targets * sum(units.values())), sum(gone.values()))   # never fewer than those that stay removed
+            if self.keep_one: k = min(k, sum(units.values()) - len(names))
+            unchanged = keep and k == sum(gone.values())
+        else:
+            k = {n: max(round(targets[n] * units[n]), gone[n]) for n in names}
+            if self.keep_one: k = {n: min(v, units[n] - 1) for n, v in k.items()}
+            unchanged = keep and all(k[n] == gone[n] for n in names)
+        if unchanged: self.apply_masks()   # the same units would be chosen again
+        else:
+            select_lowest(**self._ranking(keep), k=k, emit=self._set_mask)
+            self._update_channels()
         self.current = targets
         self.scorer.after_prune()
+
+    def _set_mask(self, name: str, removed: Tensor) -> None:
+        "Mask the units `removed` (a flat bool vector) of layer `name`, and zero their weights."
+        m = self.layers[name]
+        mask = torch.logical_not(self.units[name].expand(removed.to(m.weight.device)), out=_mask(m))
+        m.weight.mul_(mask)
+
+    def _scores_of(self, name: str, keep: bool) -> Tensor:
+        "The unit scores of layer `name` as selection ranks them: normalized in global context; removed units at -inf with `keep`."
+        u = self.units[name]
+        s = u.pool(self.scorer.scores(name), self.criteria.reducer)
+        if self.mode == 'global': s = self.criteria.normalize(s)
+        if keep: s = s.masked_fill(u.removed(_mask(self.layers[name])), float('-inf'))   # a copy: the scorer's tensors stay
+        if self.keep_one and self.mode == 'global':           # each layer's best unit is out of reach
+            s = s if keep else s.clone()
+            s[s.argmax()] = float('inf')
+        return s
+
+    def _ranking(self, keep: bool) -> dict:
+        """What `select_lowest` ranks: `scores`, `tiers` (N:M) and the units that go `first` (those removed, with `keep`).
+        Plain scores are given as functions that recompute them in each pass, which keeps a prune to about a byte per
+        weight; scores that change from call to call (`random`), carry tiers or need `keep_one` are computed once."""
+        removed = lambda n: self.units[n].removed(_mask(self.layers[n]))
+        if self.criteria.deterministic and not isinstance(self.granularity, NM) and not self.keep_one:
+            return dict(scores={n: (lambda n=n: self._scores_of(n, False)) for n in self.layers},
+                        first={n: (lambda n=n: removed(n)) for n in self.layers} if keep else None)
+        scores = {n: self._scores_of(n, keep) for n in self.layers}
+        tiers = {n: self.units[n].tiers(s) for n, s in scores.items()} if isinstance(self.granularity, NM) else None
+        return dict(scores=scores, tiers=tiers)
 
     def _check_targets(self, target):
         "The target of this call: a fraction (global), or one per layer (local and per-layer contexts)."
@@ -120,23 +148,6 @@ class Sparsifier:
             return all(targets[n] >= cur.get(n, 0.) - 1e-12 for n in targets)
         cur = cur if not isinstance(cur, dict) else 0.
         return targets >= cur - 1e-12
-
-    def _select_local(self, scores, tiers, target, gone=0):
-        n = scores.numel()
-        k = max(round(target * n), gone)   # never fewer than the units that must stay removed
-        if self.keep_one: k = min(k, n - 1)
-        return lowest_k(scores, k, tiers)
-
-    def _select_global(self, scores, tiers, target, gone=0):
-        names = list(scores)
-        if self.keep_one:  # each layer's best unit is out of reach
-            for n in names: scores[n][scores[n].argmax()] = float('inf')
-        flat = torch.cat([scores[n].cpu() for n in names])
-        flat_tiers = None if tiers[names[0]] is None else torch.cat([tiers[n].cpu() for n in names])
-        k = max(round(target * flat.numel()), gone)
-        if self.keep_one: k = min(k, flat.numel() - len(names))
-        removed = lowest_k(flat, k, flat_tiers).split([scores[n].numel() for n in names])
-        return dict(zip(names, removed))
 
     # --- keeping pruned weights at zero while training
     def after_backward(self) -> None:
