@@ -26,7 +26,7 @@ from fastai.torch_core import set_seed
 import fasterprune
 from fasterprune.all import large_final, agp
 from fasterprune.prune.callback import PruneCallback
-from fasterprune.report.structure import count_macs_params, measure_latency
+from fasterprune.core.budget import count_macs_params, measure_latency
 
 from mnist import DEFAULT_DATA, load_mnist, make_dls, make_cnn
 

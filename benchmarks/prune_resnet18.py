@@ -22,7 +22,7 @@ warnings.filterwarnings('ignore')
 import fasterprune
 from fasterprune.prune.pruner import Pruner
 from fasterprune.core.criteria import large_final
-from fasterprune.report.structure import count_macs_params, measure_latency
+from fasterprune.core.budget import count_macs_params, measure_latency
 
 
 def widths(model):

@@ -10,8 +10,9 @@ __all__ = []
 # %% ../nbs/99_all.ipynb #ec52398b
 import importlib as _importlib
 _MODULES = ('core.granularity', 'core.criteria', 'core.importance', 'core.schedule', 'core.selection',
+            'core.batch', 'core.budget',
             'sparse.sparsifier', 'sparse.callback', 'regularize.regularizer', 'regularize.callback',
-            'prune.pruner', 'prune.callback', 'report.sparsity', 'report.structure', 'data')
+            'prune.graph', 'prune.pruner', 'prune.callback', 'report.sparsity', 'report.structure', 'data')
 __all__ = []
 for _name in _MODULES:
     _module = _importlib.import_module(f'fasterprune.{_name}')

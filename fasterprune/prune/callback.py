@@ -7,84 +7,21 @@ Docs: https://fasterprune.github.io/fasterprune/prune.callback.html.md"""
 # %% ../../nbs/31_prune.callback.ipynb #3cd3e821
 from __future__ import annotations
 import math
-import torch
 import torch.nn as nn
 from fastai.callback.core import Callback
-from fastcore.basics import patch
+from fastcore.basics import store_attr
+from ..core.batch import first_sample
+from ..core.budget import Budget, as_budget
 from ..core.criteria import large_final
 from ..core.registry import as_criteria
-from ..core.schedule import as_schedule, agp
-from ..core.selection import as_fraction
-from ..core.selection import as_ratio
+from ..core.schedule import SCHEDULES, as_schedule, agp
+from ..core.selection import as_ratio, parse_target
 from .pruner import Pruner, PRUNABLE, recalibrate_bn
-from ..report.structure import model_stats, structure_report, first_sample
+from ..report.structure import model_stats, structure_report
 from ..data import example_inputs
 
 # %% auto #0
-__all__ = ['PruneCallback', 'pruning_points']
-
-# %% ../../nbs/31_prune.callback.ipynb #538bdc19
-class PruneCallback(Callback):
-    "Remove channels of a fastai Learner's model while it trains, following a schedule."
-    order = 70  # like SparsifyCallback: after SaveModelCallback and the schedulers
-    def __init__(self,
-                 pruning_ratio: float | dict | None = None,  # channels removed: fraction, percentage, or {layer: ratio}
-                 schedule=agp,                          # when and how fast to prune
-                 context: str | dict = 'local',         # 'local', 'global' or {layer name: ratio}
-                 criteria=large_final,                  # how important each channel is (any fasterprune criteria)
-                 macs: float | None = None,             # or: the fraction of MACs to keep at the end
-                 params: float | None = None,           # or: the fraction of parameters to keep at the end
-                 layer_type=PRUNABLE,                   # layers whose output channels may be removed
-                 ignore=None,                           # names / patterns / modules whose output channels stay
-                 round_to: int | None = None,           # keep channel counts multiple of this
-                 every: int | None = None,              # prune every n batches (default: see above)
-                 start_epoch: float | None = None,      # start the schedule at this epoch (overrides its start_pct)
-                 end_epoch: float | None = None,        # reach the target at this epoch
-                 bn_recalibrate: int = 0,               # after each prune, re-estimate batch norms on this many batches
-                 consumers: bool = False,               # add the scores of the layers reading a channel
-                 num_heads: dict | None = None,         # heads of custom attention layers
-                 latency: bool = True,                  # measure CPU latency before and after for the report
-                 model: nn.Module | None = None,        # prune this module instead of `learn.model`
-                 verbose: bool = True):
-        self.criteria = as_criteria(criteria)
-        schedule = as_schedule(schedule)
-        opts = {k: v for k, v in dict(start_epoch=start_epoch, end_epoch=end_epoch).items() if v is not None}
-        self.schedule = schedule.with_args(**opts) if opts else schedule
-        if not self.schedule.monotone:
-            raise ValueError(f"schedule {self.schedule!r} decreases at some point; removed channels cannot come back: "
-                             f"use a schedule that never decreases (one_shot, iterative, agp, cos, lin, one_cycle)")
-        budgets = {k: v for k, v in dict(macs=macs, params=params).items() if v is not None}
-        per_layer = isinstance(pruning_ratio, dict) or isinstance(context, dict)
-        if (pruning_ratio is not None or per_layer) + len(budgets) != 1 or (isinstance(pruning_ratio, dict) and isinstance(context, dict)):
-            raise ValueError("give one target: pruning_ratio (a fraction, or {layer: ratio}), macs= or params= "
-                             f"(the fraction to keep); got pruning_ratio={pruning_ratio}, {budgets}")
-        if per_layer:
-            ratios = pruning_ratio if isinstance(pruning_ratio, dict) else context
-            if not isinstance(context, dict) and context != 'local':
-                raise ValueError(f"per-layer pruning ratios go with context='local', got {context!r}")
-            self.context = {n: as_ratio(v, f'pruning_ratio of {n!r}') for n, v in ratios.items()}
-            self.kind, self.target = 'ratio', self.context
-        else:
-            if context not in ('local', 'global'):
-                raise ValueError(f"context must be 'local', 'global' or a dict {{layer name: ratio}}, got {context!r}")
-            self.context = context
-            if budgets:
-                (self.kind, keep), = budgets.items()
-                keep = as_fraction(keep, self.kind)
-                if not 0 < keep <= 1: raise ValueError(f"{self.kind} is the fraction to keep, in (0, 1]; got {keep}")
-                self.target = 1 - keep        # the schedule ramps the removed fraction
-            else: self.kind, self.target = 'ratio', as_ratio(pruning_ratio)
-        if every is not None and (not isinstance(every, int) or every < 1):
-            raise ValueError(f"every must be a positive number of batches or None, got {every!r}")
-        if isinstance(bn_recalibrate, bool) or not isinstance(bn_recalibrate, int) or bn_recalibrate < 0:
-            raise ValueError(f"bn_recalibrate must be a number of batches >= 0, got {bn_recalibrate!r}")
-        self.layer_type, self.ignore, self.round_to, self.every = layer_type, ignore, round_to, every
-        self.bn_recalibrate, self.consumers, self.num_heads = bn_recalibrate, consumers, num_heads
-        self.latency, self.prune_model, self.verbose = latency, model, verbose
-        self.pruner, self.report, self.history, self.last_step = None, None, [], None
-
-    def _log(self, msg):
-        if self.verbose: print(msg)
+__all__ = ['pruning_points', 'PruneCallback']
 
 # %% ../../nbs/31_prune.callback.ipynb #bc241231
 def pruning_points(schedule, target: float, n_epoch: int, n_iter: int, every: int | None = None) -> dict[int, float]:
@@ -112,57 +49,108 @@ def pruning_points(schedule, target: float, n_epoch: int, n_iter: int, every: in
     return points
 
 # %% ../../nbs/31_prune.callback.ipynb #ddaae1aa
-@patch
-def before_fit(self: PruneCallback):
-    self.pruner, self.report, self.history, self.last_step = None, None, [], None
-    model = self.prune_model if self.prune_model is not None else self.learn.model
-    batch, self._n_iter = example_inputs(self.dls, n=self.dls.train.bs), len(self.dls.train)   # read once
-    self._x = first_sample(batch, 8)
-    self._timed = batch if self.latency else None     # latency is timed on a whole batch
-    self.pruner = Pruner(model, self._x, self.criteria, self.context, self.layer_type, self.ignore,
-                         self.round_to, self.consumers, self.num_heads, optimizer=self.learn)   # the optimizer follows
-    self._points = pruning_points(self.schedule, 1. if isinstance(self.target, dict) else self.target,
-                                  self.n_epoch, self._n_iter, self.every)
-    if self.kind != 'ratio': self.pruner.check_budget(**{self.kind: 1 - self.target})   # refuse now, not mid-training
-    self._before = model_stats(model, self._x, latency=self.latency, latency_inputs=self._timed)
-    what = {'ratio': 'of the channels', 'macs': 'of the MACs', 'params': 'of the parameters'}[self.kind]
-    self._log(f"Pruning {self.target if isinstance(self.target, dict) else f'{self.target:.2%}'} {what} "
-              f"at {len(self._points)} point(s) of training")
+class PruneCallback(Callback):
+    "Remove channels of a fastai Learner's model while it trains, following a schedule."
+    order = 70  # like SparsifyCallback: after SaveModelCallback and the schedulers
+    def __init__(self,
+                 pruning_ratio: float | dict | None = None,  # channels removed: fraction, percentage, or {layer: ratio}
+                 schedule=agp,                          # when and how fast to prune
+                 context: str | dict = 'local',         # 'local', 'global' or {layer name: ratio}
+                 criteria=large_final,                  # how important each channel is (any fasterprune criteria)
+                 macs: float | None = None,             # or: the fraction of MACs to keep at the end
+                 params: float | None = None,           # or: the fraction of parameters to keep at the end
+                 layer_type=PRUNABLE,                   # layers whose output channels may be removed
+                 ignore=None,                           # names / patterns / modules whose output channels stay
+                 round_to: int | None = None,           # keep channel counts multiple of this
+                 every: int | None = None,              # prune every n batches (default: see above)
+                 start_epoch: float | None = None,      # start the schedule at this epoch (overrides its start_pct)
+                 end_epoch: float | None = None,        # reach the target at this epoch
+                 bn_recalibrate: int = 0,               # after each prune, re-estimate batch norms on this many batches
+                 consumers: bool = False,               # add the scores of the layers reading a channel
+                 num_heads: dict | None = None,         # heads of custom attention layers
+                 latency: bool | float = True,          # measure latency for the report (True/False), or: the fraction of latency to keep
+                 model: nn.Module | None = None,        # prune this module instead of `learn.model`
+                 verbose: bool = True):
+        # Everything that can be checked without the model is checked now.
+        self.criteria = as_criteria(criteria)
+        schedule = as_schedule(schedule)
+        opts = {k: v for k, v in dict(start_epoch=start_epoch, end_epoch=end_epoch).items() if v is not None}
+        self.schedule = schedule.with_args(**opts) if opts else schedule
+        if not self.schedule.monotone:
+            raise ValueError(f"schedule {self.schedule!r} decreases at some point; removed channels cannot come back: use a "
+                             f"schedule that never decreases ({', '.join(n for n, s in SCHEDULES.items() if s.monotone)})")
+        self.budget = as_budget(macs=macs, params=params, latency=None if isinstance(latency, bool) else latency)
+        self.context, self.pruning_ratio = parse_target(context, pruning_ratio, 'pruning_ratio', as_ratio, required=False)
+        if (self.pruning_ratio is not None or isinstance(self.context, dict)) + (self.budget is not None) != 1:
+            raise ValueError("give one target: pruning_ratio (a fraction, or {layer: ratio}), or macs=, params= or latency= "
+                             f"(the fraction to keep); got pruning_ratio={pruning_ratio}, context={context!r}, budget={self.budget}")
+        if every is not None and (not isinstance(every, int) or every < 1):
+            raise ValueError(f"every must be a positive number of batches or None, got {every!r}")
+        if isinstance(bn_recalibrate, bool) or not isinstance(bn_recalibrate, int) or bn_recalibrate < 0:
+            raise ValueError(f"bn_recalibrate must be a number of batches >= 0, got {bn_recalibrate!r}")
+        store_attr('layer_type,ignore,round_to,every,bn_recalibrate,consumers,num_heads,verbose')
+        self.report_latency, self.prune_model = latency is not False, model
+        self.pruner, self.report, self.history, self.last_step = None, None, [], None
 
-@patch
-def _prune_to(self: PruneCallback, value: float):
-    pr = self.pruner
-    if isinstance(self.target, dict): step = pr.prune()
-    elif self.kind == 'ratio': step = pr.prune(value)
-    else: step = pr.prune(**{self.kind: 1 - value})
-    if self.bn_recalibrate: recalibrate_bn(pr.model, self.dls.train, self.bn_recalibrate)
-    self.last_step = step
-    return step
+    def before_fit(self):
+        "Build the `Pruner` on a batch of the data (every check happens here, before anything changes) and find where to prune."
+        self.pruner, self.report, self.history, self.last_step = None, None, [], None
+        model = self.prune_model if self.prune_model is not None else self.learn.model
+        batch, self._n_iter = example_inputs(self.dls, n=self.dls.train.bs), len(self.dls.train)   # read once
+        self._x = first_sample(batch, 8)
+        self._timed = batch if self.report_latency else None     # the report times a whole batch
+        self.pruner = Pruner(model, self._x, criteria=self.criteria, context=self.context, layer_types=self.layer_type,
+                             ignore=self.ignore, round_to=self.round_to, consumers=self.consumers,
+                             num_heads=self.num_heads, optimizer=self.learn)   # the optimizer follows every prune
+        self._points = pruning_points(self.schedule, self._final(), self.n_epoch, self._n_iter, self.every)
+        if self.budget is not None: self.pruner.check_budget(**{self.budget.name: self.budget})   # refuse now, not mid-training
+        self._before = model_stats(model, self._x, latency=self.report_latency, latency_inputs=self._timed)
+        if isinstance(self.context, dict): what = f"{self.context} of the channels"
+        elif self.budget is None: what = f"{self.pruning_ratio:.2%} of the channels"
+        else: what = f"until the model keeps {self.budget.keep:.2%} of its {self.budget.name}"
+        self._log(f"Pruning {what} at {len(self._points)} point(s) of training")
 
-@patch
-def before_batch(self: PruneCallback):
-    if not self.training or self.pruner is None: return
-    i = self.epoch * self._n_iter + self.iter
-    if i not in self._points: return
-    step = self._prune_to(self._points[i])
-    params = sum(p.numel() for p in self.pruner.model.parameters())
-    self.history.append({'epoch': self.epoch, 'iter': self.iter, 'ratio': step.ratio, 'params': params})
-    if i == max(self._points): self.pruner.release()
+    def before_batch(self):
+        "At a pruning point of training: prune to the schedule's value (the optimizer follows), then recalibrate batch norms if asked."
+        if not self.training or self.pruner is None: return
+        i = self.epoch * self._n_iter + self.iter
+        if i not in self._points: return
+        step = self._prune_to(self._points[i])
+        params = sum(p.numel() for p in self.pruner.model.parameters())
+        self.history.append({'epoch': self.epoch, 'iter': self.iter, 'ratio': step.ratio, 'params': params})
+        if i == max(self._points): self.pruner.release()
 
-@patch
-def before_step(self: PruneCallback):
-    if self.pruner is not None: self.pruner.scorer.after_backward()   # gradient-based criteria read gradients here
+    def before_step(self):
+        "Let gradient-based criteria read the gradients."
+        if self.pruner is not None: self.pruner.after_backward()
 
-@patch
-def after_epoch(self: PruneCallback):
-    if self.pruner is None: return
-    n = sum(p.numel() for p in self.pruner.model.parameters())
-    self._log(f"Parameters at the end of epoch {self.epoch}: {n:,} ({n / self._before.params:.2%})")
+    def after_epoch(self):
+        "Print the parameters left."
+        if self.pruner is None: return
+        n = sum(p.numel() for p in self.pruner.model.parameters())
+        self._log(f"Parameters at the end of epoch {self.epoch}: {n:,} ({n / self._before.params:.2%})")
 
-@patch
-def after_fit(self: PruneCallback):
-    if self.pruner is None: return
-    self.pruner.release()
-    after = model_stats(self.pruner.model, self._x, latency=self.latency, latency_inputs=self._timed)
-    self.report = structure_report(self._before, after)
-    self._log(str(self.report))
+    def after_fit(self):
+        "Free what the criterion keeps, and make and print the report."
+        if self.pruner is None: return
+        self.pruner.release()
+        after = model_stats(self.pruner.model, self._x, latency=self.report_latency, latency_inputs=self._timed)
+        self.report = structure_report(self._before, after)
+        self._log(str(self.report))
+
+    def _final(self) -> float:
+        "The value the schedule ramps to: the ratio, 1 for per-layer ratios (each reaches its own), or the fraction of the budget to remove."
+        if isinstance(self.context, dict): return 1.
+        return self.pruning_ratio if self.budget is None else 1 - self.budget.keep
+
+    def _prune_to(self, value: float):
+        pr = self.pruner
+        if isinstance(self.context, dict): step = pr.prune()
+        elif self.budget is None: step = pr.prune(value)
+        else: step = pr.prune(**{self.budget.name: Budget(self.budget.resource, 1 - value)})
+        if self.bn_recalibrate: recalibrate_bn(pr.model, self.dls.train, self.bn_recalibrate)
+        self.last_step = step
+        return step
+
+    def _log(self, msg):
+        if self.verbose: print(msg)

@@ -6,114 +6,40 @@ Docs: https://fasterprune.github.io/fasterprune/prune.pruner.html.md"""
 
 # %% ../../nbs/30_prune.pruner.ipynb #cae7a8a2
 from __future__ import annotations
-import itertools, math, warnings
+import itertools, math
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 import torch.nn as nn
 from torch import Tensor
-import torch_pruning as tp
-from torch_pruning.pruner import function as _tpf
-from fastcore.basics import patch
-from ..core.granularity import as_granularity, supported_types
+from ..core.batch import first_sample, map_tensors, to_device, call_model
+from ..core.budget import Budget, as_budget, count_macs_params
 from ..core.criteria import Criteria, large_final
+from ..core.granularity import as_granularity, supported_types
 from ..core.registry import as_criteria
-from ..core.selection import select_layers, find_modules, resolve_targets, as_fraction, as_ratio, lowest_k
-from ..sparse.sparsifier import MASK
-from ..report.structure import count_macs_params, first_sample
+from ..core.selection import select_layers, find_modules, parse_target, resolve_targets, as_ratio, lowest_k
+from ..core.state import keep_modes, unwrap_optimizer
+from .graph import Slice, CoupledGroup, build_graph, coupled_groups, coupled_group, transaction, prune_steps
+from ..sparse.sparsifier import MASK, bake_masks
 
 # %% auto #0
-__all__ = ['PRUNABLE', 'Slice', 'build_graph', 'attention_heads', 'PruneStep', 'Pruner', 'remap_optimizer', 'pruning_plan',
-           'save_pruned', 'load_pruned', 'recalibrate_bn']
+__all__ = ['PRUNABLE', 'attention_heads', 'apply_plan', 'pruning_plan', 'remap_optimizer', 'PruneStep', 'Pruner', 'save_pruned',
+           'load_pruned', 'recalibrate_bn']
 
 # %% ../../nbs/30_prune.pruner.ipynb #770ded89
 PRUNABLE = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
 
 # %% ../../nbs/30_prune.pruner.ipynb #28937e22
-@dataclass
-class Slice:
-    "A parameter replaced by a pruning step: the `old` one, the `new` one and the `kept` indices of `old` per dim."
-    old: nn.Parameter
-    new: nn.Parameter
-    kept: dict[int, Tensor]
-
-    def apply(self, t: Tensor) -> Tensor:
-        "`t` (shaped like the old parameter) sliced like the parameter was."
-        for d, idx in self.kept.items(): t = t.index_select(d, idx.to(t.device))
-        return t
-
-@contextmanager
-def _recording():
-    lineage, orig = {}, _tpf.BasePruningFunc._prune_parameter_and_grad
-    def record(self, weight, keep_idxs, pruning_dim):
-        new = orig(self, weight, keep_idxs, pruning_dim)
-        lineage[new] = (weight, pruning_dim % weight.dim(), torch.as_tensor(list(keep_idxs), dtype=torch.long))
-        return new
-    _tpf.BasePruningFunc._prune_parameter_and_grad = record
-    try: yield lineage
-    finally: _tpf.BasePruningFunc._prune_parameter_and_grad = orig
-
-def _resolve(model: nn.Module, lineage: dict) -> dict[str, Slice]:
-    out = {}
-    for name, p in model.named_parameters():
-        if p not in lineage: continue
-        kept, cur = {}, p
-        while cur in lineage:
-            prev, d, keep = lineage[cur]
-            kept[d] = keep[kept[d]] if d in kept else keep
-            cur = prev
-        out[name] = Slice(cur, p, dict(sorted(kept.items())))
-    return out
-
-def _copy_state(d: dict) -> dict:
-    return {k: (dict(v) if k in ('_parameters', '_buffers', '_modules') else list(v) if isinstance(v, list) else v)
-            for k, v in d.items()}
-
-@contextmanager
-def _transaction(model: nn.Module, graph, keep: bool = True):
-    "Apply changes inside; restore everything on error (or always, with `keep=False`)."
-    objs = list(dict.fromkeys([*model.modules(), *(m for m in graph.module2node if isinstance(m, nn.Module))]))
-    saved = [(o, _copy_state(o.__dict__)) for o in objs]
-    n_hist, p2n, m2n = len(graph._pruning_history), dict(graph._param_to_name), dict(graph.module2node)
-    node_modules = [(n, n.module) for n in graph.module2node.values()]   # a bare nn.Parameter's node holds the tensor
-    def restore():
-        for o, s in saved:
-            o.__dict__.clear(); o.__dict__.update(_copy_state(s))
-        for n, m in node_modules: n.module = m
-        del graph._pruning_history[n_hist:]
-        graph._param_to_name, graph.module2node = p2n, m2n
-    try: yield
-    except BaseException:
-        restore(); raise
-    if not keep: restore()
-
-# %% ../../nbs/30_prune.pruner.ipynb #a6aa1228
-def _modes(model): return [(m, m.training) for m in model.modules()]
-def _restore_modes(modes):
-    for m, t in modes: m.training = t
-
-def build_graph(model: nn.Module, example_inputs, forward_fn=None) -> tp.DependencyGraph:
-    "torch-pruning's `DependencyGraph` of `model`, traced on `example_inputs`; a clear error if it cannot be traced."
-    modes = _modes(model)
-    try:
-        with torch.enable_grad(), warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            return tp.DependencyGraph().build_dependency(model, example_inputs, forward_fn=forward_fn, verbose=False)
-    except Exception as e:
-        raise ValueError(f"could not trace {type(model).__name__} with the example inputs to find its coupled layers "
-                         f"({type(e).__name__}: {e}); pass inputs the model accepts (a batch from the data), "
-                         f"or a forward_fn(model, inputs)") from e
-    finally: _restore_modes(modes)
+def _timm_attention(m: nn.Module) -> bool:
+    return isinstance(getattr(m, 'qkv', None), nn.Linear) and isinstance(getattr(m, 'num_heads', None), int)
 
 def attention_heads(model: nn.Module, num_heads: dict | None = None) -> dict[nn.Module, int]:
     "`{module: heads}` for `nn.MultiheadAttention` and timm-style attention (`qkv` Linear + `num_heads`), plus `num_heads`."
     heads = {}
     for m in model.modules():
         if isinstance(m, nn.MultiheadAttention): heads[m] = m.num_heads
-        elif isinstance(getattr(m, 'qkv', None), nn.Linear) and isinstance(getattr(m, 'num_heads', None), int):
-            heads[m.qkv] = m.num_heads
+        elif _timm_attention(m): heads[m.qkv] = m.num_heads
     named = dict(model.named_modules())
     for k, v in (num_heads or {}).items():
         if isinstance(k, str):
@@ -122,42 +48,95 @@ def attention_heads(model: nn.Module, num_heads: dict | None = None) -> dict[nn.
         heads[k] = v
     return heads
 
-def _update_attention(model: nn.Module) -> None:
-    for m in model.modules():
-        if isinstance(getattr(m, 'qkv', None), nn.Linear) and isinstance(getattr(m, 'num_heads', None), int) \
-                and isinstance(getattr(m, 'head_dim', None), int):
-            m.head_dim = m.qkv.out_features // (3 * m.num_heads)
-
-# %% ../../nbs/30_prune.pruner.ipynb #323f6f26
+# %% ../../nbs/30_prune.pruner.ipynb #a6aa1228
 _CONV = nn.modules.conv._ConvNd
+_ROOTS = PRUNABLE + (nn.modules.conv._ConvTransposeNd,)   # layers a group may start from
 
 @dataclass
 class _Group:
     key: str                 # root module name, '>' for output channels or '<' for input channels
-    group: object            # torch-pruning Group with all indices
+    group: CoupledGroup      # every layer coupled to the root, with all its channels
     channel_groups: int      # units are positions inside one of these equal groups
     n: int                   # units now
     producers: list[str]     # layers whose output channels are removed
 
-def _channel_groups(graph, group, heads) -> int:
+def _channel_groups(group: CoupledGroup, heads: dict) -> int:
     cg = 1
-    for dep, _ in group:
-        m, out = dep.target.module, graph.is_out_channel_pruning_fn(dep.handler)
-        g = 1
+    for mb in group.members:
+        m, g = mb.module, 1
         if isinstance(m, _CONV) and m.groups > 1 and not (m.groups == m.out_channels == m.in_channels): g = m.groups
         elif isinstance(m, nn.GroupNorm): g = m.num_groups
-        elif m in heads and out: g = heads[m]
+        elif m in heads and mb.out: g = heads[m]
         cg = math.lcm(cg, g)
     return cg
 
 # %% ../../nbs/30_prune.pruner.ipynb #ebb73f41
-def _pooled(scorer, criteria, name, module, out: bool) -> Tensor:
+def _pooled(scorer, criteria: Criteria, name: str, module: nn.Module, out: bool) -> Tensor:
     linear = isinstance(module, nn.Linear)
     g = ('row' if linear else 'filter') if out else ('column' if linear else 'shared_kernel')
     s = as_granularity(g).units(module).pool(scorer.scores(name), criteria.reducer)
     return criteria.normalize(s).float().cpu()
 
+# %% ../../nbs/30_prune.pruner.ipynb #be72748c
+def _channels(g: _Group, units: Tensor) -> list[int]:
+    u = units.nonzero().squeeze(1)
+    return sorted((u[None] + g.n * torch.arange(g.channel_groups)[:, None]).flatten().tolist())
+
+# %% ../../nbs/30_prune.pruner.ipynb #f699642d
+def _update_attention(model: nn.Module) -> None:
+    for m in model.modules():
+        if _timm_attention(m) and isinstance(getattr(m, 'head_dim', None), int):
+            m.head_dim = m.qkv.out_features // (3 * m.num_heads)
+
+def _follow(model: nn.Module, slices: dict[str, Slice]) -> None:
+    "Keep frozen parameters frozen and masks in step with their weights."
+    modules = dict(model.named_modules())
+    for name, s in slices.items():
+        s.new.requires_grad_(s.old.requires_grad)
+        mod, _, attr = name.rpartition('.')
+        m = modules[mod]
+        if attr == 'weight' and m._buffers.get(MASK) is not None and m._buffers[MASK].shape != s.new.shape:
+            m._buffers[MASK] = s.apply(m._buffers[MASK])
+
+def apply_plan(model: nn.Module, graph, steps: list[dict]) -> dict[str, Slice]:
+    "Remove the channels of `steps` from `model` through its dependency `graph`, all or nothing; `{name: Slice}` of every replaced parameter."
+    with transaction(model, graph):
+        slices = prune_steps(model, graph, steps)
+        _update_attention(model)
+        _follow(model, slices)
+    return slices
+
+def _set_plan(model: nn.Module, steps: list[dict], example_inputs) -> None:
+    ex = map_tensors(lambda t: t.detach().cpu().as_subclass(Tensor), first_sample(example_inputs))  # loads with weights_only
+    model._fasterprune_plan = {'steps': list(steps), 'example_inputs': ex}
+
+def pruning_plan(model: nn.Module) -> list[dict]:
+    "The pruning steps applied to `model` (empty if it was never pruned)."
+    return list(getattr(model, '_fasterprune_plan', {}).get('steps', []))
+
+# %% ../../nbs/30_prune.pruner.ipynb #f5b140f4
+@torch.no_grad()
+def remap_optimizer(opt, slices: dict[str, Slice]) -> None:
+    "Put the new parameters of `slices` in `opt` (torch or fastai), with their state sliced to the kept entries."
+    opt = unwrap_optimizer(opt)
+    if opt is None: return                                                 # a Learner before its first fit
+    by_old = {s.old: s for s in slices.values()}
+    def swap(p): return by_old[p].new if p in by_old else p
+    if hasattr(opt, 'param_lists'):                                        # fastai Optimizer
+        for pl in opt.param_lists:
+            for i, p in enumerate(pl): pl[i] = swap(p)
+    else:
+        for pg in opt.param_groups: pg['params'] = [swap(p) for p in pg['params']]
+    new_state = defaultdict(dict) if isinstance(opt.state, defaultdict) else {}
+    for p, st in opt.state.items():
+        if p not in by_old: new_state[p] = st; continue
+        s = by_old[p]
+        new_state[s.new] = {k: (s.apply(v) if isinstance(v, Tensor) and v.shape == s.old.shape else v) for k, v in st.items()}
+    opt.state = new_state
+
 # %% ../../nbs/30_prune.pruner.ipynb #36329bbf
+_MAX_RATIO = 1 - 1e-9    # the largest ratio a budget search tries: every group down to one unit
+
 @dataclass
 class PruneStep:
     "What one call of `Pruner.prune` did."
@@ -165,9 +144,10 @@ class PruneStep:
     plan: list[dict]                        # the groups pruned: root layer, direction, removed indices
     slices: dict[str, Slice] = field(default_factory=dict, repr=False)  # every replaced parameter
     removed: dict[str, int] = field(default_factory=dict)               # channels removed per group (by root layer)
+    measured: dict[str, float] = field(default_factory=dict)            # for a budget: the pruned model's cost, as a fraction of the start
 
 class Pruner:
-    "Removes channels of the coupled groups of `model`, scored by `criteria`, to a ratio or a MACs/params budget."
+    "Removes channels of the coupled groups of `model`, scored by `criteria`, to a channel ratio or a budget (MACs, params, latency)."
     def __init__(self,
                  model: nn.Module,
                  example_inputs,                       # a batch the model accepts (tensor, tuple or dict)
@@ -180,28 +160,26 @@ class Pruner:
                  num_heads: dict | None = None,        # heads of custom attention layers {module or name: heads}
                  forward_fn=None,                      # forward_fn(model, inputs), if model(inputs) is not enough
                  optimizer=None):                      # a torch/fastai optimizer, or a fastai Learner, that follows each prune
-        # Options first, then the model: nothing changes before every check passed.
+        # Options first, then the model: nothing is traced before every option passed its check.
         self.criteria = as_criteria(criteria)
-        if not (isinstance(context, dict) or context in ('local', 'global')):
-            raise ValueError(f"context must be 'local', 'global' or a dict {{layer name: ratio}}, got {context!r}")
+        context, _ = parse_target(context, None, 'pruning_ratio', as_ratio, required=False)
         if round_to is not None and (isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1):
             raise ValueError(f"round_to must be a positive integer or None, got {round_to!r}")
         if not (optimizer is None or hasattr(optimizer, 'create_opt') or
                 any(hasattr(optimizer, a) for a in ('param_groups', 'param_lists', 'opt')) and not isinstance(optimizer, type)):
             raise TypeError(f"optimizer must be an optimizer instance (torch or fastai), a fastai Learner or None; "
                             f"got {optimizer!r}")
-        self.model, self.example_inputs, self.forward_fn, self.optimizer = model, example_inputs, forward_fn, optimizer
+        self.model, self.example_inputs, self.optimizer = model, example_inputs, optimizer
         self.round_to, self.consumers = round_to, consumers
-        if isinstance(ignore, (str, nn.Module)): ignore = [ignore]
-        self.ignored = find_modules(model, ignore, 'ignored layer')
+        ignored = find_modules(model, [ignore] if isinstance(ignore, (str, nn.Module)) else ignore, 'ignored layer')
         types = tuple(layer_types) if isinstance(layer_types, (list, tuple)) else (layer_types,)
-        self.layers = {n: m for n, m in select_layers(model, types).items() if n not in self.ignored}
+        self.layers = {n: m for n, m in select_layers(model, types).items() if n not in ignored}
         self.heads = attention_heads(model, num_heads)
         self.graph = build_graph(model, example_inputs, forward_fn)
         self.names = {m: n for n, m in model.named_modules()}
-        self._skip = list(self.ignored.values()) + [m for m in model.modules()
-                                                   if isinstance(m, (_CONV, nn.Linear)) and m not in self.layers.values()]
-        every_group = list(self.graph.get_all_groups(root_module_types=_ROOTS))   # one pass over the graph
+        self._skip = set(ignored.values()) | {m for m in model.modules()
+                                              if isinstance(m, (_CONV, nn.Linear)) and m not in self.layers.values()}
+        every_group = coupled_groups(self.graph, _ROOTS)      # one walk over the graph
         self._groups = groups = self._scan(every_group)
         if not groups:
             raise ValueError("no coupled group can be pruned: every group contains an ignored layer, a layer not in "
@@ -209,312 +187,266 @@ class Pruner:
         self.initial = {g.key: g.n for g in groups}
         self.output_layers = self._output_layers(every_group)
         scored = {n for g in groups for n in g.producers}
-        if consumers: scored |= {self.names[dep.target.module] for g in groups for dep, _ in g.group
-                                 if isinstance(dep.target.module, supported_types())}
+        if consumers: scored |= {self.names[mb.module] for g in groups for mb in g.group.members
+                                 if isinstance(mb.module, supported_types())}
         self.scored = {n: m for n, m in model.named_modules() if n in scored}
         if isinstance(context, dict):
             producers = {n: self.layers[n] for g in groups for n in g.producers}
-            self.mode, ratios = resolve_targets(context, None, producers, 'pruning_ratio')
-            self.targets = {g.key: self._group_ratio(g, ratios) for g in groups}
-            self.targets = {k: v for k, v in self.targets.items() if v is not None}
+            self.mode, ratios = resolve_targets(context, None, producers, 'pruning_ratio', as_ratio)
+            self.targets = {g.key: r for g in groups if (r := self._group_ratio(g, ratios)) is not None}
         else: self.mode, self.targets = context, None
         self.scorer = self.criteria.start(self.scored, model)
-        self.ratio, self.steps = 0., list(pruning_plan(model))
-        self.base = count_macs_params(model, example_inputs)   # params and MACs at the start, for budgets
+        self.ratio, self.steps = 0., pruning_plan(model)
+        self._start = len(self.steps)                          # steps of earlier pruners: this one changed nothing yet
+        self.base = count_macs_params(model, example_inputs)   # MACs and params at the start: baselines of budgets
 
     def __repr__(self):
         ctx = self.mode if self.targets is None else 'per-layer'
         return (f"Pruner({len(self.initial)} groups, context={ctx!r}, criteria={self.criteria!r}, "
                 f"ratio={self.ratio if isinstance(self.ratio, dict) else round(self.ratio, 4)})")
 
-# %% ../../nbs/30_prune.pruner.ipynb #8ed9b076
-def _reaches_output(graph, group) -> bool:
-    "True if the group changes the model's output: it reaches the output op, or removes outputs of a layer nothing reads."
-    return any(dep.target.type == tp.ops.OPTYPE.OUTPUT or
-               (graph.is_out_channel_pruning_fn(dep.handler) and not dep.target.outputs) for dep, _ in group)
+    # --- the groups of the graph
+    def _scan(self, every_group: list[CoupledGroup] | None = None) -> list[_Group]:
+        "The groups that may be pruned, out of `every_group` of the graph (default: a new walk over the graph)."
+        out = []
+        for group in coupled_groups(self.graph, _ROOTS) if every_group is None else every_group:
+            if group.reaches_output or any(mb.out and mb.module in self._skip for mb in group.members): continue
+            if any(mb.out and mb.module in self.heads and isinstance(mb.module, nn.Linear) for mb in group.members):
+                down = [mb for mb in group.members                # timm qkv: root the group at the layer reading it
+                        if isinstance(mb.module, (_CONV, nn.Linear)) and mb.out is False]
+                if not down: continue
+                group = coupled_group(self.graph, down[-1].module, False, down[-1].idxs)
+            cg, n_root = _channel_groups(group, self.heads), len(group.root.idxs)
+            if n_root % cg: continue
+            producers = list(dict.fromkeys(self.names[mb.module] for mb in group.members
+                                           if mb.out and mb.module in self.layers.values()))
+            key = self.names[group.root.module] + ('>' if group.root.out else '<')
+            out.append(_Group(key, group, cg, n_root // cg, producers))
+        return out
 
-_ROOTS = PRUNABLE + (nn.modules.conv._ConvTransposeNd,)   # layers a group may start from
+    def _current_groups(self) -> list[_Group]:
+        "The prunable groups of the model as it is now: the graph is walked again only after channels were removed."
+        if self._groups is None: self._groups = self._scan()
+        return self._groups
 
-@patch
-def _scan(self: Pruner, every_group: list | None = None) -> list[_Group]:
-    "The groups that may be pruned, out of `every_group` of the graph (default: a new pass over the graph)."
-    G, out, skip = self.graph, [], set(self._skip)
-    if every_group is None: every_group = G.get_all_groups(root_module_types=_ROOTS)
-    for group in every_group:
-        if _reaches_output(G, group) or any(G.is_out_channel_pruning_fn(dep.handler) and dep.target.module in skip
-                                            for dep, _ in group): continue
-        if any(dep.target.module in self.heads and isinstance(dep.target.module, nn.Linear)
-               and G.is_out_channel_pruning_fn(dep.handler) for dep, _ in group):   # timm qkv: root at the consumer
-            down = [(dep, idxs) for dep, idxs in group if isinstance(dep.target.module, (_CONV, nn.Linear))
-                    and G.is_in_channel_pruning_fn(dep.handler)]
-            if not down: continue
-            group = G.get_pruning_group(down[-1][0].target.module, down[-1][0].handler, down[-1][1])
-        cg = _channel_groups(G, group, self.heads)
-        root = group[0].dep
-        n_root = len(group[0].idxs)
-        if n_root % cg: continue
-        producers = list(dict.fromkeys(self.names[d.target.module] for d, _ in group
-                                       if G.is_out_channel_pruning_fn(d.handler) and d.target.module in self.layers.values()))
-        key = self.names[root.target.module] + ('>' if G.is_out_channel_pruning_fn(root.handler) else '<')
-        out.append(_Group(key, group, cg, n_root // cg, producers))
-    return out
+    def _output_layers(self, every_group: list[CoupledGroup]) -> dict[str, nn.Module]:
+        return {self.names[mb.module]: mb.module for g in every_group if g.reaches_output for mb in g.members
+                if isinstance(mb.module, (_CONV, nn.Linear)) and mb.out}
 
-@patch
-def _current_groups(self: Pruner) -> list[_Group]:
-    "The prunable groups of the model as it is now: the graph is walked again only after channels were removed."
-    if self._groups is None: self._groups = self._scan()
-    return self._groups
+    def _group_ratio(self, g: _Group, ratios: dict) -> float | None:
+        rs = {n: ratios[n] for n in g.producers if n in ratios}
+        if len(set(rs.values())) > 1:
+            raise ValueError(f"layers {list(rs)} are coupled (they lose the same channels) but got different ratios {rs}")
+        return next(iter(rs.values()), None)
 
-@patch
-def _output_layers(self: Pruner, every_group: list) -> dict[str, nn.Module]:
-    G, res = self.graph, {}
-    for group in every_group:
-        if _reaches_output(G, group):
-            for dep, _ in group:
-                m = dep.target.module
-                if isinstance(m, (_CONV, nn.Linear)) and G.is_out_channel_pruning_fn(dep.handler): res[self.names[m]] = m
-    return res
-
-@patch
-def _group_ratio(self: Pruner, g: _Group, ratios: dict):
-    rs = {n: ratios[n] for n in g.producers if n in ratios}
-    if len(set(rs.values())) > 1:
-        raise ValueError(f"layers {list(rs)} are coupled (they lose the same channels) but got different ratios {rs}")
-    return as_ratio(next(iter(rs.values())), f'pruning_ratio of {next(iter(rs))!r}') if rs else None
-
-# %% ../../nbs/30_prune.pruner.ipynb #c1ab415c
-@patch
-def _scores(self: Pruner, groups: list[_Group]) -> dict[str, Tensor]:
-    cache, out = {}, {}
-    G = self.graph
-    for g in groups:
-        s = torch.zeros(len(g.group[0].idxs))
-        for item in g.group:
-            dep, m = item.dep, item.dep.target.module
-            name, is_out = self.names.get(m), G.is_out_channel_pruning_fn(dep.handler)
-            if name not in self.scored: continue
-            if is_out: use = name in g.producers
-            else: use = self.consumers and not (isinstance(m, _CONV) and m.groups > 1)
-            if not use: continue
-            if (name, is_out) not in cache: cache[name, is_out] = _pooled(self.scorer, self.criteria, name, m, is_out)
-            v = cache[name, is_out]
-            s.index_add_(0, torch.as_tensor(item.root_idxs, dtype=torch.long), v[torch.as_tensor(item.idxs, dtype=torch.long)])
-        out[g.key] = s.view(g.channel_groups, -1).mean(0) if g.channel_groups > 1 else s
-    return out
-
-@patch
-def _rounded(self: Pruner, g: _Group, k: int) -> int:
-    "Units to remove from `g` once its kept channel count is rounded down to a multiple of round_to."
-    k = max(0, min(k, g.n - 1))
-    if not self.round_to or k == 0: return k
-    ok = [u for u in range(1, g.n + 1) if (u * g.channel_groups) % self.round_to == 0]
-    if not ok: return 0
-    below = [u for u in ok if u <= g.n - k]
-    return g.n - (max(below) if below else min(ok))
-
-@patch
-def _plan(self: Pruner, ratio, groups: list[_Group], scores: dict[str, Tensor]) -> dict[str, Tensor]:
-    "`{group key: bool vector of the units to remove}` reaching `ratio` (a float, or `{group key: ratio}`)."
-    removed = {}
-    if self.mode == 'global' and not isinstance(ratio, dict):
-        n0 = sum(self.initial.get(g.key, g.n) for g in groups)
-        k = round(ratio * n0) - (n0 - sum(g.n for g in groups))
-        flat = []
+    # --- scores and plans
+    def _scores(self, groups: list[_Group]) -> dict[str, Tensor]:
+        cache, out = {}, {}
         for g in groups:
-            s = scores[g.key].clone()
-            s[s.argmax()] = float('inf')       # every group keeps at least one unit
-            flat.append(s)
-        pick = lowest_k(torch.cat(flat), max(k, 0)).split([g.n for g in groups])
-        for g, p in zip(groups, pick):
-            kg = self._rounded(g, int(p.sum()))
-            removed[g.key] = p if kg == int(p.sum()) else lowest_k(scores[g.key], kg)
-    else:
-        for g in groups:
-            r = ratio.get(g.key) if isinstance(ratio, dict) else ratio
-            if r is None: continue
-            n0 = self.initial.get(g.key, g.n)
-            removed[g.key] = lowest_k(scores[g.key], self._rounded(g, round(r * n0) - (n0 - g.n)))
-    return {k: v for k, v in removed.items() if v.any()}
+            s = torch.zeros(len(g.group.root.idxs))
+            for mb in g.group.members:
+                m, is_out = mb.module, bool(mb.out)
+                name = self.names.get(m)
+                if name not in self.scored: continue
+                use = name in g.producers if is_out else self.consumers and not (isinstance(m, _CONV) and m.groups > 1)
+                if not use: continue
+                if (name, is_out) not in cache: cache[name, is_out] = _pooled(self.scorer, self.criteria, name, m, is_out)
+                v = cache[name, is_out]
+                s.index_add_(0, torch.as_tensor(mb.root_idxs, dtype=torch.long), v[torch.as_tensor(mb.idxs, dtype=torch.long)])
+            out[g.key] = s.view(g.channel_groups, -1).mean(0) if g.channel_groups > 1 else s
+        return out
 
-def _channels(g: _Group, units: Tensor) -> list[int]:
-    u = units.nonzero().squeeze(1)
-    return sorted((u[None] + g.n * torch.arange(g.channel_groups)[:, None]).flatten().tolist())
+    def _rounded(self, g: _Group, k: int) -> int:
+        "Units to remove from `g` once its kept channel count is rounded down to a multiple of round_to."
+        k = max(0, min(k, g.n - 1))
+        if not self.round_to or k == 0: return k
+        ok = [u for u in range(1, g.n + 1) if (u * g.channel_groups) % self.round_to == 0]
+        if not ok: return 0
+        below = [u for u in ok if u <= g.n - k]
+        return g.n - (max(below) if below else min(ok))
 
-# %% ../../nbs/30_prune.pruner.ipynb #539638f2
-def _apply(model: nn.Module, graph, steps: list[dict], keep: bool = True) -> dict[str, Slice]:
-    named = dict(model.named_modules())
-    with _transaction(model, graph, keep), _recording() as lineage:
-        for st in steps:
-            if st['layer'] not in named:
-                raise ValueError(f"the plan prunes layer {st['layer']!r}, which is not in the model")
-            m = named[st['layer']]
-            p = graph.get_pruner_of_module(m)
-            if m not in graph.module2node or p is None:
-                raise ValueError(f"the plan prunes layer {st['layer']!r}, which the dependency graph does not know")
-            group = graph.get_pruning_group(m, p.prune_out_channels if st['out'] else p.prune_in_channels, list(st['idxs']))
-            if not graph.check_pruning_group(group):
-                raise ValueError(f"the plan would remove every channel of a layer coupled to {st['layer']!r}")
-            group.prune()
-        _update_attention(model)
-        return _resolve(model, lineage)
+    def _plan(self, ratio, groups: list[_Group], scores: dict[str, Tensor]) -> dict[str, Tensor]:
+        "`{group key: bool vector of the units to remove}` reaching `ratio` (a float, or `{group key: ratio}`)."
+        removed = {}
+        if self.mode == 'global' and not isinstance(ratio, dict):
+            n0 = sum(self.initial.get(g.key, g.n) for g in groups)
+            k = round(ratio * n0) - (n0 - sum(g.n for g in groups))
+            flat = []
+            for g in groups:
+                s = scores[g.key].clone()
+                s[s.argmax()] = float('inf')       # every group keeps at least one unit
+                flat.append(s)
+            pick = lowest_k(torch.cat(flat), max(k, 0)).split([g.n for g in groups])
+            for g, p in zip(groups, pick):
+                kg = self._rounded(g, int(p.sum()))
+                removed[g.key] = p if kg == int(p.sum()) else lowest_k(scores[g.key], kg)
+        else:
+            for g in groups:
+                r = ratio.get(g.key) if isinstance(ratio, dict) else ratio
+                if r is None: continue
+                n0 = self.initial.get(g.key, g.n)
+                removed[g.key] = lowest_k(scores[g.key], self._rounded(g, round(r * n0) - (n0 - g.n)))
+        return {k: v for k, v in removed.items() if v.any()}
 
-def _follow(model: nn.Module, slices: dict[str, Slice]) -> None:
-    "Keep frozen parameters frozen and masks in step with their weights."
-    modules = dict(model.named_modules())
-    for name, s in slices.items():
-        s.new.requires_grad_(s.old.requires_grad)
-        mod, _, attr = name.rpartition('.')
-        m = modules[mod]
-        if attr == 'weight' and m._buffers.get(MASK) is not None and m._buffers[MASK].shape != s.new.shape:
-            m._buffers[MASK] = s.apply(m._buffers[MASK])
+    def _steps(self, removed: dict[str, Tensor], groups: list[_Group]) -> list[dict]:
+        return [{'layer': g.key[:-1], 'out': g.key[-1] == '>', 'idxs': _channels(g, removed[g.key])}
+                for g in groups if g.key in removed]
 
-# %% ../../nbs/30_prune.pruner.ipynb #92e13cdd
-@patch
-def _check_target(self: Pruner, ratio, macs, params):
-    given = [(k, v) for k, v in (('ratio', ratio), ('macs', macs), ('params', params)) if v is not None]
-    if isinstance(self.targets, dict):
-        if given: raise ValueError(f"per-layer context: the ratios are in the context; call prune() without a target")
-        return 'ratio', self.targets
-    if len(given) != 1:
-        raise ValueError(f"give one target: a channel ratio, or macs= / params= (the fraction to keep); got {dict(given) or 'none'}")
-    kind, v = given[0]
-    if kind == 'ratio':
-        r = as_ratio(v)
+    # --- targets and budgets
+    def _target(self, ratio, budget: Budget | None) -> float | dict | Budget:
+        "What to reach: a channel ratio, the per-layer ratios of the context, or a budget with its baseline."
+        if isinstance(self.targets, dict):
+            if ratio is not None or budget is not None:
+                raise ValueError("per-layer context: the ratios are in the context; call prune() without a target")
+            return self.targets
+        if (ratio is None) == (budget is None):
+            raise ValueError("give one target: a channel ratio, or macs= / params= / latency= (the fraction to keep); "
+                             f"got {'none' if ratio is None else f'a ratio ({ratio}) and {budget!r}'}")
+        if budget is not None: return self._bind(budget)
+        r = as_ratio(ratio)
         if r < self.ratio - 1e-12:
             raise ValueError(f"pruning_ratio {r} is below the ratio already reached ({self.ratio}): removed channels cannot come back")
-        return kind, r
-    keep = as_fraction(v, f'{kind} budget')
-    if not 0 < keep <= 1: raise ValueError(f"{kind} is the fraction of {kind} to keep, in (0, 1]; got {v}")
-    return kind, keep
+        return r
 
-@patch
-def plan(self: Pruner, ratio=None, *, macs=None, params=None) -> tuple[float | dict, list[dict]]:
-    "`(ratio, steps)` that `prune` would apply, without changing the model."
-    kind, target = self._check_target(ratio, macs, params)
-    groups = self._current_groups()
-    scores = self._scores(groups)
-    if kind != 'ratio': target = self._search(kind, target, groups, scores)
-    return target, self._steps(self._plan(target, groups, scores), groups)
+    def _bind(self, budget: Budget) -> Budget:
+        "`budget` with its baseline: what the model cost when this Pruner was made."
+        if budget.name not in self.base:
+            if len(self.steps) > self._start:
+                raise ValueError(f"a {budget.name} budget is a fraction of the {budget.name} at the start, which this Pruner "
+                                 f"did not measure before it pruned: check or use a {budget.name} budget before the first "
+                                 f"prune, or make a new Pruner")
+            self.base[budget.name] = budget.measure(self.model, self.example_inputs)
+        budget.baseline = self.base[budget.name]
+        return budget
 
-@patch
-def _steps(self: Pruner, removed: dict[str, Tensor], groups: list[_Group]) -> list[dict]:
-    return [{'layer': g.key[:-1], 'out': g.key[-1] == '>', 'idxs': _channels(g, removed[g.key])}
-            for g in groups if g.key in removed]
+    def _cost(self, budget: Budget, groups: list[_Group], scores: dict[str, Tensor]):
+        "A function ratio -> what the model costs after that ratio, measured by applying the plan and undoing it."
+        cache = {}
+        def cost(r):
+            steps = self._steps(self._plan(r, groups, scores), groups)
+            sig = tuple((s['layer'], len(s['idxs'])) for s in steps)
+            if sig not in cache:
+                with transaction(self.model, self.graph, keep=False):
+                    if steps: apply_plan(self.model, self.graph, steps)
+                    cache[sig] = budget.measure(self.model, self.example_inputs)
+            return cache[sig]
+        return cost
 
-@patch
-def prune(self: Pruner, ratio=None, *, macs=None, params=None) -> PruneStep:
-    """Remove channels to reach a channel `ratio` (of the channels at the start), or to keep the fraction
-    `macs` or `params` of the model's MACs or parameters at the start."""
-    target, steps = self.plan(ratio, macs=macs, params=params)
-    step = self._commit(steps, target)
-    self.ratio = target
-    return step
+    def _unreachable(self, budget: Budget, lowest: float) -> ValueError:
+        return ValueError(f"cannot keep only {budget.keep:.2%} of the {budget.name}: even the largest ratio keeps "
+                          f"{budget.fraction(lowest):.2%} (ignored layers, the output layer and one channel per group stay)")
 
-@patch
-def _commit(self: Pruner, steps, target) -> PruneStep:
-    if steps: self._groups = None   # shapes change: scan again next time
-    slices = _apply(self.model, self.graph, steps) if steps else {}
-    _follow(self.model, slices)
-    for n in list(self.scorer.references):
-        if n + '.weight' in slices: self.scorer.references[n] = slices[n + '.weight'].apply(self.scorer.references[n])
-    self.scorer.after_prune()
-    self.steps += steps
-    _set_plan(self.model, self.steps, self.example_inputs)
-    opt = self.optimizer.opt if hasattr(self.optimizer, 'create_opt') else self.optimizer   # a Learner: its current opt
-    if opt is not None and slices: remap_optimizer(opt, slices)
-    return PruneStep(target, steps, slices, {st['layer']: len(st['idxs']) for st in steps})
+    def _search(self, budget: Budget, groups: list[_Group], scores: dict[str, Tensor]) -> tuple[float, float]:
+        "`(ratio, cost)`: the smallest ratio (to 1e-4) whose model fits `budget`, by bisection, and what it costs."
+        cost = self._cost(budget, groups, scores)
+        lo, hi = self.ratio, _MAX_RATIO
+        if budget.fits(cost(lo)): return lo, cost(lo)
+        if not budget.fits(cost(hi)): raise self._unreachable(budget, cost(hi))
+        for _ in range(30):
+            mid = (lo + hi) / 2
+            if budget.fits(cost(mid)): hi = mid
+            else: lo = mid
+            if hi - lo < 1e-4: break
+        return hi, cost(hi)
 
-@patch
-def release(self: Pruner) -> None:
-    "Free what the criterion keeps once no more pruning will happen."
-    self.scorer.close()
+    def check_budget(self,
+                     macs: float | None = None,     # the fraction of MACs to keep
+                     params: float | None = None,   # or of parameters
+                     latency: float | None = None,  # or of latency
+                    ) -> None:
+        "Raise a clear error if keeping only this fraction of the MACs, params or latency (of the start) cannot be reached."
+        budget = as_budget(macs=macs, params=params, latency=latency)
+        if budget is None: raise ValueError("give the budget to check: macs=, params= or latency= (the fraction to keep)")
+        budget = self._target(None, budget)
+        groups = self._current_groups()
+        lowest = self._cost(budget, groups, self._scores(groups))(_MAX_RATIO)
+        if not budget.fits(lowest): raise self._unreachable(budget, lowest)
 
-# %% ../../nbs/30_prune.pruner.ipynb #188fa979
-@patch
-def _cost(self: Pruner, kind: str, groups, scores):
-    "A function ratio -> MACs or params after that ratio, measured by applying the plan and undoing it."
-    cache = {}
-    def cost(r):
-        steps = self._steps(self._plan(r, groups, scores), groups)
-        sig = tuple((s['layer'], len(s['idxs'])) for s in steps)
-        if sig not in cache:
-            with _transaction(self.model, self.graph, keep=False):
-                if steps: _apply(self.model, self.graph, steps)
-                cache[sig] = count_macs_params(self.model, self.example_inputs)[kind]
-        return cache[sig]
-    return cost
+    # --- pruning
+    def _planned(self, ratio, budget: Budget | None) -> tuple[float | dict, list[dict], dict[str, float]]:
+        target = self._target(ratio, budget)
+        groups = self._current_groups()
+        scores = self._scores(groups)
+        measured = {}
+        if isinstance(target, Budget):
+            budget, (target, cost) = target, self._search(target, groups, scores)
+            measured = {budget.name: budget.fraction(cost)}
+        return target, self._steps(self._plan(target, groups, scores), groups), measured
 
-_MAX_RATIO = 1 - 1e-9
+    def plan(self,
+             ratio: float | None = None,    # the fraction of the channels at the start to have removed
+             *,
+             macs: float | None = None,     # or: the fraction of the MACs at the start to keep
+             params: float | None = None,   # or: of the parameters
+             latency: float | None = None,  # or: of the latency (measured)
+            ) -> tuple[float | dict, list[dict]]:
+        "`(ratio, steps)` that `prune` would apply, without changing the model."
+        target, steps, _ = self._planned(ratio, as_budget(macs=macs, params=params, latency=latency))
+        return target, steps
 
-@patch
-def check_budget(self: Pruner, macs: float | None = None, params: float | None = None) -> None:
-    "Raise a clear error if keeping only this fraction of the MACs or params (of the start) cannot be reached."
-    kind, keep = self._check_target(None, macs, params)
-    groups = self._current_groups()
-    lowest = self._cost(kind, groups, self._scores(groups))(_MAX_RATIO)
-    if lowest > keep * self.base[kind]:
-        raise ValueError(f"cannot keep only {keep:.2%} of the {kind}: even the largest ratio keeps "
-                         f"{lowest / self.base[kind]:.2%} (ignored layers, the output layer and one channel per group stay)")
+    def prune(self,
+              ratio: float | None = None,    # the fraction of the channels at the start to have removed
+              *,
+              macs: float | None = None,     # or: the fraction of the MACs at the start to keep
+              params: float | None = None,   # or: of the parameters
+              latency: float | None = None,  # or: of the latency (measured)
+             ) -> PruneStep:
+        "Remove channels to reach a channel `ratio`, or to keep a fraction of the MACs, parameters or latency of the start."
+        target, steps, measured = self._planned(ratio, as_budget(macs=macs, params=params, latency=latency))
+        step = self._commit(steps, target, measured)
+        self.ratio = target
+        return step
 
-@patch
-def _search(self: Pruner, kind: str, keep: float, groups, scores) -> float:
-    goal, cost = keep * self.base[kind], self._cost(kind, groups, scores)
-    lo, hi = self.ratio, _MAX_RATIO
-    if cost(lo) <= goal: return lo
-    if cost(hi) > goal:
-        raise ValueError(f"cannot keep only {keep:.2%} of the {kind}: even the largest ratio keeps "
-                         f"{cost(hi) / self.base[kind]:.2%} (ignored layers, the output layer and one channel per group stay)")
-    for _ in range(30):
-        mid = (lo + hi) / 2
-        if cost(mid) <= goal: hi = mid
-        else: lo = mid
-        if hi - lo < 1e-4: break
-    return hi
+    def prune_masked(self, bake: bool = True) -> PruneStep:
+        "Remove the channels whose filters are masked (`weight_mask`) in every producer of their group."
+        groups, removed = self._current_groups(), {}
+        for g in groups:
+            if not g.producers: continue
+            dead = torch.ones(len(g.group.root.idxs), dtype=torch.bool)
+            for mb in g.group.members:
+                m = mb.module
+                if self.names.get(m) not in g.producers or not mb.out: continue
+                mask = m._buffers.get(MASK)
+                if mask is None: dead[:] = False; break
+                gran = 'row' if isinstance(m, nn.Linear) else 'filter'
+                alive = as_granularity(gran).units(m).pool(mask.float().cpu(), 'sum')[torch.as_tensor(mb.idxs)] > 0
+                dead[torch.as_tensor(mb.root_idxs)[alive]] = False
+            units = dead.view(g.channel_groups, -1).all(0)
+            if units.all(): units[0] = False            # a group keeps at least one unit
+            if units.any(): removed[g.key] = units
+        step = self._commit(self._steps(removed, groups), self.ratio)
+        if bake: bake_masks(self.model)
+        return step
 
-# %% ../../nbs/30_prune.pruner.ipynb #9bbdf346
-@torch.no_grad()
-def remap_optimizer(opt, slices: dict[str, Slice]) -> None:
-    "Put the new parameters of `slices` in `opt` (torch or fastai), with their state sliced to the kept entries."
-    inner = getattr(opt, 'opt', None)
-    if inner is not None and hasattr(inner, 'param_groups'): opt = inner   # fastai OptimWrapper
-    by_old = {s.old: s for s in slices.values()}
-    def swap(p): return by_old[p].new if p in by_old else p
-    if hasattr(opt, 'param_lists'):                                        # fastai Optimizer
-        for pl in opt.param_lists:
-            for i, p in enumerate(pl): pl[i] = swap(p)
-    else:
-        for pg in opt.param_groups: pg['params'] = [swap(p) for p in pg['params']]
-    new_state = type(opt.state)() if isinstance(opt.state, defaultdict) else {}
-    if isinstance(opt.state, defaultdict): new_state = defaultdict(dict)
-    for p, st in opt.state.items():
-        if p not in by_old: new_state[p] = st; continue
-        s = by_old[p]
-        new_state[s.new] = {k: (s.apply(v) if isinstance(v, Tensor) and v.shape == s.old.shape else v) for k, v in st.items()}
-    opt.state = new_state
+    def _commit(self, steps: list[dict], target, measured: dict | None = None) -> PruneStep:
+        slices = {}
+        if steps:
+            slices = apply_plan(self.model, self.graph, steps)
+            self._groups = None                     # shapes changed: scan again next time
+        for n in list(self.scorer.references):
+            if n + '.weight' in slices: self.scorer.references[n] = slices[n + '.weight'].apply(self.scorer.references[n])
+        self.scorer.after_prune()
+        self.steps += steps
+        _set_plan(self.model, self.steps, self.example_inputs)
+        if slices: remap_optimizer(self.optimizer, slices)
+        return PruneStep(target, steps, slices, {st['layer']: len(st['idxs']) for st in steps}, measured or {})
+
+    # --- the criterion's state
+    def after_backward(self) -> None:
+        "Let gradient-based criteria read the gradients: call it after each backward pass, before the optimizer step."
+        self.scorer.after_backward()
+
+    def release(self) -> None:
+        "Free what the criterion keeps once no more pruning will happen."
+        self.scorer.close()
 
 # %% ../../nbs/30_prune.pruner.ipynb #921bf483
-def _set_plan(model: nn.Module, steps: list[dict], example_inputs) -> None:
-    ex = first_sample(example_inputs)
-    ex = ex.detach().cpu().as_subclass(Tensor) if isinstance(ex, Tensor) else ex   # plain tensor: loads with weights_only
-    model._fasterprune_plan = {'steps': list(steps), 'example_inputs': ex}
-
-def pruning_plan(model: nn.Module) -> list[dict]:
-    "The pruning steps applied to `model` (empty if it was never pruned)."
-    return list(getattr(model, '_fasterprune_plan', {}).get('steps', []))
-
-def _to(x, device):
-    if isinstance(x, Tensor): return x.to(device)
-    if isinstance(x, (tuple, list)): return type(x)(_to(v, device) for v in x)
-    if isinstance(x, dict): return {k: _to(v, device) for k, v in x.items()}
-    return x
-
 def _model_file(obj, file):
     "`(model, path)` for a model or a fastai Learner (whose files live in `learn.path/learn.model_dir`, like `learn.save`)."
     if isinstance(obj, nn.Module): return obj, Path(file)
-    model = obj.model
     file = Path(file)
     if not file.suffix and not file.is_absolute(): file = Path(obj.path) / obj.model_dir / f'{file}.pth'
-    return model, file
+    return obj.model, file
 
 def save_pruned(obj, file) -> Path:
     "Save the pruning plan and the weights of a pruned model (or Learner) to `file`."
@@ -535,10 +467,9 @@ def load_pruned(obj, file, example_inputs=None, forward_fn=None):
     x = example_inputs if example_inputs is not None else plan['example_inputs']
     if plan['steps']:
         if x is None: raise ValueError("the checkpoint has no example inputs: pass example_inputs")
-        device = next(model.parameters()).device
-        graph = build_graph(model, _to(x, device), forward_fn)
-        with _transaction(model, graph):
-            _follow(model, _apply(model, graph, plan['steps']))
+        graph = build_graph(model, to_device(x, next(model.parameters()).device), forward_fn)
+        with transaction(model, graph):
+            apply_plan(model, graph, plan['steps'])
             own = model.state_dict()
             bad = [k for k, v in sd.items() if k in own and own[k].shape != v.shape]
             if bad or set(own) != set(sd):
@@ -548,31 +479,6 @@ def load_pruned(obj, file, example_inputs=None, forward_fn=None):
     _set_plan(model, plan['steps'], x)
     if not isinstance(obj, nn.Module) and hasattr(obj, 'opt'): obj.opt = None   # a Learner makes a new optimizer at fit
     return obj
-
-# %% ../../nbs/30_prune.pruner.ipynb #2ddb7300
-@patch
-def prune_masked(self: Pruner, bake: bool = True) -> PruneStep:
-    "Remove the channels whose filters are masked (`weight_mask`) in every producer of their group."
-    G, groups, removed = self.graph, self._current_groups(), {}
-    for g in groups:
-        if not g.producers: continue
-        dead = torch.ones(len(g.group[0].idxs), dtype=torch.bool)
-        for item in g.group:
-            m = item.dep.target.module
-            if self.names.get(m) not in g.producers or not G.is_out_channel_pruning_fn(item.dep.handler): continue
-            mask = m._buffers.get(MASK)
-            if mask is None: dead[:] = False; break
-            gran = 'row' if isinstance(m, nn.Linear) else 'filter'
-            alive = as_granularity(gran).units(m).pool(mask.float().cpu(), 'sum')[torch.as_tensor(item.idxs)] > 0
-            dead[torch.as_tensor(item.root_idxs)[alive]] = False
-        units = dead.view(g.channel_groups, -1).all(0)
-        if units.all(): units[0] = False            # a group keeps at least one unit
-        if units.any(): removed[g.key] = units
-    step = self._commit(self._steps(removed, groups), self.ratio)
-    if bake:
-        from fasterprune.sparse.sparsifier import bake_masks
-        bake_masks(self.model)
-    return step
 
 # %% ../../nbs/30_prune.pruner.ipynb #4d414808
 @torch.no_grad()
@@ -587,17 +493,11 @@ def recalibrate_bn(model: nn.Module, batches, n_batches: int | None = None) -> i
     if n_batches is not None: batches = itertools.islice(batches, n_batches)
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
     if not bns: return 0
-    modes, moms = _modes(model), [m.momentum for m in bns]
-    for m in bns: m.reset_running_stats(); m.momentum = None
-    model.train()
-    n = 0
-    try:
-        for x in batches:
-            if isinstance(x, (tuple, list)): model(*x)
-            elif isinstance(x, dict): model(**x)
-            else: model(x)
-            n += 1
-    finally:
-        for m, mom in zip(bns, moms): m.momentum = mom
-        _restore_modes(modes)
+    moms, n = [m.momentum for m in bns], 0
+    with keep_modes(model, train=True):
+        try:
+            for m in bns: m.reset_running_stats(); m.momentum = None      # momentum None: a cumulative average
+            for x in batches: call_model(model, x); n += 1
+        finally:
+            for m, mom in zip(bns, moms): m.momentum = mom
     return n

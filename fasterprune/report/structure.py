@@ -6,62 +6,13 @@ Docs: https://fasterprune.github.io/fasterprune/report.structure.html.md"""
 
 # %% ../../nbs/21_report.structure.ipynb #eecfbcde
 from __future__ import annotations
-import statistics, time, warnings
 from dataclasses import dataclass, asdict
-import torch
 import torch.nn as nn
 from torch import Tensor
-import torch_pruning as tp
+from ..core.budget import count_macs_params, measure_latency
 
 # %% auto #0
-__all__ = ['first_sample', 'plain', 'count_macs_params', 'measure_latency', 'layer_channels', 'ModelStats', 'model_stats',
-           'LayerStructure', 'StructureReport', 'structure_report']
-
-# %% ../../nbs/21_report.structure.ipynb #781f3369
-def _map_tensors(f, x):
-    "`f` applied to every tensor of a batch: a tensor, or tuples, lists and dicts of them."
-    if isinstance(x, Tensor): return f(x)
-    if isinstance(x, (tuple, list)): return type(x)(_map_tensors(f, v) for v in x)
-    if isinstance(x, dict): return {k: _map_tensors(f, v) for k, v in x.items()}
-    return x
-
-def first_sample(x, n: int = 1):
-    "The first `n` samples of a batch (a tensor, or tuples, lists and dicts of tensors)."
-    return _map_tensors(lambda t: t[:n], x)
-
-def plain(x):
-    "`x` with tensor subclasses (fastai's `TensorImage`...) turned into plain tensors, whose ops dispatch faster."
-    return _map_tensors(lambda t: t.as_subclass(Tensor), x)
-
-def _call(model, x):
-    if isinstance(x, (tuple, list)): return model(*x)
-    if isinstance(x, dict): return model(**x)
-    return model(x)
-
-def count_macs_params(model: nn.Module, example_inputs) -> dict[str, int]:
-    "`{'macs': ..., 'params': ...}` of `model` for one sample, counted by torch-pruning's `count_ops_and_params`."
-    modes = [(m, m.training) for m in model.modules()]
-    try:
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            macs, params = tp.utils.count_ops_and_params(model, first_sample(example_inputs))
-    finally:
-        for m, t in modes: m.training = t
-    return {'macs': int(macs), 'params': int(params)}
-
-@torch.no_grad()
-def measure_latency(model: nn.Module, inputs, repeats: int = 20, warmup: int = 3) -> float:
-    "Median time in seconds of one forward pass of `inputs` (eval mode, no gradients, plain tensors)."
-    modes, inputs = [(m, m.training) for m in model.modules()], plain(inputs)
-    model.eval()
-    try:
-        for _ in range(warmup): _call(model, inputs)
-        times = []
-        for _ in range(repeats):
-            t = time.perf_counter(); _call(model, inputs); times.append(time.perf_counter() - t)
-    finally:
-        for m, t in modes: m.training = t
-    return statistics.median(times)
+__all__ = ['layer_channels', 'ModelStats', 'model_stats', 'LayerStructure', 'StructureReport', 'structure_report']
 
 # %% ../../nbs/21_report.structure.ipynb #c8b2afe1
 def layer_channels(m: nn.Module) -> tuple[int | None, int | None]:
