@@ -25,6 +25,21 @@ MASK = 'weight_mask'
 def _mask(m: nn.Module) -> Tensor | None:
     return m._buffers.get(MASK)
 
+def _piece_size(device: torch.device) -> int:
+    return 1 << 24 if device.type == 'cuda' else 1 << 18
+
+@torch.no_grad()
+def _multiply(tensors: list[Tensor], masks: list[Tensor]) -> None:
+    """`t *= mask` for each pair, in one call over pieces of at most a few hundred thousand elements: a bool mask
+    is then converted piece by piece in the cache, instead of into a new float tensor as large as the weight."""
+    ts, ms = [], []
+    for t, m in zip(tensors, masks):
+        if t.is_contiguous() and m.is_contiguous():
+            n = _piece_size(t.device)
+            ts += t.view(-1).split(n); ms += m.view(-1).split(n)
+        else: ts.append(t); ms.append(m)
+    if ts: torch._foreach_mul_(ts, ms)
+
 class Sparsifier:
     "Masks the weights of the selected layers of `model` to a target sparsity."
     def __init__(self,
@@ -159,14 +174,14 @@ class Sparsifier:
     def mask_grads(self) -> None:
         "Zero the gradients of pruned weights (call before each optimizer step)."
         ms = [m for m in self.layers.values() if m.weight.grad is not None]
-        if ms: torch._foreach_mul_([m.weight.grad for m in ms], [_mask(m) for m in ms])
+        _multiply([m.weight.grad for m in ms], [_mask(m) for m in ms])
         self._mask_coupled(grads=True)
 
     @torch.no_grad()
     def apply_masks(self) -> None:
         "Zero the pruned weights (call after each optimizer step)."
         ms = list(self.layers.values())
-        torch._foreach_mul_([m.weight for m in ms], [_mask(m) for m in ms])  # one call for all layers
+        _multiply([m.weight for m in ms], [_mask(m) for m in ms])
         self._mask_coupled()
 
     @torch.no_grad()
