@@ -15,7 +15,8 @@ from .selection import as_fraction
 from .state import keep_modes
 
 # %% auto #0
-__all__ = ['RESOURCES', 'count_macs_params', 'measure_latency', 'Resource', 'MACs', 'Params', 'Latency', 'Budget', 'as_budget']
+__all__ = ['RESOURCES', 'count_macs_params', 'model_device', 'measure_latency', 'preferred_multiple', 'Resource', 'MACs',
+           'Params', 'Latency', 'Budget', 'as_budget']
 
 # %% ../../nbs/09_core.budget.ipynb #8563a023
 def count_macs_params(model: nn.Module, example_inputs) -> dict[str, int]:
@@ -25,15 +26,18 @@ def count_macs_params(model: nn.Module, example_inputs) -> dict[str, int]:
         macs, params = tp.utils.count_ops_and_params(model, first_sample(example_inputs))
     return {'macs': int(macs), 'params': int(params)}
 
+def model_device(model: nn.Module) -> torch.device:
+    "The device of `model`'s first parameter (the CPU for a model without parameters)."
+    p = next(model.parameters(), None)
+    return p.device if p is not None else torch.device('cpu')
+
 def _sync(device: torch.device) -> None:
     if device.type == 'cuda': torch.cuda.synchronize(device)
 
 @torch.no_grad()
 def measure_latency(model: nn.Module, inputs, repeats: int = 20, warmup: int = 3) -> float:
     "Median time in seconds of one forward pass of `inputs` (eval mode, no gradients, plain tensors, device work included)."
-    p = next(model.parameters(), None)
-    device = p.device if p is not None else torch.device('cpu')
-    inputs, times = plain(inputs), []
+    device, inputs, times = model_device(model), plain(inputs), []
     with keep_modes(model, train=False):
         for _ in range(warmup): call_model(model, inputs)
         for _ in range(repeats):
@@ -41,6 +45,11 @@ def measure_latency(model: nn.Module, inputs, repeats: int = 20, warmup: int = 3
             call_model(model, inputs)
             _sync(device); times.append(time.perf_counter() - t)
     return statistics.median(times)
+
+# %% ../../nbs/09_core.budget.ipynb #819659d2
+def preferred_multiple(device: torch.device | str) -> int:
+    "The channel multiple the device's fast kernels like: 8 on CUDA (tensor cores), 1 elsewhere."
+    return 8 if torch.device(device).type == 'cuda' else 1
 
 # %% ../../nbs/09_core.budget.ipynb #c5b8d5e9
 class Resource:

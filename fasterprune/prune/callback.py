@@ -61,7 +61,7 @@ class PruneCallback(Callback):
                  params: float | None = None,           # or: the fraction of parameters to keep at the end
                  layer_type=PRUNABLE,                   # layers whose output channels may be removed
                  ignore=None,                           # names / patterns / modules whose output channels stay
-                 round_to: int | None = None,           # keep channel counts multiple of this
+                 round_to: int | str | None = 'auto',   # keep channel counts multiple of this ('auto': 8 on CUDA, else 1)
                  every: int | None = None,              # prune every n batches (default: see above)
                  start_epoch: float | None = None,      # start the schedule at this epoch (overrides its start_pct)
                  end_epoch: float | None = None,        # reach the target at this epoch

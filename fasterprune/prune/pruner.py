@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 from ..core.batch import first_sample, map_tensors, to_device, call_model
-from ..core.budget import Budget, as_budget, count_macs_params
+from ..core.budget import Budget, as_budget, count_macs_params, model_device, preferred_multiple
 from ..core.criteria import Criteria, large_final
 from ..core.granularity import as_granularity, supported_types
 from ..core.registry import as_criteria
@@ -155,7 +155,7 @@ class Pruner:
                  context: str | dict = 'local',        # 'local', 'global' or {layer name: ratio}
                  layer_types: type | tuple = PRUNABLE, # layers whose output channels may be removed
                  ignore=None,                          # names / patterns / modules whose output channels stay
-                 round_to: int | None = None,          # keep channel counts multiple of this
+                 round_to: int | str | None = 'auto',  # keep channel counts multiple of this ('auto': 8 on CUDA, else 1)
                  consumers: bool = False,              # add the scores of the layers that read a channel
                  num_heads: dict | None = None,        # heads of custom attention layers {module or name: heads}
                  forward_fn=None,                      # forward_fn(model, inputs), if model(inputs) is not enough
@@ -163,14 +163,15 @@ class Pruner:
         # Options first, then the model: nothing is traced before every option passed its check.
         self.criteria = as_criteria(criteria)
         context, _ = parse_target(context, None, 'pruning_ratio', as_ratio, required=False)
-        if round_to is not None and (isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1):
-            raise ValueError(f"round_to must be a positive integer or None, got {round_to!r}")
+        if round_to != 'auto' and round_to is not None and (isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1):
+            raise ValueError(f"round_to must be a positive integer, 'auto' or None, got {round_to!r}")
+        if round_to == 'auto': round_to = preferred_multiple(model_device(model))
         if not (optimizer is None or hasattr(optimizer, 'create_opt') or
                 any(hasattr(optimizer, a) for a in ('param_groups', 'param_lists', 'opt')) and not isinstance(optimizer, type)):
             raise TypeError(f"optimizer must be an optimizer instance (torch or fastai), a fastai Learner or None; "
                             f"got {optimizer!r}")
         self.model, self.example_inputs, self.optimizer = model, example_inputs, optimizer
-        self.round_to, self.consumers = round_to, consumers
+        self.round_to, self.consumers = (round_to if round_to != 1 else None), consumers
         ignored = find_modules(model, [ignore] if isinstance(ignore, (str, nn.Module)) else ignore, 'ignored layer')
         types = tuple(layer_types) if isinstance(layer_types, (list, tuple)) else (layer_types,)
         self.layers = {n: m for n, m in select_layers(model, types).items() if n not in ignored}

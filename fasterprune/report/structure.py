@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, asdict
 import torch.nn as nn
 from torch import Tensor
-from ..core.budget import count_macs_params, measure_latency
+from ..core.budget import count_macs_params, measure_latency, model_device, preferred_multiple
 
 # %% auto #0
 __all__ = ['layer_channels', 'ModelStats', 'model_stats', 'LayerStructure', 'StructureReport', 'structure_report']
@@ -35,6 +35,8 @@ class ModelStats:
     latency: float | None = None
     batch: int | None = None
     repeats: int | None = None
+    device: str = 'cpu'                 # where the model was (and its latency measured)
+    dtype: str = 'float32'              # its parameters' dtype
 
 def model_stats(model: nn.Module, example_inputs, latency: bool = False, latency_inputs=None,
                 repeats: int = 20) -> ModelStats:
@@ -45,7 +47,9 @@ def model_stats(model: nn.Module, example_inputs, latency: bool = False, latency
     xs = example_inputs if latency_inputs is None else latency_inputs
     lat = measure_latency(model, xs, repeats) if latency else None
     batch = len(xs) if latency and isinstance(xs, Tensor) else None
-    return ModelStats(layers, c['params'], c['macs'], lat, batch, repeats if latency else None)
+    p = next(model.parameters(), None)
+    return ModelStats(layers, c['params'], c['macs'], lat, batch, repeats if latency else None,
+                      str(model_device(model)), str(p.dtype).replace('torch.', '') if p is not None else 'float32')
 
 # %% ../../nbs/21_report.structure.ipynb #7fd64131
 @dataclass
@@ -59,6 +63,8 @@ class LayerStructure:
     in_after: int | None
     out_after: int | None
     params_after: int
+
+_CHANNEL_LAYERS = ('Conv1d', 'Conv2d', 'Conv3d', 'Linear', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d')
 
 def _ch(b, a): return '' if b is None else (f'{b}' if b == a else f'{b}->{a}')
 def _pct(b, a): return f'{(a - b) / b:+.1%}' if b else ''
@@ -78,6 +84,13 @@ class StructureReport:
                 'latency_before': b.latency, 'latency_after': a.latency,
                 'latency_ratio': a.latency / b.latency if lat else None,
                 'speedup': b.latency / a.latency if lat else None}
+
+    @property
+    def off_multiple(self) -> list[str]:
+        "Pruned layers whose output channels are not a multiple of what the model's device likes (8 on CUDA; none on the CPU)."
+        k = preferred_multiple(self.after.device)
+        return [r.layer for r in self.rows if k > 1 and r.type in _CHANNEL_LAYERS and r.out_after != r.out_before
+                and r.out_after and r.out_after % k]
 
     def __getitem__(self, layer: str) -> LayerStructure:
         for r in self.rows:
@@ -105,9 +118,12 @@ class StructureReport:
                  f"{'MACs (one sample)':<{w + 20}}{t['macs_before']:>36,}{t['macs_after']:>12,}{_pct(t['macs_before'], t['macs_after']):>9}"]
         if t['speedup'] is not None:
             b = self.before
-            what = f"Latency ms (CPU, median of {b.repeats}{f', batch {b.batch}' if b.batch else ''})"
+            what = f"Latency ms ({b.device} {b.dtype}, median of {b.repeats}{f', batch {b.batch}' if b.batch else ''})"
             lines.append(f"{what:<{w + 44}}{1e3 * t['latency_before']:>12.2f}{1e3 * t['latency_after']:>12.2f}"
                          f"{_pct(t['latency_before'], t['latency_after']):>9}  ({t['speedup']:.2f}x faster)")
+        if self.off_multiple:
+            lines.append(f"{len(self.off_multiple)} layer(s) with output channels not a multiple of "
+                         f"{preferred_multiple(self.after.device)}, slower on {self.after.device}: {', '.join(self.off_multiple)}")
         return '\n'.join(lines)
     __repr__ = __str__
 
