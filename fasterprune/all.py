@@ -9,8 +9,8 @@ __all__ = []
 
 # %% ../nbs/99_all.ipynb #ec52398b
 import importlib as _importlib
-_MODULES = ('core.granularity', 'core.criteria', 'core.importance', 'core.schedule', 'core.selection',
-            'core.batch', 'core.budget',
+_MODULES = ('core.granularity', 'core.criteria', 'core.importance', 'core.registry', 'core.schedule', 'core.selection',
+            'core.batch', 'core.state', 'core.following', 'core.budget',
             'sparse.sparsifier', 'sparse.callback', 'regularize.regularizer', 'regularize.callback',
             'prune.graph', 'prune.pruner', 'prune.callback', 'report.sparsity', 'report.structure', 'data')
 __all__ = []

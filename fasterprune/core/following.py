@@ -18,10 +18,10 @@ from .granularity import weight_axes
 from .state import keep_modes
 
 # %% auto #0
-__all__ = ['NORMS', 'Around', 'around']
+__all__ = ['Around', 'around']
 
 # %% ../../nbs/04_core.following.ipynb #e996dd2b
-NORMS = (nn.modules.batchnorm._BatchNorm,)
+_BATCH_NORMS = (nn.modules.batchnorm._BatchNorm,)
 _RELU_FUNCS = {F.relu, torch.relu, F.relu_, torch.relu_, 'relu', 'relu_'}
 _ACT_FUNCS = {F.relu6, F.leaky_relu, F.elu, F.gelu, F.silu, F.mish, F.hardswish, F.hardtanh, F.softplus,
               torch.sigmoid, torch.tanh, F.sigmoid, F.tanh, 'sigmoid', 'tanh', 'sigmoid_', 'tanh_'}
@@ -47,7 +47,7 @@ def _out_channels(m):
     return w.shape[weight_axes(m).index('O')] if w is not None else None
 
 def _fits(norm, m) -> bool:
-    return isinstance(norm, NORMS) and norm.num_features == _out_channels(m)
+    return isinstance(norm, _BATCH_NORMS) and norm.num_features == _out_channels(m)
 
 def _module_act(mod) -> tuple[Callable, bool] | None:
     if isinstance(mod, nn.ReLU): return F.relu, True
@@ -102,7 +102,7 @@ def _norms_by_forward(model, layers, example_inputs) -> dict[str, list[nn.Module
         n = produced.get(id(inp[0]))
         if n is not None and _fits(m, layers[n]): found[n].append(m)
     hooks += [m.register_forward_hook(after_layer) for m in layers.values()]
-    hooks += [m.register_forward_pre_hook(before_norm) for m in model.modules() if isinstance(m, NORMS)]
+    hooks += [m.register_forward_pre_hook(before_norm) for m in model.modules() if isinstance(m, _BATCH_NORMS)]
     try:
         with keep_modes(model, train=False), torch.no_grad(): call_model(model, example_inputs)
     finally:

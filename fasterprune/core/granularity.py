@@ -126,9 +126,6 @@ class Granularity:
     "Base class: what one unit of a layer's weight is."
     name = 'granularity'
     def units(self, module: nn.Module) -> Units: raise NotImplementedError
-    def check(self, module: nn.Module) -> None:
-        "Raise a clear error if this granularity does not apply to `module`."
-        self.units(module)
     def __repr__(self): return self.name
     def __eq__(self, other): return isinstance(other, Granularity) and repr(self) == repr(other)
     def __hash__(self): return hash(repr(self))
