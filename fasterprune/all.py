@@ -10,9 +10,10 @@ __all__ = []
 # %% ../nbs/99_all.ipynb #ec52398b
 import importlib as _importlib
 _MODULES = ('core.granularity', 'core.criteria', 'core.importance', 'core.registry', 'core.schedule', 'core.selection',
-            'core.batch', 'core.state', 'core.following', 'core.budget',
+            'core.batch', 'core.state', 'core.distributed', 'core.following', 'core.budget',
             'sparse.sparsifier', 'sparse.callback', 'regularize.regularizer', 'regularize.callback',
-            'prune.graph', 'prune.pruner', 'prune.callback', 'report.sparsity', 'report.structure', 'data')
+            'prune.graph', 'prune.pruner', 'prune.callback', 'report.sparsity', 'report.structure', 'data',
+            'analyze.evaluate', 'analyze.sensitivity', 'analyze.search', 'analyze.iterative')
 __all__ = []
 for _name in _MODULES:
     _module = _importlib.import_module(f'fasterprune.{_name}')

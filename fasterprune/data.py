@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 from fastai.data.core import DataLoaders, Datasets
 from fastai.data.transforms import Categorize
-from fastai.torch_core import TensorImage
+from fastai.torch_core import TensorImage, to_device
 
 # %% auto #0
 __all__ = ['digits_tensors', 'digits_dls', 'n_inputs', 'example_inputs', 'small_cnn']
@@ -50,9 +50,10 @@ def n_inputs(dls: DataLoaders, batch) -> int:
 def example_inputs(dls: DataLoaders, n: int = 8):
     "The inputs of one training batch of `dls` (at most `n` samples; a tuple if the model takes several)."
     dl = dls.train
+    if 'world_size' in vars(dl) and vars(dl).get('dl') is not None: dl = dl.dl   # fastai's DistributedDL: the loader it wraps
     rng = getattr(dl, 'rng', None)
     state = rng.getstate() if rng is not None else None
-    b = dl.one_batch()
+    b = to_device(dl.one_batch(), dls.train.device)
     if rng is not None: rng.setstate(state); dl.rng = rng   # reading it leaves the order of later batches as it was
     xs = tuple(x[:n] for x in b[:n_inputs(dls, b)])
     return xs[0] if len(xs) == 1 else xs

@@ -16,6 +16,7 @@ from .criteria import Criteria, Scorer, EPS
 from .following import Around, around
 from .granularity import weight_axes
 from .state import keep_modes
+from .distributed import is_distributed, dist_world_size, all_reduce_sum
 
 # %% auto #0
 __all__ = ['l1_norm', 'l2_norm', 'lamp', 'fpgm', 'slim', 'apoz', 'mean_activation', 'taylor_weight', 'taylor_activation',
@@ -184,6 +185,26 @@ class StatScorer(Scorer):
         "Register a forward (pre-)hook that is removed on `close()`."
         reg = module.register_forward_pre_hook if pre else module.register_forward_hook
         self.handles.append(reg(fn))
+
+    @torch.no_grad()
+    def sync(self) -> None:
+        """Under `torch.distributed`, every rank's statistics become the mean of all ranks' (weighted by batch
+        counts if they differ); every rank must call it, before scoring. Outside a process group it does nothing."""
+        if not is_distributed() or self.closed: return
+        names = list(self.layers)
+        device = next(iter(self.layers.values())).weight.device
+        counts = [float(self.counts.get(n, 0)) if n in self.stats else 0. for n in names]
+        meta = torch.tensor([[n in self.stats, c, c * c] for n, c in zip(names, counts)], dtype=torch.float64, device=device)
+        have, total, squares = all_reduce_sum([meta])[0].T.tolist()
+        partial = [n for n, h in zip(names, have) if 0 < h < dist_world_size()]
+        if partial:    # every rank sees this: all raise, none waits
+            raise RuntimeError(f"{self.criteria.name}: only some ranks collected statistics for {partial}; every rank "
+                               f"must run the same training batches before a prune")
+        equal = all(t * t == dist_world_size() * q for t, q in zip(total, squares))   # the same batch count on every rank
+        mine = {n: (self.stats[n] if equal else self.stats[n].mul_(c)) for n, c, h in zip(names, counts, have) if h}
+        all_reduce_sum(mine)
+        for n, t in zip(names, total):
+            if n in mine: mine[n].div_(dist_world_size() if equal else t)
 
     def close(self) -> None:
         "Remove the hooks and free the statistics."

@@ -16,6 +16,7 @@ from ..core.criteria import large_final
 from ..core.registry import as_criteria
 from ..core.schedule import SCHEDULES, as_schedule, agp
 from ..core.selection import as_ratio, parse_target
+from ..core.distributed import dist_rank, rewrap
 from .pruner import Pruner, PRUNABLE, recalibrate_bn
 from ..report.structure import model_stats, structure_report
 from ..data import example_inputs
@@ -104,7 +105,7 @@ class PruneCallback(Callback):
                              num_heads=self.num_heads, optimizer=self.learn)   # the optimizer follows every prune
         self._points = pruning_points(self.schedule, self._final(), self.n_epoch, self._n_iter, self.every)
         if self.budget is not None: self.pruner.check_budget(**{self.budget.name: self.budget})   # refuse now, not mid-training
-        self._before = model_stats(model, self._x, latency=self.report_latency, latency_inputs=self._timed)
+        self._before = model_stats(self.pruner.model, self._x, latency=self.report_latency, latency_inputs=self._timed)
         if isinstance(self.context, dict): what = f"{self.context} of the channels"
         elif self.budget is None: what = f"{self.pruning_ratio:.2%} of the channels"
         else: what = f"until the model keeps {self.budget.keep:.2%} of its {self.budget.name}"
@@ -149,8 +150,9 @@ class PruneCallback(Callback):
         elif self.budget is None: step = pr.prune(value)
         else: step = pr.prune(**{self.budget.name: Budget(self.budget.resource, 1 - value)})
         if self.bn_recalibrate: recalibrate_bn(pr.model, self.dls.train, self.bn_recalibrate)
+        if step.slices: self.learn.model = rewrap(self.learn.model)   # a DDP wrapper holds the old parameters: a new one
         self.last_step = step
         return step
 
     def _log(self, msg):
-        if self.verbose: print(msg)
+        if self.verbose and dist_rank() == 0: print(msg)   # one log, not one per process

@@ -20,6 +20,7 @@ from ..core.granularity import as_granularity, supported_types
 from ..core.registry import as_criteria
 from ..core.selection import select_layers, find_modules, parse_target, resolve_targets, as_ratio, lowest_k
 from ..core.state import keep_modes, unwrap_optimizer
+from ..core.distributed import rank0_decides, unwrap_model, inner_names
 from .graph import Slice, CoupledGroup, build_graph, coupled_groups, coupled_group, transaction, prune_steps
 from ..sparse.sparsifier import MASK, bake_masks
 
@@ -163,6 +164,9 @@ class Pruner:
         # Options first, then the model: nothing is traced before every option passed its check.
         self.criteria = as_criteria(criteria)
         context, _ = parse_target(context, None, 'pruning_ratio', as_ratio, required=False)
+        context = inner_names(context, model) if isinstance(context, dict) else context   # names as inside a DDP wrapper
+        ignore, num_heads = inner_names(ignore, model), inner_names(num_heads, model)
+        model = unwrap_model(model)
         if round_to != 'auto' and round_to is not None and (isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1):
             raise ValueError(f"round_to must be a positive integer, 'auto' or None, got {round_to!r}")
         if round_to == 'auto': round_to = preferred_multiple(model_device(model))
@@ -242,6 +246,7 @@ class Pruner:
 
     # --- scores and plans
     def _scores(self, groups: list[_Group]) -> dict[str, Tensor]:
+        if self.scorer.needs_data: self.scorer.sync()     # under torch.distributed: all ranks' statistics
         cache, out = {}, {}
         for g in groups:
             s = torch.zeros(len(g.group.root.idxs))
@@ -360,11 +365,15 @@ class Pruner:
         if budget is None: raise ValueError("give the budget to check: macs=, params= or latency= (the fraction to keep)")
         budget = self._target(None, budget)
         groups = self._current_groups()
-        lowest = self._cost(budget, groups, self._scores(groups))(_MAX_RATIO)
+        lowest = rank0_decides(lambda: self._cost(budget, groups, self._scores(groups))(_MAX_RATIO))
         if not budget.fits(lowest): raise self._unreachable(budget, lowest)
 
     # --- pruning
     def _planned(self, ratio, budget: Budget | None) -> tuple[float | dict, list[dict], dict[str, float]]:
+        "`(target, steps, measured)` of a prune; under `torch.distributed`, rank 0's on every rank."
+        return rank0_decides(lambda: self._planned_here(ratio, budget))
+
+    def _planned_here(self, ratio, budget: Budget | None) -> tuple[float | dict, list[dict], dict[str, float]]:
         target = self._target(ratio, budget)
         groups = self._current_groups()
         scores = self._scores(groups)

@@ -14,6 +14,7 @@ from ..core.criteria import large_final
 from ..core.registry import as_criteria
 from ..core.schedule import as_schedule, agp
 from ..core.selection import parse_target
+from ..core.distributed import dist_rank
 from .sparsifier import Sparsifier
 from ..data import example_inputs
 from ..report.sparsity import sparsity_report
@@ -72,10 +73,11 @@ class SparsifyCallback(Callback):
                                      layer_types=self.layer_type, include=self.include, exclude=self.exclude,
                                      keep_one=self.keep_one)
         if removes_channels(self.granularity): self.sparsifier.couple_norms(example_inputs(self.dls))
+        self._targets = self.sparsifier.targets if isinstance(self.sparsity, dict) else self.sparsity   # layers as the engine names them
         self._final, self.history = self._target_at(1.), []
         # Fresh masks already are at 0: prune when the schedule first leaves 0. Adopted masks: on the first batch.
         if self.sparsifier.sparsity() > 0: self._applied = None
-        else: self._applied = {n: 0. for n in self.sparsity} if isinstance(self.sparsity, dict) else 0.
+        else: self._applied = {n: 0. for n in self._targets} if isinstance(self._targets, dict) else 0.
         self._log(f'Pruning of {self.granularity} until a sparsity of {_fmt(self.sparsity)}')
         if self.sparsifier.sparsity() > 0:
             self._log(f'Continuing from the existing masks ({self.sparsifier.sparsity():.2%} sparse)')
@@ -125,8 +127,8 @@ class SparsifyCallback(Callback):
         if not self.keep_masks: self.sparsifier.bake()
 
     def _target_at(self, pos: float):
-        if isinstance(self.sparsity, dict): return {n: self._schedule(t, pos) for n, t in self.sparsity.items()}
-        return self._schedule(self.sparsity, pos)
+        if isinstance(self._targets, dict): return {n: self._schedule(t, pos) for n, t in self._targets.items()}
+        return self._schedule(self._targets, pos)
 
     def _rewind(self):
         if self._ticket is None: raise RuntimeError("no weights saved to rewind to: pruning started before rewind_epoch")
@@ -139,4 +141,4 @@ class SparsifyCallback(Callback):
         self.learn.save(name, with_opt=False)
 
     def _log(self, msg):
-        if self.verbose: print(msg)
+        if self.verbose and dist_rank() == 0: print(msg)   # one log, not one per process

@@ -15,6 +15,7 @@ from ..core.registry import as_criteria
 from ..core.selection import select_layers, parse_target, resolve_targets, as_fraction, select_lowest
 from ..core.state import optimizer_state
 from ..core.following import around
+from ..core.distributed import is_distributed, broadcast_tensors, unwrap_model, inner_names
 
 # %% auto #0
 __all__ = ['MASK', 'Sparsifier', 'bake_masks', 'attach_masks']
@@ -52,6 +53,9 @@ class Sparsifier:
                  keep_one: bool = False):                # never remove the last unit of a layer
         self.granularity, self.criteria = as_granularity(granularity), as_criteria(criteria)
         context, _ = parse_target(context, None, 'sparsity', required=False)
+        context = inner_names(context, model) if isinstance(context, dict) else context
+        include, exclude = inner_names(include, model), inner_names(exclude, model)
+        model = unwrap_model(model)    # a DistributedDataParallel's module: its layers are named without `module.`
         if isinstance(context, dict):  # the named layers, whatever their type
             layers = select_layers(model, supported_types(), include=list(context))
             self.mode, self.targets = resolve_targets(context, None, layers)
@@ -104,16 +108,24 @@ class Sparsifier:
             unchanged = keep and all(k[n] == gone[n] for n in names)
         if unchanged: self.apply_masks()   # the same units would be chosen again
         else:
-            select_lowest(**self._ranking(keep), k=k, emit=self._set_mask)
+            if self.scorer.needs_data: self.scorer.sync()                # every rank scores all ranks' statistics
+            shared = is_distributed() and not self.criteria.deterministic  # random scores: rank 0's masks for all
+            select_lowest(**self._ranking(keep), k=k, emit=self._write_mask if shared else self._set_mask)
+            if shared:
+                broadcast_tensors(self.masks)
+                self.apply_masks()
             self._update_channels()
         self.current = targets
         self.scorer.after_prune()
 
-    def _set_mask(self, name: str, removed: Tensor) -> None:
-        "Mask the units `removed` (a flat bool vector) of layer `name`, and zero their weights."
+    def _write_mask(self, name: str, removed: Tensor) -> Tensor:
+        "Mask the units `removed` (a flat bool vector) of layer `name`; returns the mask."
         m = self.layers[name]
-        mask = torch.logical_not(self.units[name].expand(removed.to(m.weight.device)), out=_mask(m))
-        m.weight.mul_(mask)
+        return torch.logical_not(self.units[name].expand(removed.to(m.weight.device)), out=_mask(m))
+
+    def _set_mask(self, name: str, removed: Tensor) -> None:
+        "Mask the units `removed` of layer `name`, and zero their weights."
+        self.layers[name].weight.mul_(self._write_mask(name, removed))
 
     def _scores_of(self, name: str, keep: bool) -> Tensor:
         "The unit scores of layer `name` as selection ranks them: normalized in global context; removed units at -inf with `keep`."
