@@ -40,6 +40,7 @@ class SparsifyCallback(Callback):
                  keep_one: bool = False,                # never remove the last unit of a layer
                  start_epoch: float | None = None,      # start the schedule at this epoch (overrides its start_pct)
                  end_epoch: float | None = None,        # reach the target at this epoch
+                 every: int | None = None,              # prune every n batches of a smooth ramp (None: see above)
                  lth: bool = False,                     # lottery ticket: rewind kept weights after each prune
                  rewind_epoch: int = 0,                 # epoch whose starting weights are the rewind point
                  reset_end: bool = False,               # with lth: rewind once more at the end of fit
@@ -57,7 +58,9 @@ class SparsifyCallback(Callback):
         if (reset_end or save_tickets) and not lth:
             raise ValueError("reset_end and save_tickets are lottery-ticket options: set lth=True")
         if rewind_epoch < 0: raise ValueError(f"rewind_epoch must be >= 0, got {rewind_epoch}")
-        store_attr('layer_type,include,exclude,keep_one,lth,rewind_epoch,reset_end,save_tickets,keep_masks,verbose')
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
+            raise ValueError(f"every must be a positive number of batches or None, got {every!r}")
+        store_attr('layer_type,include,exclude,keep_one,lth,rewind_epoch,reset_end,save_tickets,keep_masks,every,verbose')
         self.sparse_model = model
         self.sparsifier, self.report, self.history, self._ticket = None, None, [], None
 
@@ -75,6 +78,7 @@ class SparsifyCallback(Callback):
         if removes_channels(self.granularity): self.sparsifier.couple_norms(example_inputs(self.dls))
         self._targets = self.sparsifier.targets if isinstance(self.sparsity, dict) else self.sparsity   # layers as the engine names them
         self._final, self.history = self._target_at(1.), []
+        self._every = self.every or self._default_every()
         # Fresh masks already are at 0: prune when the schedule first leaves 0. Adopted masks: on the first batch.
         if self.sparsifier.sparsity() > 0: self._applied = None
         else: self._applied = {n: 0. for n in self._targets} if isinstance(self._targets, dict) else 0.
@@ -93,6 +97,8 @@ class SparsifyCallback(Callback):
         if not self.training or self.sparsifier is None: return
         target = self._target_at((self.epoch + (self.iter + 1) / self.n_iter) / self.n_epoch)  # where this batch ends
         if target == self._applied: return
+        i = self.epoch * self.n_iter + self.iter
+        if (i + 1) % self._every and self.iter != self.n_iter - 1 and target != self._final: return   # not a cut
         self.sparsifier.prune(target, keep_removed=self._schedule.monotone)
         self.sparsifier.clear_optimizer_state(self.opt)
         self._applied = target
@@ -125,6 +131,15 @@ class SparsifyCallback(Callback):
         self.sparsifier.release()
         self._ticket = None
         if not self.keep_masks: self.sparsifier.bake()
+
+    def _default_every(self) -> int:
+        "Batches between cuts on a smooth ramp: a quarter of an epoch, at least 8 cuts; 1 for step schedules."
+        n_iter = len(self.dls.train)
+        n = self.n_epoch * n_iter
+        values = [self._target_at((i + 1) / n) for i in range(n)]
+        changes = [i for i in range(1, n) if values[i] != values[i - 1]]
+        if not changes or len(changes) <= (changes[-1] - changes[0] + 1) / 2: return 1   # steps: prune where they step
+        return max(1, min(n_iter // 4, (changes[-1] - changes[0] + 1) // 8))
 
     def _target_at(self, pos: float):
         if isinstance(self._targets, dict): return {n: self._schedule(t, pos) for n, t in self._targets.items()}
