@@ -9,3 +9,12 @@ def test_speed_benchmark_runs_quick_on_the_cpu(tmp_path):
     report = (tmp_path / 'SPEED-cpu.md').read_text()
     for section in ('## Selection', '## Masking', '## Fit', '## Latency'): assert section in report, report
     assert (tmp_path / 'SPEED-cpu.json').exists()
+
+def test_search_benchmark_runs_quick(tmp_path):
+    res = subprocess.run([sys.executable, str(ROOT / 'benchmarks' / 'search_mnist.py'), '--quick', '--out', str(tmp_path)],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    report = (tmp_path / 'SEARCH.md').read_text()
+    for plan in ('| uniform ratio |', '| analysis allocation |', '| one-step search (best of 4) |'): assert plan in report, report
+    rows = [l for l in report.splitlines() if l.startswith('| ') and '%' in l]
+    assert len(rows) == 3 and all(float(r.split('|')[2].strip().rstrip('%')) <= 30 for r in rows), rows   # every plan keeps <= 30 % of the MACs

@@ -71,6 +71,7 @@ class PruneCallback(Callback):
                  num_heads: dict | None = None,         # heads of custom attention layers
                  latency: bool | float = True,          # measure latency for the report (True/False), or: the fraction of latency to keep
                  model: nn.Module | None = None,        # prune this module instead of `learn.model`
+                 max_ratio: float | None = None,        # context='global': at most this share of a group's channels (default: all but one)
                  verbose: bool = True):
         # Everything that can be checked without the model is checked now.
         self.criteria = as_criteria(criteria)
@@ -82,6 +83,9 @@ class PruneCallback(Callback):
                              f"schedule that never decreases ({', '.join(n for n, s in SCHEDULES.items() if s.monotone)})")
         self.budget = as_budget(macs=macs, params=params, latency=None if isinstance(latency, bool) else latency)
         self.context, self.pruning_ratio = parse_target(context, pruning_ratio, 'pruning_ratio', as_ratio, required=False)
+        if max_ratio is not None:
+            if self.context != 'global': raise ValueError("max_ratio caps each group in context='global' only")
+            max_ratio = as_ratio(max_ratio, 'max_ratio')
         if (self.pruning_ratio is not None or isinstance(self.context, dict)) + (self.budget is not None) != 1:
             raise ValueError("give one target: pruning_ratio (a fraction, or {layer: ratio}), or macs=, params= or latency= "
                              f"(the fraction to keep); got pruning_ratio={pruning_ratio}, context={context!r}, budget={self.budget}")
@@ -89,7 +93,7 @@ class PruneCallback(Callback):
             raise ValueError(f"every must be a positive number of batches or None, got {every!r}")
         if isinstance(bn_recalibrate, bool) or not isinstance(bn_recalibrate, int) or bn_recalibrate < 0:
             raise ValueError(f"bn_recalibrate must be a number of batches >= 0, got {bn_recalibrate!r}")
-        store_attr('layer_type,ignore,round_to,every,bn_recalibrate,consumers,num_heads,verbose')
+        store_attr('layer_type,ignore,round_to,every,bn_recalibrate,consumers,num_heads,max_ratio,verbose')
         self.report_latency, self.prune_model = latency is not False, model
         self.pruner, self.report, self.history, self.last_step = None, None, [], None
 
@@ -102,7 +106,8 @@ class PruneCallback(Callback):
         self._timed = batch if self.report_latency else None     # the report times a whole batch
         self.pruner = Pruner(model, self._x, criteria=self.criteria, context=self.context, layer_types=self.layer_type,
                              ignore=self.ignore, round_to=self.round_to, consumers=self.consumers,
-                             num_heads=self.num_heads, optimizer=self.learn)   # the optimizer follows every prune
+                             num_heads=self.num_heads, optimizer=self.learn,   # the optimizer follows every prune
+                             max_ratio=self.max_ratio)
         self._points = pruning_points(self.schedule, self._final(), self.n_epoch, self._n_iter, self.every)
         if self.budget is not None: self.pruner.check_budget(**{self.budget.name: self.budget})   # refuse now, not mid-training
         self._before = model_stats(self.pruner.model, self._x, latency=self.report_latency, latency_inputs=self._timed)

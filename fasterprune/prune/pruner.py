@@ -160,10 +160,17 @@ class Pruner:
                  consumers: bool = False,              # add the scores of the layers that read a channel
                  num_heads: dict | None = None,        # heads of custom attention layers {module or name: heads}
                  forward_fn=None,                      # forward_fn(model, inputs), if model(inputs) is not enough
-                 optimizer=None):                      # a torch/fastai optimizer, or a fastai Learner, that follows each prune
+                 optimizer=None,                       # a torch/fastai optimizer, or a fastai Learner, that follows each prune
+                 max_ratio: float | None = None):      # global context: at most this share of a group's channels (default: all but one)
         # Options first, then the model: nothing is traced before every option passed its check.
         self.criteria = as_criteria(criteria)
         context, _ = parse_target(context, None, 'pruning_ratio', as_ratio, required=False)
+        if max_ratio is not None:
+            if context != 'global':
+                raise ValueError(f"max_ratio caps each group when groups compete (context='global'); with context "
+                                 f"{context if isinstance(context, str) else 'per-layer'!r} give each layer its ratio instead")
+            max_ratio = as_ratio(max_ratio, 'max_ratio')
+        self.max_ratio = max_ratio
         context = inner_names(context, model) if isinstance(context, dict) else context   # names as inside a DDP wrapper
         ignore, num_heads = inner_names(ignore, model), inner_names(num_heads, model)
         model = unwrap_model(model)
@@ -262,6 +269,12 @@ class Pruner:
             out[g.key] = s.view(g.channel_groups, -1).mean(0) if g.channel_groups > 1 else s
         return out
 
+    def _kept(self, g: _Group) -> int:
+        "Units of `g` a global plan leaves: one, or those beyond `max_ratio` of the units it had at the start."
+        if self.max_ratio is None: return 1
+        n0 = self.initial.get(g.key, g.n)
+        return min(g.n, max(1, g.n - (math.floor(self.max_ratio * n0 + 1e-9) - (n0 - g.n))))
+
     def _rounded(self, g: _Group, k: int) -> int:
         "Units to remove from `g` once its kept channel count is rounded down to a multiple of round_to."
         k = max(0, min(k, g.n - 1))
@@ -277,12 +290,14 @@ class Pruner:
         if self.mode == 'global' and not isinstance(ratio, dict):
             n0 = sum(self.initial.get(g.key, g.n) for g in groups)
             k = round(ratio * n0) - (n0 - sum(g.n for g in groups))
-            flat = []
+            flat, kept = [], 0
             for g in groups:
                 s = scores[g.key].clone()
-                s[s.argmax()] = float('inf')       # every group keeps at least one unit
-                flat.append(s)
-            pick = lowest_k(torch.cat(flat), max(k, 0)).split([g.n for g in groups])
+                n_keep = self._kept(g)
+                s[s.argmax() if n_keep == 1 else s.topk(n_keep).indices] = float('inf')   # one unit stays, or all but max_ratio
+                flat.append(s); kept += n_keep
+            k = min(max(k, 0), sum(g.n for g in groups) - kept)
+            pick = lowest_k(torch.cat(flat), k).split([g.n for g in groups])
             for g, p in zip(groups, pick):
                 kg = self._rounded(g, int(p.sum()))
                 removed[g.key] = p if kg == int(p.sum()) else lowest_k(scores[g.key], kg)

@@ -13,7 +13,7 @@ from ..core.granularity import as_granularity, removes_channels
 from ..core.criteria import large_final
 from ..core.registry import as_criteria
 from ..core.schedule import as_schedule, agp
-from ..core.selection import parse_target
+from ..core.selection import parse_target, as_fraction
 from ..core.distributed import dist_rank
 from .sparsifier import Sparsifier
 from ..data import example_inputs
@@ -38,6 +38,7 @@ class SparsifyCallback(Callback):
                  layer_type=nn.Conv2d,                  # types of the layers that take part (a type or a tuple)
                  include=None, exclude=None,            # narrow the layers by name, pattern or module
                  keep_one: bool = False,                # never remove the last unit of a layer
+                 max_sparsity: float | None = None,     # context='global': at most this share of one layer's units (default: all but one)
                  start_epoch: float | None = None,      # start the schedule at this epoch (overrides its start_pct)
                  end_epoch: float | None = None,        # reach the target at this epoch
                  every: int | None = None,              # prune every n batches of a smooth ramp (None: see above)
@@ -52,6 +53,9 @@ class SparsifyCallback(Callback):
         self.granularity, self.criteria = as_granularity(granularity), as_criteria(criteria)
         self.context, self.sparsity = parse_target(context, sparsity, 'sparsity')
         if isinstance(self.context, dict): self.sparsity = self.context   # per-layer targets
+        if max_sparsity is not None:
+            if self.context != 'global': raise ValueError("max_sparsity caps each layer in context='global' only")
+            max_sparsity = as_fraction(max_sparsity, 'max_sparsity')
         schedule = as_schedule(schedule)
         opts = {k: v for k, v in dict(start_epoch=start_epoch, end_epoch=end_epoch).items() if v is not None}
         self.schedule = schedule.with_args(**opts) if opts else schedule
@@ -60,7 +64,7 @@ class SparsifyCallback(Callback):
         if rewind_epoch < 0: raise ValueError(f"rewind_epoch must be >= 0, got {rewind_epoch}")
         if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
             raise ValueError(f"every must be a positive number of batches or None, got {every!r}")
-        store_attr('layer_type,include,exclude,keep_one,lth,rewind_epoch,reset_end,save_tickets,keep_masks,every,verbose')
+        store_attr('layer_type,include,exclude,keep_one,max_sparsity,lth,rewind_epoch,reset_end,save_tickets,keep_masks,every,verbose')
         self.sparse_model = model
         self.sparsifier, self.report, self.history, self._ticket = None, None, [], None
 
@@ -74,7 +78,7 @@ class SparsifyCallback(Callback):
         model = self.sparse_model if self.sparse_model is not None else self.learn.model
         self.sparsifier = Sparsifier(model, granularity=self.granularity, context=self.context, criteria=self.criteria,
                                      layer_types=self.layer_type, include=self.include, exclude=self.exclude,
-                                     keep_one=self.keep_one)
+                                     keep_one=self.keep_one, max_sparsity=self.max_sparsity)
         if removes_channels(self.granularity): self.sparsifier.couple_norms(example_inputs(self.dls))
         self._targets = self.sparsifier.targets if isinstance(self.sparsity, dict) else self.sparsity   # layers as the engine names them
         self._final, self.history = self._target_at(1.), []

@@ -6,6 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/sparse.sparsifier.html.md"""
 
 # %% ../../nbs/10_sparse.sparsifier.ipynb #821bc391
 from __future__ import annotations
+import math
 import torch
 import torch.nn as nn
 from torch import Tensor
@@ -50,9 +51,15 @@ class Sparsifier:
                  criteria: str | Criteria = large_final,
                  layer_types: type | tuple = nn.Conv2d,  # which layers take part...
                  include=None, exclude=None,             # ...narrowed by name, pattern or module
-                 keep_one: bool = False):                # never remove the last unit of a layer
+                 keep_one: bool = False,                 # never remove the last unit of a layer
+                 max_sparsity: float | None = None):     # global context: at most this share of one layer's units (default: all but one)
         self.granularity, self.criteria = as_granularity(granularity), as_criteria(criteria)
         context, _ = parse_target(context, None, 'sparsity', required=False)
+        if max_sparsity is not None:
+            if context != 'global':
+                raise ValueError(f"max_sparsity caps each layer when layers compete (context='global'); with context "
+                                 f"{context if isinstance(context, str) else 'per-layer'!r} give each layer its target instead")
+            max_sparsity = as_fraction(max_sparsity, 'max_sparsity')
         context = inner_names(context, model) if isinstance(context, dict) else context
         include, exclude = inner_names(include, model), inner_names(exclude, model)
         model = unwrap_model(model)    # a DistributedDataParallel's module: its layers are named without `module.`
@@ -69,7 +76,7 @@ class Sparsifier:
             if old is not None and (old.dtype != torch.bool or old.shape != m.weight.shape):
                 raise ValueError(f"layer {n!r} already has a {MASK} buffer that is not a bool mask of its weight's "
                                  f"shape (pruned by another tool?); remove it first")
-        self.model, self.layers, self.keep_one = model, layers, keep_one
+        self.model, self.layers, self.keep_one, self.max_sparsity = model, layers, keep_one, max_sparsity
         for m in layers.values():  # adopt existing masks (continuing sparse training), else start dense
             if _mask(m) is None: m.register_buffer(MASK, torch.ones_like(m.weight, dtype=torch.bool))
         self.current = self.sparsity()
@@ -100,7 +107,7 @@ class Sparsifier:
         units = {n: self.units[n].n for n in names}
         if self.mode == 'global':
             k = max(round(targets * sum(units.values())), sum(gone.values()))   # never fewer than those that stay removed
-            if self.keep_one: k = min(k, sum(units.values()) - len(names))
+            k = min(k, sum(units.values()) - sum(self._kept(n) for n in names))   # every layer keeps its share
             unchanged = keep and k == sum(gone.values())
         else:
             k = {n: max(round(targets[n] * units[n]), gone[n]) for n in names}
@@ -133,17 +140,28 @@ class Sparsifier:
         s = u.pool(self.scorer.scores(name), self.criteria.reducer)
         if self.mode == 'global': s = self.criteria.normalize(s)
         if keep: s = s.masked_fill(u.removed(_mask(self.layers[name])), float('-inf'))   # a copy: the scorer's tensors stay
-        if self.keep_one and self.mode == 'global':           # each layer's best unit is out of reach
+        n_keep = self._kept(name)
+        if n_keep:                                            # each layer's best units are out of reach
             s = s if keep else s.clone()
-            s[s.argmax()] = float('inf')
+            s[s.topk(n_keep).indices] = float('inf')
         return s
+
+    def _kept(self, name: str) -> int:
+        "Units of layer `name` that a global selection must leave: all but `max_sparsity` of them (default: one, if it has several)."
+        if self.mode != 'global': return 0
+        n = self.units[name].n
+        if self.max_sparsity is None: return int(n > 1 or self.keep_one and n > 0)
+        return max(n - math.floor(self.max_sparsity * n + 1e-9), int(self.keep_one and n > 0))
 
     def _ranking(self, keep: bool) -> dict:
         """What `select_lowest` ranks: `scores`, `tiers` (N:M) and the units that go `first` (those removed, with `keep`).
         Plain scores are given as functions that recompute them in each pass, which keeps a prune to about a byte per
-        weight; scores that change from call to call (`random`), carry tiers or need `keep_one` are computed once."""
+        weight; scores that change from call to call (`random`) or carry tiers are computed once. When the best units of a
+        layer are put out of reach (global context), removed units are scored -inf in the scores themselves."""
         removed = lambda n: self.units[n].removed(_mask(self.layers[n]))
-        if self.criteria.deterministic and not isinstance(self.granularity, NM) and not self.keep_one:
+        if self.criteria.deterministic and not isinstance(self.granularity, NM):
+            if any(self._kept(n) for n in self.layers):
+                return dict(scores={n: (lambda n=n: self._scores_of(n, keep)) for n in self.layers})
             return dict(scores={n: (lambda n=n: self._scores_of(n, False)) for n in self.layers},
                         first={n: (lambda n=n: removed(n)) for n in self.layers} if keep else None)
         scores = {n: self._scores_of(n, keep) for n in self.layers}
@@ -202,9 +220,9 @@ class Sparsifier:
         state = optimizer_state(optimizer)
         pairs = [(m.weight, _mask(m)) for m in self.layers.values()]
         pairs += [(p, self.kept_channels[n]) for n, ps in self.coupled.items() for p in ps]
-        for p, mask in pairs:
-            for v in state.get(p, {}).values():
-                if isinstance(v, Tensor) and v.shape == p.shape: v.mul_(mask)
+        found = [(v, mask) for p, mask in pairs for v in state.get(p, {}).values()
+                 if isinstance(v, Tensor) and v.shape == p.shape]
+        _multiply([v for v, _ in found], [mask for _, mask in found])
 
     # --- lottery tickets
     def snapshot(self) -> dict[str, Tensor]:
