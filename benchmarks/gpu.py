@@ -6,7 +6,8 @@ selection  One global `Sparsifier.prune` to 90 % of the weights (weight granular
            torchvision resnet18's conv weights (11.2 M) and on a stack of Linear(4096) layers (`--big`
            weights: 1 B on a GPU), against one `kthvalue` (CPU) / `topk` (CUDA) over all |w| and
            `torch.nn.utils.prune.global_unstructured`, in the same process. Median of `--repeats`, and the
-           peak extra bytes per weight during the prune (CUDA: allocator peak; CPU: peak RSS of a subprocess).
+           peak extra bytes per weight during the prune (CUDA: allocator peak; CPU: peak RSS of a fresh process, the
+           least of three: RSS counts memory the allocator has not handed back, so it only errs upwards).
 masking    A training step (forward, backward, SGD) of a 100 M-weight Linear(4096) stack at bs 128 (16 on the
            CPU), with and without `mask_grads` + `apply_masks` at 90 % sparsity.
 fit        `SparsifyCallback(0.9, 'weight', 'global', large_final, agp)` on resnet18 (10 classes, images held in
@@ -111,7 +112,7 @@ def bench_selection(device, big: int, repeats: int, quick: bool) -> list[dict]:
             torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats(); base = torch.cuda.memory_allocated()
             fresh(); torch.cuda.synchronize()
             peak = (torch.cuda.max_memory_allocated() - base) / n
-        else: peak = peak_bytes_cpu('resnet18' if name == 'resnet18' else str(big))
+        else: peak = min(peak_bytes_cpu('resnet18' if name == 'resnet18' else str(big)) for _ in range(1 if quick else 3))
         sp.bake()
         params = [(m, 'weight') for m in layers]
         def torch_global():

@@ -14,7 +14,7 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['as_fraction', 'as_ratio', 'select_layers', 'find_modules', 'parse_target', 'resolve_targets', 'select_lowest',
-           'lowest_k']
+           'top_units', 'lowest_k']
 
 # %% ../../nbs/03_core.selection.ipynb #31d8e617
 def as_fraction(value: float, what: str = 'sparsity') -> float:
@@ -126,6 +126,7 @@ def _keys(s: Tensor) -> Tensor:
     return b ^ ((b >> 31) & 0x7FFFFFFF)                      # negative floats: reverse their order
 
 _NEG_INF = -2139095041    # the key of -inf
+_LAST = 2**31 - 1         # above the key of +inf (and NaN): units put out of reach
 _HALF = 1 << 16           # a 16-bit digit: two histogram passes pin a 32-bit key down
 
 def _high(key: Tensor) -> Tensor: return (key >> 16) + _HALF // 2    # in [0, 2**16)
@@ -154,10 +155,11 @@ def _kth_digit(hist: Tensor, want: Tensor) -> tuple[list[int], list[int]]:
 
 # %% ../../nbs/03_core.selection.ipynb #bc97d227
 def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = None, first: dict | None = None,
-                  emit: Callable | None = None, chunk: int | None = None) -> dict[str, Tensor] | None:
+                  last: dict | None = None, emit: Callable | None = None, chunk: int | None = None) -> dict[str, Tensor] | None:
     """`{name: flat bool vector}` of the units to remove: the `k` lowest over all score vectors (an int `k`) or the
     `k[name]` lowest of each (a dict); lowest tier first, then units marked in `first` (as if scored -inf), then
-    lowest score, then lowest position. A score vector (or `first` vector) may be given as a function that returns
+    lowest score, then lowest position; the units at the positions `last[name]` (a long tensor) go after all others
+    of their tier (by position among themselves). A score vector (or `first` vector) may be given as a function that returns
     it: it is then called once per pass instead of kept. With `emit`, each result goes to `emit(name, vector)` as
     soon as it is ready and nothing is returned."""
     names = list(scores)
@@ -167,7 +169,7 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
     local = isinstance(k, dict)
     if chunk is None and not any(callable(v) for v in scores.values()) and sum(v.numel() for v in scores.values()) <= _SMALL:
         res = _select_by_sorting({n: get(n) for n in names}, k, {n: tier_of(n) for n in names},
-                                 {n: first_of(n) for n in names})
+                                 {n: first_of(n) for n in names}, {n: (last or {}).get(n) for n in names})
         if emit is None: return res
         for n, r in res.items(): emit(n, r)
         return None
@@ -179,14 +181,15 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
     def each_chunk(fn, after=None):
         "Call fn(name, start, key, tier) on every chunk of every vector (then `after(name)`)."
         for n in names:
-            s, t, f = get(n), tier_of(n), first_of(n)
+            s, t, f, z = get(n), tier_of(n), first_of(n), (last or {}).get(n)
             size[n], step = s.numel(), chunk or _chunk_size(s.device)
             for i in range(0, s.numel(), step):
                 key = _keys(s[i:i + step])
                 if f is not None: key = _put_first(key, f[i:i + step])
+                if z is not None: key[z[(z >= i) & (z < i + step)] - i] = _LAST
                 fn(n, i, key, None if t is None else t[i:i + step])
                 del key
-            del s, t, f                                      # before the next vector's scores exist
+            del s, t, f, z                                   # before the next vector's scores exist
             if after is not None: after(n)
 
     # Tiers: every unit below the tier holding the k-th unit goes; the rest is chosen inside that tier.
@@ -266,11 +269,16 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
 
 _SMALL = 1 << 14   # below this many units in all, a stable sort is quicker than the passes
 
-def _select_by_sorting(scores: dict[str, Tensor], k, tiers: dict, first: dict) -> dict[str, Tensor]:
-    "What `select_lowest` returns, by a stable sort on (tier, score, position): for small vectors."
-    scores = {n: s if first[n] is None else s.float().masked_fill(first[n], -_INF) for n, s in scores.items()}
+def _select_by_sorting(scores: dict[str, Tensor], k, tiers: dict, first: dict, last: dict) -> dict[str, Tensor]:
+    "What `select_lowest` returns, by a stable sort of the same keys: for small vectors."
+    def ranked(n):
+        key = _keys(scores[n])
+        if first[n] is not None: key = _put_first(key, first[n].reshape(-1))
+        if last[n] is not None: key[last[n]] = _LAST
+        return key
+    scores = {n: ranked(n) for n in scores}
     def lowest(s, t, k):
-        order = _nan_last(s.float()).argsort(stable=True)   # -0.0 and 0.0 tie
+        order = s.argsort(stable=True)
         if t is not None: order = order[t[order].argsort(stable=True)]
         out = torch.zeros(len(s), dtype=torch.bool, device=s.device)
         out[order[:max(k, 0)]] = True
@@ -282,6 +290,18 @@ def _select_by_sorting(scores: dict[str, Tensor], k, tiers: dict, first: dict) -
                                                                 for n, t in zip(names, ts)])
     out = lowest(torch.cat([scores[n] for n in names]), flat_t, k)
     return dict(zip(names, out.split([scores[n].numel() for n in names])))
+
+def top_units(scores: Tensor, n: int, first: Tensor | None = None, chunk: int | None = None) -> Tensor:
+    "Positions of the `n` highest units of `scores` as `select_lowest` ranks them (units marked in `first` lowest)."
+    s, f = scores.reshape(-1), None if first is None else first.reshape(-1)
+    step, keys, where = chunk or _chunk_size(s.device), [], []
+    for i in range(0, s.numel(), step):                      # the best of each chunk, then the best of those
+        key = _keys(s[i:i + step])
+        if f is not None: key = _put_first(key, f[i:i + step])
+        best = key.topk(min(n, key.numel()))
+        keys.append(best.values); where.append(best.indices + i)
+    keys, where = torch.cat(keys), torch.cat(where)
+    return where[keys.topk(min(n, keys.numel())).indices]
 
 def lowest_k(scores: Tensor, k: int, tiers: Tensor | None = None) -> Tensor:
     "Bool vector marking exactly `k` units: lowest `tiers` first, then lowest `scores`, then lowest index."

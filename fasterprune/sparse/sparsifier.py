@@ -13,7 +13,7 @@ from torch import Tensor
 from ..core.granularity import Granularity, NM, as_granularity, removes_channels, supported_types
 from ..core.criteria import Criteria, large_final
 from ..core.registry import as_criteria
-from ..core.selection import select_layers, parse_target, resolve_targets, as_fraction, select_lowest
+from ..core.selection import select_layers, parse_target, resolve_targets, as_fraction, select_lowest, top_units
 from ..core.state import optimizer_state
 from ..core.following import around
 from ..core.distributed import is_distributed, broadcast_tensors, unwrap_model, inner_names
@@ -140,10 +140,6 @@ class Sparsifier:
         s = u.pool(self.scorer.scores(name), self.criteria.reducer)
         if self.mode == 'global': s = self.criteria.normalize(s)
         if keep: s = s.masked_fill(u.removed(_mask(self.layers[name])), float('-inf'))   # a copy: the scorer's tensors stay
-        n_keep = self._kept(name)
-        if n_keep:                                            # each layer's best units are out of reach
-            s = s if keep else s.clone()
-            s[s.topk(n_keep).indices] = float('inf')
         return s
 
     def _kept(self, name: str) -> int:
@@ -154,19 +150,19 @@ class Sparsifier:
         return max(n - math.floor(self.max_sparsity * n + 1e-9), int(self.keep_one and n > 0))
 
     def _ranking(self, keep: bool) -> dict:
-        """What `select_lowest` ranks: `scores`, `tiers` (N:M) and the units that go `first` (those removed, with `keep`).
-        Plain scores are given as functions that recompute them in each pass, which keeps a prune to about a byte per
-        weight; scores that change from call to call (`random`) or carry tiers are computed once. When the best units of a
-        layer are put out of reach (global context), removed units are scored -inf in the scores themselves."""
+        """What `select_lowest` ranks: `scores`, `tiers` (N:M), the units that go `first` (those removed, with `keep`)
+        and those kept `last` (each layer's best, in global context). Plain scores are given as functions that recompute
+        them in each pass, which keeps a prune to about a byte per weight; scores that change from call to call
+        (`random`) or carry tiers are computed once."""
         removed = lambda n: self.units[n].removed(_mask(self.layers[n]))
         if self.criteria.deterministic and not isinstance(self.granularity, NM):
-            if any(self._kept(n) for n in self.layers):
-                return dict(scores={n: (lambda n=n: self._scores_of(n, keep)) for n in self.layers})
-            return dict(scores={n: (lambda n=n: self._scores_of(n, False)) for n in self.layers},
-                        first={n: (lambda n=n: removed(n)) for n in self.layers} if keep else None)
+            first = {n: (lambda n=n: removed(n)) for n in self.layers} if keep else None
+            last = {n: top_units(self._scores_of(n, False), self._kept(n), removed(n) if keep else None)
+                    for n in self.layers if self._kept(n)}
+            return dict(scores={n: (lambda n=n: self._scores_of(n, False)) for n in self.layers}, first=first, last=last)
         scores = {n: self._scores_of(n, keep) for n in self.layers}
         tiers = {n: self.units[n].tiers(s) for n, s in scores.items()} if isinstance(self.granularity, NM) else None
-        return dict(scores=scores, tiers=tiers)
+        return dict(scores=scores, tiers=tiers, last={n: top_units(s, self._kept(n)) for n, s in scores.items() if self._kept(n)})
 
     def _check_targets(self, target):
         "The target of this call: a fraction (global), or one per layer (local and per-layer contexts)."
