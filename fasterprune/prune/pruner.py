@@ -207,10 +207,10 @@ class Pruner:
             self.mode, ratios = resolve_targets(context, None, producers, 'pruning_ratio', as_ratio)
             self.targets = {g.key: r for g in groups if (r := self._group_ratio(g, ratios)) is not None}
         else: self.mode, self.targets = context, None
-        self.scorer = self.criteria.start(self.scored, model)
         self.ratio, self.steps = 0., pruning_plan(model)
         self._start = len(self.steps)                          # steps of earlier pruners: this one changed nothing yet
         self.base = count_macs_params(model, example_inputs)   # MACs and params at the start: baselines of budgets
+        self.scorer = self.criteria.start(self.scored, model)  # last: its hooks are the one thing left on the model
 
     def __repr__(self):
         ctx = self.mode if self.targets is None else 'per-layer'

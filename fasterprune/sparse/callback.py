@@ -79,7 +79,11 @@ class SparsifyCallback(Callback):
         self.sparsifier = Sparsifier(model, granularity=self.granularity, context=self.context, criteria=self.criteria,
                                      layer_types=self.layer_type, include=self.include, exclude=self.exclude,
                                      keep_one=self.keep_one, max_sparsity=self.max_sparsity)
-        if removes_channels(self.granularity): self.sparsifier.couple_norms(example_inputs(self.dls))
+        if removes_channels(self.granularity):
+            try: self.sparsifier.couple_norms(example_inputs(self.dls))
+            except Exception:
+                self.sparsifier.remove(); self.sparsifier = None   # the model is left as it was
+                raise
         self._targets = self.sparsifier.targets if isinstance(self.sparsity, dict) else self.sparsity   # layers as the engine names them
         self._final, self.history = self._target_at(1.), []
         self._every = self.every or self._default_every()

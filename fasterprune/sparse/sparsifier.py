@@ -36,11 +36,18 @@ def _multiply(tensors: list[Tensor], masks: list[Tensor]) -> None:
     is then converted piece by piece in the cache, instead of into a new float tensor as large as the weight."""
     ts, ms = [], []
     for t, m in zip(tensors, masks):
-        if t.is_contiguous() and m.is_contiguous():
+        flat_t, flat_m = _flat(t), _flat(m)
+        if flat_t is not None and flat_m is not None and t.stride() == m.stride():
             n = _piece_size(t.device)
-            ts += t.view(-1).split(n); ms += m.view(-1).split(n)
+            ts += flat_t.split(n); ms += flat_m.split(n)
         else: ts.append(t); ms.append(m)
     if ts: torch._foreach_mul_(ts, ms)
+
+def _flat(t: Tensor) -> Tensor | None:
+    "A flat view of `t` in memory order, for a contiguous or channels_last tensor (None otherwise)."
+    if t.is_contiguous(): return t.view(-1)
+    if t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last): return t.permute(0, 2, 3, 1).reshape(-1)
+    return None
 
 class Sparsifier:
     "Masks the weights of the selected layers of `model` to a target sparsity."
@@ -77,10 +84,10 @@ class Sparsifier:
                 raise ValueError(f"layer {n!r} already has a {MASK} buffer that is not a bool mask of its weight's "
                                  f"shape (pruned by another tool?); remove it first")
         self.model, self.layers, self.keep_one, self.max_sparsity = model, layers, keep_one, max_sparsity
-        for m in layers.values():  # adopt existing masks (continuing sparse training), else start dense
-            if _mask(m) is None: m.register_buffer(MASK, torch.ones_like(m.weight, dtype=torch.bool))
+        self.scorer = self.criteria.start(layers, model)   # may refuse the model (slim without norms): before any mask
+        self.added = [n for n, m in layers.items() if _mask(m) is None]   # the masks this engine adds (others are adopted)
+        for n in self.added: layers[n].register_buffer(MASK, torch.ones_like(layers[n].weight, dtype=torch.bool))
         self.current = self.sparsity()
-        self.scorer = self.criteria.start(layers, model)
         self.coupled: dict[str, list[nn.Parameter]] = {}   # per layer: bias / batch-norm parameters of its channels
         self.kept_channels: dict[str, Tensor] = {}         # per coupled layer: its kept output channels
 
@@ -268,6 +275,12 @@ class Sparsifier:
     def release(self) -> None:
         "Free what the criterion keeps (reference weights, hooks) once no more pruning will happen."
         self.scorer.close()
+
+    def remove(self) -> None:
+        "Undo this engine before it pruned: close the criterion and remove the masks it added (for a caller that fails)."
+        self.release()
+        for n in self.added: self.layers[n]._buffers.pop(MASK, None)
+        self.added = []
 
     def bake(self) -> nn.Module:
         "Zero the pruned weights for good and remove the masks: a plain model with its original `state_dict` keys."
