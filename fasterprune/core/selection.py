@@ -235,12 +235,12 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
         def count_ties(n, i, key, tier):
             if states[group[n]] == 'some ties': ties[n] += (candidates(n, key, tier) == kth[group[n]]).sum()
         each_chunk(count_ties)
-        left = dict(enumerate(take))
+        left = {g: torch.tensor(take[g], device=hist.device) for g in range(n_groups)}   # on the device: no syncs
         for n in names:
             g = group[n]
             if states[g] != 'some ties': continue
-            quota[n] = min(max(left[g], 0), int(ties[n]))
-            left[g] -= int(ties[n])
+            quota[n] = left[g].clamp(min=0).minimum(ties[n])
+            left[g] = left[g] - ties[n]
 
     out = {}
     def choose(n, i, key, tier):
@@ -254,7 +254,7 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
             if tier_at[g] is not None: tie &= tier == tier_at[g]
             if st == 'some ties':
                 tie &= tie.cumsum(0, dtype=torch.int32) <= quota[n]
-                quota[n] -= min(quota[n], int(tie.sum()))
+                quota[n] = quota[n] - tie.sum()
             r = (key < kth[g]) | tie
         if tier_at[g] is not None: r = (tier < tier_at[g]) | ((tier == tier_at[g]) & r)
         out[n][i:i + len(r)] = r
