@@ -89,7 +89,7 @@ class PruneCallback(Callback):
         if (self.pruning_ratio is not None or isinstance(self.context, dict)) + (self.budget is not None) != 1:
             raise ValueError("give one target: pruning_ratio (a fraction, or {layer: ratio}), or macs=, params= or latency= "
                              f"(the fraction to keep); got pruning_ratio={pruning_ratio}, context={context!r}, budget={self.budget}")
-        if every is not None and (not isinstance(every, int) or every < 1):
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
             raise ValueError(f"every must be a positive number of batches or None, got {every!r}")
         if isinstance(bn_recalibrate, bool) or not isinstance(bn_recalibrate, int) or bn_recalibrate < 0:
             raise ValueError(f"bn_recalibrate must be a number of batches >= 0, got {bn_recalibrate!r}")
