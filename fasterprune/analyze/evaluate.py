@@ -115,20 +115,27 @@ def _using(learn: Learner, model: nn.Module):
         with learn.no_bar(), learn.no_logging(): yield learn
     finally: learn.model, learn.opt = saved
 
-def learner_evaluator(learn: Learner, epochs: int = 1, lr: float | None = None, **fit_kwargs) -> Evaluator:
-    "An `Evaluator` from `learn`: its first metric on the validation set, and `fit_one_cycle(epochs, lr, **fit_kwargs)` to fine-tune."
+def learner_evaluator(learn: Learner, epochs: int = 1, lr: float | None = None,
+                      higher_is_better: bool | None = None,   # is the metric better when higher? None: lower if its name has 'loss' or 'error'
+                      **fit_kwargs) -> Evaluator:
+    "An `Evaluator` from `learn`: its first metric on the validation set (negated if lower is better), and `fit_one_cycle(epochs, lr, **fit_kwargs)` to fine-tune."
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if higher_is_better not in (None, True, False):
+        raise ValueError(f"higher_is_better must be True, False or None (decided by the metric's name), got {higher_is_better!r}")
     metrics = list(learn.metrics)
+    name = getattr(metrics[0], 'name', 'metric') if metrics else 'valid_loss'
+    if higher_is_better is None: higher_is_better = 'loss' not in name and 'error' not in name
+    sign = 1. if higher_is_better else -1.
     def evaluate(model):
         with _using(learn, model): res = learn.validate()
-        return res[1] if metrics else -res[0]
+        return sign * (res[1] if metrics else res[0])
     def fine_tune(model):
         with _using(learn, model): learn.fit_one_cycle(epochs, lr, **fit_kwargs)
-    name = getattr(metrics[0], 'name', 'metric') if metrics else '-valid_loss'
-    return Evaluator(evaluate, fine_tune, name)
+    return Evaluator(evaluate, fine_tune, name if higher_is_better else '-' + name)
 
 @patch
-def evaluator(self: Learner, epochs: int = 1, lr: float | None = None, **fit_kwargs) -> Evaluator:
+def evaluator(self: Learner, epochs: int = 1, lr: float | None = None, higher_is_better: bool | None = None,
+              **fit_kwargs) -> Evaluator:
     "This Learner as an `Evaluator` (see `learner_evaluator`)."
-    return learner_evaluator(self, epochs, lr, **fit_kwargs)
+    return learner_evaluator(self, epochs, lr, higher_is_better, **fit_kwargs)

@@ -7,16 +7,21 @@ Docs: https://fasterprune.github.io/fasterprune/analyze.iterative.html.md"""
 # %% ../../nbs/53_analyze.iterative.ipynb #2d975514
 from __future__ import annotations
 from copy import deepcopy
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable
 import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
-from .evaluate import as_evaluator
+from .evaluate import Evaluator, as_evaluator
 from .sensitivity import _batches
 from ..core.budget import as_budget, count_macs_params
-from ..core.criteria import large_final
+from ..core.criteria import Criteria, large_final
 from ..prune.graph import build_graph, transaction
 from ..prune.pruner import Pruner, apply_plan, pruning_plan, recalibrate_bn, save_pruned, _set_plan
 from ..data import example_inputs as _example_inputs
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 # %% auto #0
 __all__ = ['IterativeRun', 'prune_iteratively']
@@ -36,12 +41,12 @@ class IterativeRun:
         return (f"IterativeRun({len(self.rows) - 1} rounds, {len(self.accepted) - 1} accepted, stopped: {self.reason}; "
                 f"{self.budget.name} {last[self.budget.name]:.2%}, {self.metric} {last['score']:.4f})")
 
-    def to_dataframe(self):
+    def to_dataframe(self) -> pd.DataFrame:
         "One row per round (round 0: the unpruned model): step, MACs and params kept, score after the cut and after fine-tuning."
         import pandas as pd
         return pd.DataFrame(self.rows).set_index('round')
 
-    def plot(self):
+    def plot(self) -> Figure:
         "Score per round (after the cut with batch norm recalibrated, after fine-tuning; rejected rounds crossed) and what is left."
         import matplotlib.pyplot as plt
         df = self.to_dataframe()
@@ -71,9 +76,9 @@ def _commit(model: nn.Module, pruned: nn.Module, example_inputs) -> None:
         model.load_state_dict(pruned.state_dict())
     _set_plan(model, plan, example_inputs)
 
-def prune_iteratively(model,                               # an nn.Module, or a fastai Learner
+def prune_iteratively(model: nn.Module | Learner,          # an nn.Module, or a fastai Learner
                       example_inputs=None,                 # a batch the model accepts (default: the Learner's data)
-                      evaluate=None,                       # an Evaluator with fine_tune (default: the Learner's)
+                      evaluate: Evaluator | Callable | Learner | None = None,   # an Evaluator with fine_tune (default: the Learner's)
                       macs: float | None = None,           # the fraction of MACs to keep in the end
                       params: float | None = None,         # or of parameters
                       step: float = 0.2,                   # each round removes this share of what the model still costs
@@ -81,11 +86,13 @@ def prune_iteratively(model,                               # an nn.Module, or a 
                       min_step: float = 0.02,              # stop when a rolled-back step would go below this
                       max_rounds: int = 10,                # rounds tried, accepted or not
                       attempts: int = 1,                   # fine-tunings per round (from the same start); the best is kept
-                      calibrate=None,                      # batches to re-estimate batch norm on (default: the Learner's training set)
+                      calibrate: Iterable | None = None,   # batches to re-estimate batch norm on (default: the Learner's training set)
                       n_batches: int | None = None,        # at most this many of them
                       context: str = 'local',              # how each round's Pruner spreads the step: 'local' or 'global'
-                      criteria=large_final, ignore=None, round_to='auto',
-                      save=None,                           # write the final model with `save_pruned` to this file
+                      criteria: str | Criteria = large_final,  # which channels go first
+                      ignore=None,                         # names / patterns / modules whose output channels stay
+                      round_to: int | str | None = 'auto', # as in `Pruner`
+                      save: str | Path | None = None,      # write the final model with `save_pruned` to this file
                       verbose: bool = True,                # print one line per round
                      ) -> IterativeRun:
     "Prune `model` round by round to a budget, with recalibration, fine-tuning and roll-back of rounds that drop too much."
@@ -154,6 +161,6 @@ def prune_iteratively(model,                               # an nn.Module, or a 
 def prune_iteratively(self: Learner, macs: float | None = None, params: float | None = None, step: float = 0.2,
                       max_drop: float = 0.05, epochs: int = 1, lr: float | None = None, n_batches: int | None = 20,
                       **kwargs) -> IterativeRun:
-    "`prune_iteratively` on this Learner: fine-tuned with `fit_one_cycle(epochs, lr)`, scored by its first metric, batch norm recalibrated on `n_batches` training batches."
+    "`prune_iteratively` on this Learner: fine-tuned with `fit_one_cycle(epochs, lr)`, scored by its first metric (negated if lower is better, see `learner_evaluator`), batch norm recalibrated on `n_batches` training batches."
     return prune_iteratively(self, evaluate=self.evaluator(epochs, lr), macs=macs, params=params, step=step,
                              max_drop=max_drop, n_batches=n_batches, **kwargs)

@@ -8,17 +8,21 @@ Docs: https://fasterprune.github.io/fasterprune/analyze.search.html.md"""
 from __future__ import annotations
 import json, random
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
 import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from .evaluate import as_evaluator
-from .sensitivity import Candidates, Sensitivity, fill_budget, model_signature, _batches
+from .sensitivity import Candidates, Sensitivity, fill_budget, model_signature, _batches, _differences
 from ..core.budget import Budget, as_budget
-from ..core.criteria import large_final
+from ..core.criteria import Criteria, large_final
 from ..core.selection import as_ratio
 from ..prune.pruner import Pruner, PRUNABLE, recalibrate_bn
 from ..data import example_inputs as _example_inputs
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
 
 # %% auto #0
 __all__ = ['scale_to_budget', 'Subnets', 'search_subnets']
@@ -48,10 +52,12 @@ _FORMAT = 'fasterprune.subnets'
 class Subnets:
     "Candidate subnetworks ranked by score after adaptive BN: `to_dataframe`, `plot`, `save`/`load`, `apply`."
     def __init__(self, budget: dict, baseline: float, subnets: list[dict], uniform: dict | None = None,
-                 signature: str | None = None, metric: str = 'score', criteria: str = 'large_final', settings: dict | None = None):
+                 signature: str | None = None, metric: str = 'score', criteria: str = 'large_final', settings: dict | None = None,
+                 pruning: dict | None = None):
         self.budget, self.baseline, self.uniform = budget, baseline, uniform
         self.subnets = subnets                        # in sampling order: {'groups', 'layers', 'fraction', 'score' or None}
         self.signature, self.metric, self.criteria, self.settings = signature, metric, criteria, settings or {}
+        self.pruning = pruning                        # `Candidates.pruning` of the search (None: `Candidates`' defaults)
 
     @property
     def ranked(self) -> list[dict]:
@@ -68,13 +74,13 @@ class Subnets:
         uni = f", uniform {self.uniform['score']:.4f}" if self.uniform and self.uniform['score'] is not None else ''
         return f"Subnets({n}/{len(self.subnets)} scored at {self.budget['name']}={self.budget['keep']:.2%}{best}{uni})"
 
-    def to_dataframe(self):
+    def to_dataframe(self) -> pd.DataFrame:
         "One row per scored candidate, best first: rank, score, the fraction of the resource kept, the ratio of each layer."
         import pandas as pd
         rows = [dict(rank=i, score=s['score'], fraction=s['fraction'], **s['layers']) for i, s in enumerate(self.ranked)]
         return pd.DataFrame(rows).set_index('rank')
 
-    def plot(self, ax=None):
+    def plot(self, ax: Axes | None = None) -> Axes:
         "The scores of the candidates (ranked), the uniform strategy's and the baseline's."
         import matplotlib.pyplot as plt
         if ax is None: _, ax = plt.subplots(figsize=(6, 3.5))
@@ -89,11 +95,11 @@ class Subnets:
         return ax
 
     def to_dict(self) -> dict:
-        return dict(format=_FORMAT, version=1, signature=self.signature, budget=self.budget, metric=self.metric,
-                    criteria=self.criteria, baseline=self.baseline, settings=self.settings, uniform=self.uniform,
+        return dict(format=_FORMAT, version=2, signature=self.signature, budget=self.budget, metric=self.metric,
+                    criteria=self.criteria, pruning=self.pruning, baseline=self.baseline, settings=self.settings, uniform=self.uniform,
                     subnets=self.subnets)
 
-    def save(self, path) -> Path:
+    def save(self, path: str | Path) -> Path:
         "Write the candidates to `path` as JSON."
         path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + '.tmp')
@@ -101,14 +107,16 @@ class Subnets:
         return path
 
     @classmethod
-    def load(cls, path, model: nn.Module | None = None) -> Subnets:
+    def load(cls, path: str | Path, model: nn.Module | None = None) -> Subnets:
         "Read a search saved by `save`; with `model`, check it was made for that architecture."
         path = Path(path)
         try: d = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as e: raise ValueError(f"cannot read a subnet search from {path}: {e}") from e
         if not isinstance(d, dict) or d.get('format') != _FORMAT:
             raise ValueError(f"{path} is not a subnet search saved by fasterprune (no format {_FORMAT!r})")
-        res = cls(d['budget'], d['baseline'], d['subnets'], d['uniform'], d['signature'], d['metric'], d['criteria'], d['settings'])
+        if 'pruning' not in d: raise ValueError(f"{path} was saved by an older fasterprune, without its pruning settings: search again")
+        res = cls(d['budget'], d['baseline'], d['subnets'], d['uniform'], d['signature'], d['metric'], d['criteria'],
+                  d['settings'], d['pruning'])
         if model is not None: res.check_model(model, path)
         return res
 
@@ -118,9 +126,9 @@ class Subnets:
             raise ValueError(f"the search{f' in {source}' if source else ''} was made for another architecture "
                              f"(signature {self.signature}, this model: {model_signature(model)})")
 
-    def apply(self, model, index: int = 0, example_inputs=None, criteria=large_final, round_to='auto') -> nn.Module:
-        """Prune `model` (or a Learner's model) to the candidate ranked `index` (0: the best), all or nothing;
-        `example_inputs` default to a batch of the Learner's data."""
+    def apply(self, model: nn.Module | Learner, index: int = 0, example_inputs=None) -> nn.Module:
+        """Prune `model` (or a Learner's model) to the candidate ranked `index` (0: the best), all or nothing, as the search
+        pruned it (same criteria, round_to and layers); `example_inputs` default to a batch of the Learner's data."""
         ranked = self.ranked
         if isinstance(index, bool) or not isinstance(index, int) or not -len(ranked) <= index < len(ranked):
             raise IndexError(f"index must be an integer below the {len(ranked)} scored candidates, got {index!r}")
@@ -130,7 +138,8 @@ class Subnets:
             if example_inputs is None: example_inputs = _example_inputs(learn.dls)
         if example_inputs is None: raise ValueError("pass example_inputs= (a batch the model accepts)")
         self.check_model(model)
-        pr = Pruner(model, example_inputs, criteria=criteria, context=ranked[index]['layers'], round_to=round_to)
+        options = {} if self.pruning is None else Candidates.options(model, self.pruning)
+        pr = Pruner(model, example_inputs, context=ranked[index]['layers'], **options)
         pr.prune(); pr.release()
         if learn is not None: learn.opt = None            # the next fit makes an optimizer for the new parameters
         return model
@@ -147,15 +156,18 @@ def search_subnets(model: nn.Module,
                    macs: float | None = None,           # the fraction of MACs to keep
                    params: float | None = None,         # or of parameters
                    n_subnets: int = 20,                 # candidates to sample and score
-                   calibrate=None,                      # batches to re-estimate batch norm on (adaptive BN)
+                   calibrate: Iterable | None = None,   # batches to re-estimate batch norm on (adaptive BN)
                    n_batches: int | None = None,        # at most this many of them
                    seed: int = 0,                       # the same seed samples the same candidates
                    max_ratio: float = 0.9,              # no group loses more than this share of its channels
                    tol: float = 0.01,                   # candidates keep between budget - tol and the budget
                    analysis: Sensitivity | None = None, # sample around its allocation for the budget
                    spread: float = 0.1,                 # with `analysis`: the noise added to its ratios
-                   criteria=large_final, ignore=None, layer_types=PRUNABLE, round_to='auto',
-                   path=None,                           # save after each candidate; continue what is found there
+                   criteria: str | Criteria = large_final,   # which channels go first (scored by the weights)
+                   ignore=None,                         # names / patterns / modules whose output channels stay
+                   layer_types: type | tuple = PRUNABLE,  # layers whose output channels may be removed
+                   round_to: int | str | None = 'auto', # as in `Pruner`
+                   path: str | Path | None = None,      # save after each candidate; continue what is found there
                    progress: bool = True,
                   ) -> Subnets:
     "Sample `n_subnets` per-group strategies meeting the budget, score each pruned copy after adaptive BN: ranked `Subnets`."
@@ -178,12 +190,13 @@ def search_subnets(model: nn.Module,
     settings = dict(n_subnets=n_subnets, seed=seed, max_ratio=max_ratio, tol=tol, spread=spread,
                     around=around, calibrate_batches=n_batches)
     bud = dict(name=budget.name, keep=budget.keep)
+    crit, pruning = repr(cands.pruner.criteria), cands.pruning
     res = None
     if path is not None and Path(path).exists():
         res = Subnets.load(path, model)
-        if (res.budget, res.settings, res.metric, res.criteria) != (bud, settings, ev.name, repr(cands.pruner.criteria)):
-            raise ValueError(f"{path} holds a search with other settings ({res.budget}, {res.settings}); "
-                             f"use another path or delete it")
+        diff = _differences(dict(budget=res.budget, settings=res.settings, metric=res.metric, criteria=res.criteria, pruning=res.pruning),
+                            dict(budget=bud, settings=settings, metric=ev.name, criteria=crit, pruning=pruning))
+        if diff: raise ValueError(f"{path} holds a search with other settings ({diff}); use another path or delete it")
     rng, seen, strategies = random.Random(seed), set(), []
     for _ in range(20 * n_subnets):                         # distinct strategies (as channel counts)
         if len(strategies) == n_subnets: break
@@ -193,7 +206,7 @@ def search_subnets(model: nn.Module,
     def entry(rs): return dict(groups=rs, layers=cands.layer_ratios(rs), fraction=budget.fraction(cands.cost(budget, rs)), score=None)
     if res is None:
         res = Subnets(bud, ev(cands.model), [entry(rs) for rs in strategies], entry(scale_to_budget(cands, budget, dict.fromkeys(keys, 1.), max_ratio, tol)),
-                      cands.signature, ev.name, repr(cands.pruner.criteria), settings)
+                      cands.signature, ev.name, crit, settings, pruning)
     def score(e):
         m = cands.pruned(e['groups'])
         if batches is not None: recalibrate_bn(m, batches, n_batches)
@@ -205,7 +218,7 @@ def search_subnets(model: nn.Module,
 
 @patch
 def search_subnets(self: Learner, macs: float | None = None, params: float | None = None, n_subnets: int = 20,
-                   n_batches: int | None = 20, seed: int = 0, analysis: Sensitivity | None = None, path=None,
+                   n_batches: int | None = 20, seed: int = 0, analysis: Sensitivity | None = None, path: str | Path | None = None,
                    progress: bool = True, **kwargs) -> Subnets:
     "Search subnets of `self.model`: scored by the first metric on the validation set, batch norm recalibrated on `n_batches` training batches (None: all)."
     return search_subnets(self.model, _example_inputs(self.dls), as_evaluator(self), macs=macs, params=params,

@@ -9,8 +9,9 @@ from __future__ import annotations
 import bisect, hashlib, itertools, json, math
 import numpy as np
 from contextlib import closing
-from copy import deepcopy
+from copy import copy, deepcopy
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 import torch
 import torch.nn as nn
 from fastcore.basics import patch
@@ -18,11 +19,16 @@ from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from .evaluate import Evaluator, as_evaluator
 from ..core.budget import Budget, as_budget
-from ..core.criteria import large_final
+from ..core.criteria import Criteria, large_final
+from ..core.distributed import unwrap_model
+from ..core.registry import CRITERIA, as_criteria
 from ..core.selection import as_ratio
 from ..prune.graph import transaction
 from ..prune.pruner import Pruner, PRUNABLE, apply_plan, pruning_plan, recalibrate_bn, _set_plan
 from ..data import example_inputs as _example_inputs, n_inputs
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
 
 # %% auto #0
 __all__ = ['model_signature', 'Candidates', 'fill_budget', 'Sensitivity', 'analyse']
@@ -58,8 +64,14 @@ class _InOrder:
 
 class Candidates:
     "Pruned copies of `model` for per-group channel ratios; `model` itself is never changed."
-    def __init__(self, model: nn.Module, example_inputs, criteria=large_final, ignore=None,
-                 layer_types=PRUNABLE, round_to='auto', forward_fn=None):
+    def __init__(self, model: nn.Module, example_inputs, criteria: str | Criteria = large_final, ignore=None,
+                 layer_types: type | tuple = PRUNABLE, round_to: int | str | None = 'auto', forward_fn: Callable | None = None):
+        criteria = as_criteria(criteria)
+        if getattr(criteria.scorer_cls, 'needs_data', False):
+            allowed = [n for n, c in CRITERIA.items() if not getattr(c.scorer_cls, 'needs_data', False)]
+            raise ValueError(f"{criteria.name} scores channels by statistics collected on batches while training, which the "
+                             f"pruned copies do not have; analyse and search_subnets need a criteria scored by the weights: "
+                             f"{', '.join(allowed)}")
         self.signature, self.example_inputs = model_signature(model), example_inputs
         self.model = deepcopy(model)
         self.pruner = Pruner(self.model, example_inputs, criteria=criteria, layer_types=layer_types, ignore=ignore,
@@ -69,6 +81,40 @@ class Candidates:
         self.layers = {g.key: list(g.producers) for g in self.groups}    # group -> the layers losing its channels
         self.channels = {g.key: g.n * g.channel_groups for g in self.groups}
         self._costs = {}
+
+    @property
+    def pruning(self) -> dict:
+        """What decides the pruned architectures, as JSON: the criteria (a registered name and its options), `round_to`
+        as resolved, the layers whose output channels may be removed and the layers left alone (`ignore` or not in `layer_types`)."""
+        c, pr = self.pruner.criteria, self.pruner
+        known = CRITERIA.get(c.name)
+        if known is None or type(known) is not type(c) or (type(c) is Criteria and known.score is not c.score):
+            raise ValueError(f"the criteria {c.name!r} is not registered, so a saved result could not name it: "
+                             f"register it first (register_criteria), or use one of {', '.join(CRITERIA)}")
+        return dict(criteria=c.name, reducer=c.reducer, normalizer=c.normalizer, round_to=pr.round_to,
+                    layers=sorted(pr.layers), ignore=sorted(pr.names[m] for m in pr._skip))
+
+    @staticmethod
+    def options(model: nn.Module, pruning: dict) -> dict:
+        "The `Pruner` options (criteria, round_to, layer_types, ignore) that prune `model` as `pruning` (a `Candidates.pruning`) says."
+        if pruning['criteria'] not in CRITERIA:
+            raise ValueError(f"the result was made with the criteria {pruning['criteria']!r}, which is not registered in this "
+                             f"session: register it (register_criteria) before using the result")
+        criteria = copy(CRITERIA[pruning['criteria']])
+        criteria._set_options(pruning['reducer'], pruning['normalizer'])
+        modules = dict(unwrap_model(model).named_modules())
+        missing = [n for n in pruning['layers'] if n not in modules]
+        if missing: raise ValueError(f"the model has no layers {missing}: it is not the model the result was made for")
+        return dict(criteria=criteria, round_to=pruning['round_to'], ignore=pruning['ignore'],
+                    layer_types=tuple(dict.fromkeys(type(modules[n]) for n in pruning['layers'])))
+
+    def give_back(self, ratios: dict[str, float], key: str) -> dict[str, float] | None:
+        "`ratios` with group `key` keeping the next channel count allowed (by `round_to` and grouped convolutions) above what it keeps now; None if it keeps all."
+        g = next(g for g in self.groups if g.key == key)
+        now = self.removed(ratios).get(key, 0) // g.channel_groups          # units removed now
+        for u in range(now - 1, -1, -1):
+            if self.pruner._rounded(g, u) < now: return {**ratios, key: u / g.n}
+        return None
 
     def steps(self, ratios: dict[str, float]) -> list[dict]:
         "The pruning steps that remove `ratios[group]` of each group's channels."
@@ -110,14 +156,16 @@ class Candidates:
     def __repr__(self): return f"Candidates({len(self.groups)} groups: {self.channels})"
 
 # %% ../../nbs/51_analyze.sensitivity.ipynb #11b425c7
-def fill_budget(cands: Candidates, budget: Budget, ratios: dict[str, float], tol: float = 0.01, order=None) -> dict[str, float]:
+def fill_budget(cands: Candidates, budget: Budget, ratios: dict[str, float], tol: float = 0.01,
+                order: Callable[[str, float], float] | None = None) -> dict[str, float]:
     "`ratios` with channels given back (first to the groups first in `order(group, ratio)`) while `budget` holds, until it keeps at least `keep - tol`."
     fraction = lambda rs: budget.fraction(cands.cost(budget, rs))
-    while fraction(ratios) < budget.keep - tol:
+    for _ in range(sum(cands.channels.values())):       # each pass gives back at least one channel
+        if fraction(ratios) >= budget.keep - tol: break
         removed = cands.removed(ratios)
         for k in sorted(ratios, key=lambda k: order(k, ratios[k])) if order else list(ratios):
-            if not removed.get(k): continue
-            trial = {**ratios, k: (removed[k] - 1) / cands.channels[k]}
+            trial = cands.give_back(ratios, k) if removed.get(k) else None
+            if trial is None or cands.removed(trial) == removed: continue
             if fraction(trial) <= budget.keep: ratios = trial; break
         else: break
     return ratios
@@ -128,10 +176,11 @@ _FORMAT = 'fasterprune.sensitivity'
 class Sensitivity:
     "Score against channel ratio for each analysed group or layer, with `to_dataframe`, `plot`, `save`/`load` and `allocate`."
     def __init__(self, baseline: float, ratios: list[float], units: dict[str, dict], by: str = 'group',
-                 signature: str | None = None, metric: str = 'score', criteria: str = 'large_final'):
+                 signature: str | None = None, metric: str = 'score', criteria: str = 'large_final', pruning: dict | None = None):
         self.baseline, self.ratios, self.by = baseline, [float(r) for r in ratios], by
         self.units = units            # {name: {'group': key, 'layers': [...], 'channels': n, 'scores': [score or None per ratio]}}
         self.signature, self.metric, self.criteria = signature, metric, criteria
+        self.pruning = pruning        # `Candidates.pruning` of the analysis (None: `Candidates`' defaults)
         self.candidates: Candidates | None = None    # the model analysed, while this session has it
 
     @property
@@ -143,7 +192,7 @@ class Sensitivity:
         return f"Sensitivity({len(self.units)} {self.by}s x {len(self.ratios)} ratios, baseline {self.metric}={self.baseline:.4f}, {done}/{total} measured)"
 
     # --- reading
-    def to_dataframe(self):
+    def to_dataframe(self) -> pd.DataFrame:
         "One row per unit and ratio: layers, channels, ratio, score, drop (baseline - score)."
         import pandas as pd
         rows = [dict(name=n, layers=', '.join(u['layers']), channels=u['channels'], ratio=r, score=s,
@@ -151,7 +200,7 @@ class Sensitivity:
                 for n, u in self.units.items() for r, s in zip(self.ratios, u['scores'])]
         return pd.DataFrame(rows)
 
-    def plot(self, ax=None, title: str | None = None):
+    def plot(self, ax: Axes | None = None, title: str | None = None) -> Axes:
         "One curve per unit: its score against the ratio of its channels removed, and the baseline."
         import matplotlib.pyplot as plt
         if ax is None: _, ax = plt.subplots(figsize=(6, 4))
@@ -165,10 +214,10 @@ class Sensitivity:
 
     # --- files
     def to_dict(self) -> dict:
-        return dict(format=_FORMAT, version=1, signature=self.signature, by=self.by, criteria=self.criteria,
-                    metric=self.metric, baseline=self.baseline, ratios=self.ratios, units=self.units)
+        return dict(format=_FORMAT, version=2, signature=self.signature, by=self.by, criteria=self.criteria,
+                    pruning=self.pruning, metric=self.metric, baseline=self.baseline, ratios=self.ratios, units=self.units)
 
-    def save(self, path) -> Path:
+    def save(self, path: str | Path) -> Path:
         "Write the analysis to `path` as JSON."
         path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + '.tmp')
@@ -177,14 +226,15 @@ class Sensitivity:
         return path
 
     @classmethod
-    def load(cls, path, model: nn.Module | None = None) -> Sensitivity:
+    def load(cls, path: str | Path, model: nn.Module | None = None) -> Sensitivity:
         "Read an analysis saved by `save`; with `model`, check it was made for that architecture."
         path = Path(path)
         try: d = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as e: raise ValueError(f"cannot read a sensitivity analysis from {path}: {e}") from e
         if not isinstance(d, dict) or d.get('format') != _FORMAT:
             raise ValueError(f"{path} is not a sensitivity analysis saved by fasterprune (no format {_FORMAT!r})")
-        res = cls(d['baseline'], d['ratios'], d['units'], d['by'], d['signature'], d['metric'], d['criteria'])
+        if 'pruning' not in d: raise ValueError(f"{path} was saved by an older fasterprune, without its pruning settings: analyse again")
+        res = cls(d['baseline'], d['ratios'], d['units'], d['by'], d['signature'], d['metric'], d['criteria'], d['pruning'])
         if model is not None: res.check_model(model, path)
         return res
 
@@ -273,7 +323,8 @@ class Sensitivity:
             return self.candidates
         if example_inputs is None: raise ValueError("pass example_inputs= with model=")
         self.check_model(model)
-        self.candidates = Candidates(model, example_inputs)
+        options = {} if self.pruning is None else Candidates.options(model, self.pruning)
+        self.candidates = Candidates(model, example_inputs, **options)
         return self.candidates
 
 # %% ../../nbs/51_analyze.sensitivity.ipynb #414f2b31
@@ -285,18 +336,25 @@ def _check_ratios(ratios) -> list[float]:
             raise ValueError(f"every ratio must be a fraction in (0, 1) (the share of a group's channels removed), got {r!r}")
     return sorted(set(float(r) for r in rs))
 
+def _differences(saved: dict, now: dict) -> str:
+    "What differs between the `saved` settings and those `now`, as `name: saved -> now`."
+    flat = lambda d: {f'{k}.{j}' if isinstance(v, dict) else k: w for k, v in d.items()
+                      for j, w in (v.items() if isinstance(v, dict) else [(None, v)])}
+    s, n = flat(saved), flat(now)
+    return '; '.join(f"{k}: {s.get(k)!r} -> {n.get(k)!r}" for k in dict.fromkeys([*s, *n]) if s.get(k) != n.get(k))
+
 def analyse(model: nn.Module,
             example_inputs,                           # a batch the model accepts
             evaluate,                                 # evaluate(model) -> float, an Evaluator or a Learner
-            ratios=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),   # shares of each group's channels to try
-            calibrate=None,                           # batches to re-estimate batch norm on (None: do not)
+            ratios: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),   # shares of each group's channels to try
+            calibrate: Iterable | None = None,        # batches to re-estimate batch norm on (None: do not)
             n_batches: int | None = None,             # at most this many of them
             by: str = 'group',                        # one curve per 'group' or per 'layer'
-            criteria=large_final,                     # which channels go first
-            ignore=None,                              # layers whose output channels stay
-            layer_types=PRUNABLE,                     # layers whose output channels may be removed
-            round_to='auto',                          # as in `Pruner`
-            path=None,                                # save after each evaluation; continue what is found there
+            criteria: str | Criteria = large_final,   # which channels go first (scored by the weights)
+            ignore=None,                              # names / patterns / modules whose output channels stay
+            layer_types: type | tuple = PRUNABLE,     # layers whose output channels may be removed
+            round_to: int | str | None = 'auto',      # as in `Pruner`
+            path: str | Path | None = None,           # save after each evaluation; continue what is found there
             progress: bool = True,                    # show a progress bar
            ) -> Sensitivity:
     "Prune a copy of `model` group by group at each ratio, recalibrate batch norm, evaluate: the `Sensitivity` of each group or layer."
@@ -305,20 +363,20 @@ def analyse(model: nn.Module,
     ev = as_evaluator(evaluate)
     cands = Candidates(model, example_inputs, criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
     batches = _batches(calibrate, n_batches)
-    crit = repr(cands.pruner.criteria)
+    crit, pruning = repr(cands.pruner.criteria), cands.pruning
     res = None
     if path is not None and Path(path).exists():
         res = Sensitivity.load(path, model)
-        if (res.ratios, res.by, res.criteria, res.metric) != (rs, by, crit, ev.name):
-            raise ValueError(f"{path} holds an analysis with other settings (ratios {res.ratios}, by={res.by!r}, criteria "
-                             f"{res.criteria}, metric {res.metric}); use another path or delete it")
+        diff = _differences(dict(ratios=res.ratios, by=res.by, criteria=res.criteria, metric=res.metric, pruning=res.pruning),
+                            dict(ratios=rs, by=by, criteria=crit, metric=ev.name, pruning=pruning))
+        if diff: raise ValueError(f"{path} holds an analysis with other settings ({diff}); use another path or delete it")
     if res is None:
         units = {}
         for key, layers in cands.layers.items():
             for name in (layers if by == 'layer' else [key[:-1]]):
                 units[name] = dict(group=key, layers=[name] if by == 'layer' else layers,
                                    channels=cands.channels[key], scores=[None] * len(rs))
-        res = Sensitivity(ev(cands.model), rs, units, by, cands.signature, ev.name, crit)
+        res = Sensitivity(ev(cands.model), rs, units, by, cands.signature, ev.name, crit, pruning)
         if path is not None: res.save(path)
     res.candidates = cands
     todo = sorted({(u['group'], i) for u in res.units.values() for i, s in enumerate(u['scores']) if s is None},
@@ -333,8 +391,9 @@ def analyse(model: nn.Module,
     return res
 
 @patch
-def analyse(self: Learner, ratios=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), n_batches: int | None = 20,
-            by: str = 'group', criteria=large_final, ignore=None, path=None, progress: bool = True, **kwargs) -> Sensitivity:
+def analyse(self: Learner, ratios: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), n_batches: int | None = 20,
+            by: str = 'group', criteria: str | Criteria = large_final, ignore=None, path: str | Path | None = None,
+            progress: bool = True, **kwargs) -> Sensitivity:
     "The sensitivity of `self.model`: scored by the first metric on the validation set, batch norm recalibrated on `n_batches` training batches (None: all)."
     return analyse(self.model, _example_inputs(self.dls), as_evaluator(self), ratios=ratios, calibrate=self.dls.train,
                    n_batches=n_batches, by=by, criteria=criteria, ignore=ignore, path=path, progress=progress, **kwargs)
