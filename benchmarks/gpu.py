@@ -17,6 +17,7 @@ latency    Forward latency (bs 256 on a GPU in bf16 autocast and channels_last; 
            resnet18, resnet50 and mobilenet_v2 (ImageNet shape, head kept) pruned by `Pruner` to 30/50/70 % of the
            channels, with `round_to=None` (exact ratios), `round_to=8` and the default, against the dense model.
 
+A run of some parts (`--parts masking`) updates those parts of the last results file in `--out`.
 `--quick` runs every part at small sizes (no resnet18 in the selection part) in well under a minute; a test runs
 it so that the script cannot rot.
 Run from the repository root:   python benchmarks/gpu.py [--quick] [--parts selection masking fit latency]
@@ -232,11 +233,34 @@ def bench_latency(device, models: list[str], ratios: list[float], size: int, bs:
 
 
 # ------------------------------------------------------------------------------------------------ report
+def summary(res: dict) -> list[str]:
+    "One line per part, the figures the README quotes."
+    where, lines = res['header']['device'], []
+    for r in res.get('selection', []):
+        peak = '' if r['peak_bytes_per_weight'] is None else f"; peak extra memory {r['peak_bytes_per_weight']:.2f} bytes per weight"
+        lines.append(f"- Selection on {where}, {r['model']} ({r['weights']:,} weights), one global prune to 90 %: "
+                     f"{1e3 * r['prune_s']:.1f} ms, {r['ratio_to_ref']:.2f}x one {r['ref']} over all |w|{peak}.")
+    if 'masking' in res:
+        r = res['masking']
+        lines.append(f"- Masking on {where}, {r['weights']:,} weights at 90 %, bs {r['batch']}: a training step with "
+                     f"`mask_grads` + `apply_masks` takes {r['ratio']:.3f}x one without.")
+    if 'fit' in res:
+        r = res['fit']
+        peers = ', '.join(f"{k[:-6]} {v:.3f}x" for k, v in r.items() if k.endswith('_ratio'))
+        lines.append(f"- Fit on {where}, resnet18 at {r['size']} px, SparsifyCallback(0.9, global, agp) against a plain fit: {peers}.")
+    for r in res.get('latency', []):
+        if r['round_to'] == 'default' and r['ratio'] == 0.3:
+            lines.append(f"- Latency on {where}, {r['model']} with 30 % of its channels removed (default rounding): "
+                         f"{r['speedup']:.2f}x faster than dense, {r['macs']:.1%} of its MACs.")
+    return lines
+
 def markdown(res: dict) -> str:
     h = res['header']
     lines = [f"# Speed on {h['device']}", '',
              f"`{h['command']}`, {h['date']}. {h['machine']}; python {h['python']}, torch {h['torch']}, "
-             f"torchvision {h['torchvision']}, fasterprune {h['fasterprune']}, threads {h['threads']}.", '']
+             f"torchvision {h['torchvision']}, fasterprune {h['fasterprune']}, threads {h['threads']}."
+             + (f" Updated: {h['updated']}." if h.get('updated') else ''), '',
+             '## Summary', '', *summary(res), '']
     if 'selection' in res:
         lines += ['## Selection: one global prune to 90 % (weight granularity, magnitude)', '',
                   '| weights | fasterprune | reference | fasterprune / reference | torch global_unstructured | peak extra bytes / weight |',
@@ -306,6 +330,12 @@ def main(argv=None):
                                         size=224, bs=256 if cuda else 16, repeats=20 if cuda else 5))
     res['header']['wall_s'] = round(time.perf_counter() - t0, 1)
     name = f"SPEED-{'gpu' if cuda else 'cpu'}"
+    old = out / f'{name}.json'
+    if set(args.parts) != set(PARTS) and old.exists():   # a run of some parts updates those parts of the last full run
+        kept = json.loads(old.read_text())
+        kept.update({k: v for k, v in res.items() if k != 'header'})
+        kept['header']['updated'] = f"{', '.join(args.parts)} from `{res['header']['command']}` ({res['header']['date']})"
+        res = kept
     (out / f'{name}.md').write_text(markdown(res) + f"\nWall time: {res['header']['wall_s']} s.\n")
     (out / f'{name}.json').write_text(json.dumps(res, indent=1))
     print(f"wrote {out / (name + '.md')} in {res['header']['wall_s']} s")

@@ -88,6 +88,7 @@ class Sparsifier:
         self.added = [n for n, m in layers.items() if _mask(m) is None]   # the masks this engine adds (others are adopted)
         for n in self.added: layers[n].register_buffer(MASK, torch.ones_like(layers[n].weight, dtype=torch.bool))
         self.current = self.sparsity()
+        self._any_removed = self.current > 0   # no unit masked yet: nothing to zero at each step
         self.coupled: dict[str, list[nn.Parameter]] = {}   # per layer: bias / batch-norm parameters of its channels
         self.kept_channels: dict[str, Tensor] = {}         # per coupled layer: its kept output channels
 
@@ -125,6 +126,7 @@ class Sparsifier:
             if self.scorer.needs_data: self.scorer.sync()                # every rank scores all ranks' statistics
             shared = is_distributed() and not self.criteria.deterministic  # random scores: rank 0's masks for all
             select_lowest(**self._ranking(keep), k=k, emit=self._write_mask if shared else self._set_mask)
+            self._any_removed = (k if isinstance(k, int) else sum(k.values())) > 0
             if shared:
                 broadcast_tensors(self.masks)
                 self.apply_masks()
@@ -206,6 +208,7 @@ class Sparsifier:
     @torch.no_grad()
     def mask_grads(self) -> None:
         "Zero the gradients of pruned weights (call before each optimizer step)."
+        if not self._any_removed: return
         ms = [m for m in self.layers.values() if m.weight.grad is not None]
         _multiply([m.weight.grad for m in ms], [_mask(m) for m in ms])
         self._mask_coupled(grads=True)
@@ -213,6 +216,7 @@ class Sparsifier:
     @torch.no_grad()
     def apply_masks(self) -> None:
         "Zero the pruned weights (call after each optimizer step)."
+        if not self._any_removed: return
         ms = list(self.layers.values())
         _multiply([m.weight for m in ms], [_mask(m) for m in ms])
         self._mask_coupled()
