@@ -65,9 +65,9 @@ def as_evaluator(evaluate, fine_tune: Callable | None = None) -> Evaluator:
     if isinstance(evaluate, Learner):
         ev = learner_evaluator(evaluate)
         return ev if fine_tune is None else Evaluator(ev._evaluate, fine_tune, ev.name)
-    if not callable(evaluate) and callable(getattr(evaluate, 'evaluate', None)):
-        return Evaluator(evaluate.evaluate, fine_tune or getattr(evaluate, 'fine_tune', None),
-                         getattr(evaluate, 'name', 'score'))
+    if callable(getattr(evaluate, 'evaluate', None)):   # any object with evaluate / fine_tune methods
+        own = getattr(evaluate, 'fine_tune', None) if getattr(evaluate, 'can_fine_tune', True) else None
+        return Evaluator(evaluate.evaluate, fine_tune or own, getattr(evaluate, 'name', 'score'))
     if callable(evaluate): return Evaluator(evaluate, fine_tune, getattr(evaluate, 'name', 'score'))
     raise TypeError(f"evaluate must be a function model -> float, an Evaluator or a fastai Learner, got {type(evaluate).__name__}")
 
