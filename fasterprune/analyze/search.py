@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/analyze.search.html.md"""
 
 # %% ../../nbs/52_analyze.search.ipynb #32d891a6
 from __future__ import annotations
-import json, random
+import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 import torch.nn as nn
@@ -14,7 +14,8 @@ from fastcore.basics import patch
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from .evaluate import as_evaluator
-from .sensitivity import Candidates, Sensitivity, fill_budget, model_signature, _batches, _differences
+from .sensitivity import (Candidates, Sensitivity, fill_budget, model_signature, _batches, _differences,
+                                             _save_json, _load_json, _check_signature)
 from ..core.budget import Budget, as_budget
 from ..core.criteria import Criteria, large_final
 from ..core.selection import as_ratio
@@ -101,20 +102,12 @@ class Subnets:
 
     def save(self, path: str | Path) -> Path:
         "Write the candidates to `path` as JSON."
-        path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + '.tmp')
-        tmp.write_text(json.dumps(self.to_dict(), indent=1)); tmp.replace(path)
-        return path
+        return _save_json(self.to_dict(), path)
 
     @classmethod
     def load(cls, path: str | Path, model: nn.Module | None = None) -> Subnets:
         "Read a search saved by `save`; with `model`, check it was made for that architecture."
-        path = Path(path)
-        try: d = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as e: raise ValueError(f"cannot read a subnet search from {path}: {e}") from e
-        if not isinstance(d, dict) or d.get('format') != _FORMAT:
-            raise ValueError(f"{path} is not a subnet search saved by fasterprune (no format {_FORMAT!r})")
-        if 'pruning' not in d: raise ValueError(f"{path} was saved by an older fasterprune, without its pruning settings: search again")
+        d = _load_json(path, _FORMAT, 'subnet search', 'search again')
         res = cls(d['budget'], d['baseline'], d['subnets'], d['uniform'], d['signature'], d['metric'], d['criteria'],
                   d['settings'], d['pruning'])
         if model is not None: res.check_model(model, path)
@@ -122,9 +115,7 @@ class Subnets:
 
     def check_model(self, model: nn.Module, source=None) -> None:
         "A clear error if `model` is not of the architecture searched."
-        if self.signature is not None and model_signature(model) != self.signature:
-            raise ValueError(f"the search{f' in {source}' if source else ''} was made for another architecture "
-                             f"(signature {self.signature}, this model: {model_signature(model)})")
+        _check_signature(self.signature, model, 'search', source)
 
     def apply(self, model: nn.Module | Learner, index: int = 0, example_inputs=None) -> nn.Module:
         """Prune `model` (or a Learner's model) to the candidate ranked `index` (0: the best), all or nothing, as the search

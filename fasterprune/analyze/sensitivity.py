@@ -39,6 +39,30 @@ def model_signature(model: nn.Module) -> str:
     desc = ';'.join(f'{k}:{tuple(v.shape)}' for k, v in model.state_dict().items())
     return hashlib.sha1(desc.encode()).hexdigest()[:16]
 
+def _save_json(d: dict, path: str | Path) -> Path:
+    "Write `d` to `path` as JSON through a temporary file: an interruption never leaves half a file."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + '.tmp')
+    tmp.write_text(json.dumps(d, indent=1))
+    tmp.replace(path)
+    return path
+
+def _load_json(path: str | Path, fmt: str, what: str, redo: str) -> dict:
+    "The results saved in `path` in the format `fmt`; a clear error naming `what` the file should hold and what to `redo`."
+    path = Path(path)
+    try: d = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e: raise ValueError(f"cannot read a {what} from {path}: {e}") from e
+    if not isinstance(d, dict) or d.get('format') != fmt:
+        raise ValueError(f"{path} is not a {what} saved by fasterprune (no format {fmt!r})")
+    if 'pruning' not in d: raise ValueError(f"{path} was saved by an older fasterprune, without its pruning settings: {redo}")
+    return d
+
+def _check_signature(signature: str | None, model: nn.Module, what: str, source=None, redo: str = '') -> None:
+    "A clear error if `model` is not of the architecture `what` was made for."
+    if signature is not None and model_signature(model) != signature:
+        raise ValueError(f"the {what}{f' in {source}' if source else ''} was made for another architecture "
+                         f"(signature {signature}, this model: {model_signature(model)}){'; ' + redo if redo else ''}")
+
 def _batches(calibrate, n_batches: int | None):
     """`calibrate` as the same input batches for every candidate: a fastai loader's inputs in order (with `n_batches`,
     read once into a list); a one-shot iterator read once, into a list."""
@@ -219,30 +243,19 @@ class Sensitivity:
 
     def save(self, path: str | Path) -> Path:
         "Write the analysis to `path` as JSON."
-        path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + '.tmp')
-        tmp.write_text(json.dumps(self.to_dict(), indent=1))
-        tmp.replace(path)                              # an interruption never leaves half a file
-        return path
+        return _save_json(self.to_dict(), path)
 
     @classmethod
     def load(cls, path: str | Path, model: nn.Module | None = None) -> Sensitivity:
         "Read an analysis saved by `save`; with `model`, check it was made for that architecture."
-        path = Path(path)
-        try: d = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as e: raise ValueError(f"cannot read a sensitivity analysis from {path}: {e}") from e
-        if not isinstance(d, dict) or d.get('format') != _FORMAT:
-            raise ValueError(f"{path} is not a sensitivity analysis saved by fasterprune (no format {_FORMAT!r})")
-        if 'pruning' not in d: raise ValueError(f"{path} was saved by an older fasterprune, without its pruning settings: analyse again")
+        d = _load_json(path, _FORMAT, 'sensitivity analysis', 'analyse again')
         res = cls(d['baseline'], d['ratios'], d['units'], d['by'], d['signature'], d['metric'], d['criteria'], d['pruning'])
         if model is not None: res.check_model(model, path)
         return res
 
     def check_model(self, model: nn.Module, source=None) -> None:
         "A clear error if `model` is not of the architecture this analysis was made for."
-        if self.signature is not None and model_signature(model) != self.signature:
-            raise ValueError(f"the analysis{f' in {source}' if source else ''} was made for another architecture "
-                             f"(signature {self.signature}, this model: {model_signature(model)}); analyse this model again")
+        _check_signature(self.signature, model, 'analysis', source, 'analyse this model again')
 
     # --- allocating
     def _envelope(self, name: str) -> tuple[list[float], list[float]]:
