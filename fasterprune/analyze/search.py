@@ -14,7 +14,7 @@ from fastcore.basics import patch
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from .evaluate import as_evaluator
-from .sensitivity import (Candidates, Sensitivity, fill_budget, model_signature, _batches, _differences,
+from .sensitivity import (Candidates, Sensitivity, fill_budget, _batches, _differences,
                                              _save_json, _load_json, _check_signature)
 from ..core.budget import Budget, as_budget
 from ..core.criteria import Criteria, large_final

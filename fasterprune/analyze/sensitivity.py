@@ -6,23 +6,21 @@ Docs: https://fasterprune.github.io/fasterprune/analyze.sensitivity.html.md"""
 
 # %% ../../nbs/51_analyze.sensitivity.ipynb #d54c739c
 from __future__ import annotations
-import bisect, hashlib, itertools, json, math
+import bisect, hashlib, itertools, json
 import numpy as np
 from contextlib import closing
 from copy import copy, deepcopy
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
-import torch
 import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
-from .evaluate import Evaluator, as_evaluator
+from .evaluate import as_evaluator
 from ..core.budget import Budget, as_budget
 from ..core.criteria import Criteria, large_final
 from ..core.distributed import unwrap_model
 from ..core.registry import CRITERIA, as_criteria
-from ..core.selection import as_ratio
 from ..prune.graph import transaction
 from ..prune.pruner import Pruner, PRUNABLE, apply_plan, pruning_plan, recalibrate_bn, _set_plan
 from ..data import example_inputs as _example_inputs, n_inputs

@@ -10,7 +10,6 @@ import warnings
 from typing import Callable, Iterable
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch import Tensor
 from .criteria import Criteria, Scorer, EPS
 from .following import Around, around
@@ -382,7 +381,7 @@ class WandaScorer(StatScorer):
     def scores(self, name: str) -> Tensor:
         m = self.layers[name]
         rms, w = self.stat(name).sqrt(), m.weight.detach().float()
-        axes, i = weight_axes(m), weight_axes(m).index('I')
+        i = weight_axes(m).index('I')
         groups = getattr(m, 'groups', 1)
         if i == 1 and groups > 1:    # conv weight (O, I/groups, ...): filter o reads its group's channels
             o = w.shape[0]
