@@ -22,9 +22,19 @@ def map_tensors(f: Callable[[Tensor], Tensor], x):
     if isinstance(x, dict): return {k: map_tensors(f, v) for k, v in x.items()}
     return x
 
+def _samples(v, n: int):
+    "The first `n` samples of one input of a model."
+    if isinstance(v, list) and v and all(isinstance(t, Tensor) for t in v): return v[:n]   # a list of samples
+    if isinstance(v, Tensor): return v[:n]
+    if isinstance(v, (tuple, list)): return type(v)(_samples(a, n) for a in v)
+    if isinstance(v, dict): return {k: _samples(a, n) for k, a in v.items()}
+    return v
+
 def first_sample(x, n: int = 1):
-    "The first `n` samples of a batch (a tensor, or tuples, lists and dicts of tensors)."
-    return map_tensors(lambda t: t[:n], x)
+    "The first `n` samples of a batch: a tensor, or a model's inputs as a tuple, list or dict; an input that is a list of tensors is a list of samples."
+    if isinstance(x, (tuple, list)): return type(x)(_samples(v, n) for v in x)
+    if isinstance(x, dict): return {k: _samples(v, n) for k, v in x.items()}
+    return _samples(x, n)
 
 def plain(x):
     "`x` with tensor subclasses (fastai's `TensorImage`...) turned into plain tensors, whose ops dispatch faster."

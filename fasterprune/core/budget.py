@@ -15,15 +15,30 @@ from .selection import as_fraction
 from .state import keep_modes
 
 # %% auto #0
-__all__ = ['RESOURCES', 'count_macs_params', 'model_device', 'measure_latency', 'preferred_multiple', 'Resource', 'MACs',
-           'Params', 'Latency', 'Budget', 'as_budget']
+__all__ = ['RESOURCES', 'forwarded', 'count_macs_params', 'model_device', 'measure_latency', 'preferred_multiple', 'Resource',
+           'MACs', 'Params', 'Latency', 'Budget', 'as_budget']
 
 # %% ../../nbs/09_core.budget.ipynb #8563a023
-def count_macs_params(model: nn.Module, example_inputs) -> dict[str, int]:
-    "`{'macs': ..., 'params': ...}` of `model` for one sample, counted by torch-pruning's `count_ops_and_params`."
+class _ForwardFn(nn.Module):
+    "`model` called as `forward_fn(model, inputs)`, with the inputs passed like `call_model` passes them."
+    def __init__(self, model: nn.Module, forward_fn):
+        super().__init__()
+        self.model, self.forward_fn = model, forward_fn
+    def forward(self, *args, **kwargs):
+        return self.forward_fn(self.model, kwargs if kwargs else args[0] if self._single else self._kind(args))
+
+def forwarded(model: nn.Module, example_inputs, forward_fn=None) -> nn.Module:
+    "`model`, or (with a `forward_fn`) a module whose `call_model(m, example_inputs)` is `forward_fn(model, example_inputs)`."
+    if forward_fn is None: return model
+    m = _ForwardFn(model, forward_fn)
+    m._single, m._kind = not isinstance(example_inputs, (tuple, list, dict)), type(example_inputs)
+    return m
+
+def count_macs_params(model: nn.Module, example_inputs, forward_fn=None) -> dict[str, int]:
+    "`{'macs': ..., 'params': ...}` of `model` for one sample (fed through `forward_fn(model, inputs)` if given), counted by torch-pruning's `count_ops_and_params`."
     with keep_modes(model), torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        macs, params = tp.utils.count_ops_and_params(model, first_sample(example_inputs))
+        macs, params = tp.utils.count_ops_and_params(forwarded(model, example_inputs, forward_fn), first_sample(example_inputs))
     return {'macs': int(macs), 'params': int(params)}
 
 def model_device(model: nn.Module) -> torch.device:
@@ -93,9 +108,9 @@ class Budget:
     @property
     def name(self) -> str: return self.resource.name
 
-    def bind(self, model: nn.Module, example_inputs) -> Budget:
+    def bind(self, model: nn.Module, example_inputs, forward_fn=None) -> Budget:
         "Measure the baseline: the resource of `model` now."
-        self.baseline = self.resource.measure(model, example_inputs)
+        self.baseline = self.measure(model, example_inputs, forward_fn)
         return self
 
     @property
@@ -104,9 +119,9 @@ class Budget:
         if self.baseline is None: raise RuntimeError(f"{self!r} has no baseline yet: call `bind(model, example_inputs)`")
         return self.keep * self.baseline
 
-    def measure(self, model: nn.Module, example_inputs) -> float:
-        "What `model` costs now."
-        return self.resource.measure(model, example_inputs)
+    def measure(self, model: nn.Module, example_inputs, forward_fn=None) -> float:
+        "What `model` costs now (called as `forward_fn(model, example_inputs)` if given)."
+        return self.resource.measure(forwarded(model, example_inputs, forward_fn), example_inputs)
 
     def fits(self, cost: float) -> bool:
         "True if a model costing `cost` is within the budget."

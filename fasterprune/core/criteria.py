@@ -97,6 +97,17 @@ class Scorer:
         "Per-weight scores of layer `name`."
         return self.criteria(self.layers[name].weight, self.references.get(name))
 
+    def layer_scores(self, name: str) -> Tensor:
+        "`scores(name)` as the engines read them: checked to hold one score per weight of the layer."
+        s, shape = self.scores(name), tuple(self.layers[name].weight.shape)
+        if not isinstance(s, Tensor):
+            raise TypeError(f"criteria {self.criteria.name!r} scored layer {name!r} with a {type(s).__name__}; expected "
+                            f"a tensor of one score per weight, shape {shape}")
+        if tuple(s.shape) != shape:
+            raise ValueError(f"criteria {self.criteria.name!r} scored layer {name!r} with shape {tuple(s.shape)}; expected "
+                             f"one score per weight, shape {shape} (per-unit scores: broadcast them with `.expand_as(w)`)")
+        return s
+
     needs_data = False  # True for criteria whose scores come from statistics collected on batches
 
     def after_backward(self) -> None:

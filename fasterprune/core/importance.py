@@ -145,6 +145,11 @@ class StatScorer(Scorer):
         if total: old.add_(value)
         else: old.add_(value - old, alpha=1 / min(self.counts[name], self.n_batches))
 
+    @property
+    def ready(self) -> bool:
+        "True once every layer has statistics: a prune can score them (the callbacks wait for it)."
+        return not self.closed and all(n in self.stats for n in self.layers)
+
     def stat(self, name: str) -> Tensor:
         "The statistic collected for layer `name` (raises if there is none yet)."
         if name not in self.stats:

@@ -6,14 +6,14 @@ Docs: https://fasterprune.github.io/fasterprune/core.schedule.html.md"""
 
 # %% ../../nbs/02_core.schedule.ipynb #ed7e65ff
 from __future__ import annotations
-import functools, inspect, math
+import functools, inspect, math, numbers
 from typing import Callable
 import numpy as np
 
 # %% auto #0
 __all__ = ['one_shot', 'iterative', 'agp', 'one_cycle', 'cos', 'lin', 'dsd', 'SCHEDULES', 'sched_oneshot', 'sched_iterative',
            'sched_agp', 'sched_onecycle', 'sched_cos', 'sched_lin', 'sched_dsd', 'Schedule', 'as_schedule',
-           'plot_schedule', 'plot_schedules']
+           'training_batches', 'plot_schedule', 'plot_schedules']
 
 # %% ../../nbs/02_core.schedule.ipynb #9f41fbe4
 def sched_oneshot(start: float, end: float, pos: float) -> float:
@@ -22,6 +22,8 @@ def sched_oneshot(start: float, end: float, pos: float) -> float:
 
 def sched_iterative(start: float, end: float, pos: float, n_steps: int = 3) -> float:
     "`n_steps` equal steps; the first one right after the start."
+    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
+        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
     return start + (end - start) / n_steps * math.ceil(pos * n_steps - 1e-9)
 
 def sched_agp(start: float, end: float, pos: float) -> float:
@@ -48,6 +50,11 @@ def sched_dsd(start: float, end: float, pos: float) -> float:
 # %% ../../nbs/02_core.schedule.ipynb #bcbbb352
 _OPTIONS = ('start_pct', 'end_pct', 'start_epoch', 'end_epoch', 'start_sparsity')
 
+def _check_number(v, what: str, lo: float, hi: float = math.inf) -> None:
+    "A clear error unless `v` is a number (not a bool) in [lo, hi]."
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not lo <= v <= hi:
+        raise ValueError(f"{what} must be a number in [{lo:g}, {hi:g}], got {v!r}")
+
 class Schedule:
     "A schedule function applied between a start and an end point of training."
     def __init__(self,
@@ -69,11 +76,26 @@ class Schedule:
         try: inspect.signature(self.sched_func).bind(0., 1., 0.5, **self.kwargs)
         except TypeError as e:
             raise TypeError(f"schedule {self.name!r} cannot take {self.kwargs}: {e}") from None
-        for k in ('start_pct', 'end_pct'):
-            if not 0 <= getattr(self, k) <= 1: raise ValueError(f"{k} must be in [0, 1], got {getattr(self, k)}")
+        for k in ('start_pct', 'end_pct', 'start_sparsity'): _check_number(getattr(self, k), k, 0, 1)
+        for k in ('start_epoch', 'end_epoch'):
+            if getattr(self, k) is not None: _check_number(getattr(self, k), k, 0)
         if self.start_pct > self.end_pct:
             raise ValueError(f"start_pct ({self.start_pct}) must not be after end_pct ({self.end_pct})")
-        if not 0 <= self.start_sparsity <= 1: raise ValueError(f"start_sparsity must be in [0, 1], got {self.start_sparsity}")
+        try: [self._value(self.start_sparsity, 1., r, self.kwargs) for r in np.linspace(0, 1, 101)]   # fail now, not mid-fit
+        except Exception as e:
+            raise ValueError(f"schedule {self!r} is refused: {e}") from None
+
+    def _value(self, start: float, end: float, rel: float, kwargs: dict) -> float:
+        "`sched_func` at `rel`, checked: a finite number between `start` and `end`."
+        v = self.sched_func(start, end, rel, **kwargs)
+        lo, hi = min(start, end), max(start, end)
+        tol = 1e-9 * max(1., abs(lo), abs(hi))
+        try: ok = lo - tol <= float(v) <= hi + tol
+        except (TypeError, ValueError): ok = False
+        if not ok:
+            raise ValueError(f"schedule {self.name!r} gave {v!r} at {rel:g} of its ramp from {start:g} to {end:g}; a "
+                             f"schedule f(start, end, pos) stays between start and end")
+        return float(v)
 
     def with_args(self, **kwargs) -> Schedule:
         "A copy with other options (start_pct, end_epoch...) or other arguments of the schedule function."
@@ -99,7 +121,7 @@ class Schedule:
         if pos < self.start_pct: return self.start_sparsity
         span = self.end_pct - self.start_pct
         rel = 1. if pos >= self.end_pct or span == 0 else (pos - self.start_pct) / span
-        return float(self.sched_func(self.start_sparsity, target, rel, **{**self.kwargs, **kwargs}))
+        return self._value(self.start_sparsity, target, rel, {**self.kwargs, **kwargs})
 
     def values(self, target: float = 1., n: int = 1001) -> tuple[np.ndarray, np.ndarray]:
         "Positions and values on a grid of `n` points, for plots and checks."
@@ -150,6 +172,18 @@ def as_schedule(s) -> Schedule:
         return Schedule(s)
     raise TypeError(f"schedule must be a Schedule, a name ({', '.join(SCHEDULES)}) or a function f(start, end, pos); "
                     f"got {type(s).__name__}")
+
+# %% ../../nbs/02_core.schedule.ipynb #b790df44
+def training_batches(dls, who: str) -> int:
+    "The number of training batches of fastai `dls`; a clear error naming `who` if there is none."
+    dl = dls.train
+    n = len(dl)
+    if n == 0:
+        items = getattr(dl, 'n', None)
+        raise ValueError(f"{who}: the training DataLoader has no batch ({items} items, bs={getattr(dl, 'bs', None)}, "
+                         f"drop_last={getattr(dl, 'drop_last', None)}), so the schedule would never run and nothing "
+                         f"would be pruned; use a smaller batch size or more data")
+    return n
 
 # %% ../../nbs/02_core.schedule.ipynb #da3f0b27
 def _plot_curve(sched, ax, target, n_epoch):

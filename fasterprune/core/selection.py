@@ -6,32 +6,39 @@ Docs: https://fasterprune.github.io/fasterprune/core.selection.html.md"""
 
 # %% ../../nbs/03_core.selection.ipynb #94451f17
 from __future__ import annotations
-import fnmatch, math
+import fnmatch, math, numbers
 from typing import Callable, Iterable
 import torch
 import torch.nn as nn
 from torch import Tensor
+from .granularity import supported_types
 
 # %% auto #0
-__all__ = ['as_fraction', 'as_ratio', 'select_layers', 'find_modules', 'parse_target', 'resolve_targets', 'select_lowest',
-           'top_units', 'lowest_k']
+__all__ = ['as_fraction', 'as_ratio', 'check_layer_types', 'select_layers', 'find_modules', 'parse_target', 'resolve_targets',
+           'select_lowest', 'top_units', 'lowest_k']
 
 # %% ../../nbs/03_core.selection.ipynb #31d8e617
-def as_fraction(value: float, what: str = 'sparsity') -> float:
-    "A fraction in [0, 1] from a fraction or a percentage in (1, 100]."
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+def as_fraction(value: float, what: str = 'sparsity', percent: bool = False) -> float:
+    """`value` as a fraction in [0, 1]. With `percent` (the user's final target only) a number in [2, 100] is a
+    percentage; 1 is the fraction 1 (100 %) and a number in (1, 2) is refused as ambiguous."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{what} must be a number, got {value!r}")
-    if 0 <= value <= 1: return float(value)
-    if 1 < value <= 100: return value / 100
-    raise ValueError(f"{what} must be a fraction in [0, 1] or a percentage in (1, 100]; got {value}")
+    value = float(value)
+    if 0 <= value <= 1: return value
+    if percent and 2 <= value <= 100: return value / 100
+    if percent and 1 < value < 2:
+        raise ValueError(f"{what}={value:g} is ambiguous: a fraction is at most 1 (1 is 100 %) and a percentage at "
+                         f"least 2; write {value / 100:g} for {value:g} %")
+    allowed = "a fraction in [0, 1] or a percentage in [2, 100]" if percent else "a fraction in [0, 1] (not a percentage)"
+    raise ValueError(f"{what} must be {allowed}; got {value:g}")
 
 # %% ../../nbs/03_core.selection.ipynb #c93b3149
-def as_ratio(value, what: str = 'pruning_ratio') -> float:
-    "A channel ratio in [0, 1) from a fraction or a percentage below 100."
-    r = as_fraction(value, what)
+def as_ratio(value, what: str = 'pruning_ratio', percent: bool = False) -> float:
+    "A channel ratio in [0, 1) from a fraction (or, with `percent`, a percentage in [2, 100), as `as_fraction` reads it)."
+    r = as_fraction(value, what, percent)
     if r >= 1:
-        raise ValueError(f"{what} must be a fraction in [0, 1) or a percentage below 100 (a group keeps at least one "
-                         f"channel); got {value}")
+        raise ValueError(f"{what} must be a fraction in [0, 1){' or a percentage below 100' if percent else ''} (a group "
+                         f"keeps at least one channel); got {value}")
     return r
 
 # %% ../../nbs/03_core.selection.ipynb #b3397a01
@@ -47,15 +54,27 @@ def _check_found(specs, named, what):
             raise ValueError(f"{what} {shown!r} matches no layer of the model "
                              f"(layers are named like {', '.join(repr(n) for n, _ in named[:3])}, ...)")
 
+def check_layer_types(layer_types: type | tuple, supported: tuple | None = None) -> tuple[type, ...]:
+    "`layer_types` as a tuple, if each is an `nn.Module` class among `supported` (default: the types with granularities)."
+    types = tuple(layer_types) if isinstance(layer_types, (list, tuple)) else (layer_types,)
+    if not types or not all(isinstance(t, type) and issubclass(t, nn.Module) for t in types):
+        raise TypeError(f"layer_types must be nn.Module classes, got {layer_types!r}")
+    supported = supported_types() if supported is None else supported
+    bad = [t.__name__ for t in types if not issubclass(t, supported)]
+    if bad:
+        raise TypeError(f"layer_types holds {', '.join(bad)}, which fasterprune cannot prune (no weight it knows how to "
+                        f"split in units); supported: {', '.join(t.__name__ for t in supported)} (others: "
+                        f"`register_granularities`)")
+    return types
+
 def select_layers(model: nn.Module,
                   layer_types: type | tuple = nn.Conv2d,        # module types that take part
                   include: Iterable | None = None,             # names / patterns / modules to keep (default: all)
                   exclude: Iterable | None = None,             # names / patterns / modules to leave alone
+                  supported: tuple | None = None,              # the types allowed in layer_types (default: those with granularities)
                  ) -> dict[str, nn.Module]:
     "The `{name: module}` of `model` that take part, in model order."
-    types = tuple(layer_types) if isinstance(layer_types, (list, tuple)) else (layer_types,)
-    if not types or not all(isinstance(t, type) and issubclass(t, nn.Module) for t in types):
-        raise TypeError(f"layer_types must be nn.Module classes, got {layer_types!r}")
+    types = check_layer_types(layer_types, supported)
     include, exclude = list(include or []), list(exclude or [])
     named = [(n, m) for n, m in model.named_modules() if n]
     _check_found(include, named, 'include')
@@ -97,13 +116,13 @@ def parse_target(context: str | dict, target=None, what: str = 'sparsity',
         if target is not None:
             raise ValueError(f"context is a per-layer dict of targets: leave {what} unset (got {target})")
         if not context: raise ValueError(f"the per-layer context is empty: name at least one layer and its {what}")
-        return {n: as_value(v, f'{what} of {n!r}') for n, v in context.items()}, None
+        return {n: as_value(v, f'{what} of {n!r}', percent=True) for n, v in context.items()}, None
     if context not in ('local', 'global'):
         raise ValueError(f"context must be 'local', 'global' or a dict {{layer name: {what}}}, got {context!r}")
     if target is None:
         if required: raise ValueError(f"{what} is required with context={context!r}: a fraction (0.9) or a percentage (90)")
         return context, None
-    return context, as_value(target, what)
+    return context, as_value(target, what, percent=True)
 
 # %% ../../nbs/03_core.selection.ipynb #850080a3
 def resolve_targets(context, target, layers: dict[str, nn.Module], what: str = 'sparsity',
@@ -155,21 +174,24 @@ def _kth_digit(hist: Tensor, want: Tensor) -> tuple[list[int], list[int]]:
 
 # %% ../../nbs/03_core.selection.ipynb #bc97d227
 def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = None, first: dict | None = None,
-                  last: dict | None = None, emit: Callable | None = None, chunk: int | None = None) -> dict[str, Tensor] | None:
+                  last: dict | None = None, emit: Callable | None = None, chunk: int | None = None,
+                  refuse_nan: str | None = None) -> dict[str, Tensor] | None:
     """`{name: flat bool vector}` of the units to remove: the `k` lowest over all score vectors (an int `k`) or the
     `k[name]` lowest of each (a dict); lowest tier first, then units marked in `first` (as if scored -inf), then
     lowest score, then lowest position; the units at the positions `last[name]` (a long tensor) go after all others
     of their tier (by position among themselves). A score vector (or `first` vector) may be given as a function that returns
     it: it is then called once per pass instead of kept. With `emit`, each result goes to `emit(name, vector)` as
-    soon as it is ready and nothing is returned."""
+    soon as it is ready and nothing is returned. With `refuse_nan` (what the scores come from, for the message), a NaN
+    score of a unit not marked in `first` is an error, raised before any result is emitted."""
     names = list(scores)
     if not names: return {}
     _get = lambda d, n: None if d is None or d.get(n) is None else (d[n]() if callable(d[n]) else d[n]).reshape(-1)
     get, tier_of, first_of = (lambda n: _get(scores, n)), (lambda n: _get(tiers, n)), (lambda n: _get(first, n))
     local = isinstance(k, dict)
     if chunk is None and not any(callable(v) for v in scores.values()) and sum(v.numel() for v in scores.values()) <= _SMALL:
-        res = _select_by_sorting({n: get(n) for n in names}, k, {n: tier_of(n) for n in names},
-                                 {n: first_of(n) for n in names}, {n: (last or {}).get(n) for n in names})
+        vectors, firsts = {n: get(n) for n in names}, {n: first_of(n) for n in names}
+        if refuse_nan: _refuse_nan({n: _nan_count(v, firsts[n]) for n, v in vectors.items()}, refuse_nan)
+        res = _select_by_sorting(vectors, k, {n: tier_of(n) for n in names}, firsts, {n: (last or {}).get(n) for n in names})
         if emit is None: return res
         for n, r in res.items(): emit(n, r)
         return None
@@ -177,13 +199,14 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
     n_groups = len(names) if local else 1
     need = [int(k[n]) for n in names] if local else [int(k)]
 
-    size = {}
-    def each_chunk(fn, after=None):
-        "Call fn(name, start, key, tier) on every chunk of every vector (then `after(name)`)."
+    size, nans = {}, {}
+    def each_chunk(fn, after=None, count_nan=False):
+        "Call fn(name, start, key, tier) on every chunk of every vector (then `after(name)`); count NaN scores if asked."
         for n in names:
             s, t, f, z = get(n), tier_of(n), first_of(n), (last or {}).get(n)
             size[n], step = s.numel(), chunk or _chunk_size(s.device)
             for i in range(0, s.numel(), step):
+                if count_nan: nans[n] = nans.get(n, 0) + _nan_count(s[i:i + step], None if f is None else f[i:i + step])
                 key = _keys(s[i:i + step])
                 if f is not None: key = _put_first(key, f[i:i + step])
                 if z is not None: key[z[(z >= i) & (z < i + step)] - i] = _LAST
@@ -204,16 +227,17 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
         t = tier_at[group[n]]
         return key if t is None else key[tier == t]
 
-    def histogram(digit, size):
+    def histogram(digit, size, count_nan=False):
         rows = {}
         def count(n, i, key, tier):
             c = _count(digit(n, candidates(n, key, tier)), size)
             g = group[n]
             rows[g] = c if g not in rows else rows[g] + c
-        each_chunk(count)
+        each_chunk(count, count_nan=count_nan)
         some = next(iter(rows.values()))
         return torch.stack([rows.get(g, torch.zeros_like(some)) for g in range(n_groups)])
-    hist = histogram(lambda n, key: _high(key), _HALF)
+    hist = histogram(lambda n, key: _high(key), _HALF, count_nan=bool(refuse_nan))
+    if refuse_nan: _refuse_nan(nans, refuse_nan)         # before any result exists
     total = hist.sum(1).tolist()                         # candidates per group
     high, less_high = _kth_digit(hist, torch.tensor(rest, device=hist.device))
     # second pass: the low digit, among the keys whose high digit is the k-th's (the others go to bin 0)
@@ -233,7 +257,7 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
     if 'some ties' in states:                            # count each vector's ties, to share the quota in order
         ties = {n: torch.zeros((), dtype=torch.long, device=hist.device) for n in names}
         def count_ties(n, i, key, tier):
-            if states[group[n]] == 'some ties': ties[n] += (candidates(n, key, tier) == kth[group[n]]).sum()
+            if states[group[n]] == 'some ties': ties[n] += torch.count_nonzero(candidates(n, key, tier) == kth[group[n]])
         each_chunk(count_ties)
         left = {g: torch.tensor(take[g], device=hist.device) for g in range(n_groups)}   # on the device: no syncs
         for n in names:
@@ -254,7 +278,7 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
             if tier_at[g] is not None: tie &= tier == tier_at[g]
             if st == 'some ties':
                 tie &= tie.cumsum(0, dtype=torch.int32) <= quota[n]
-                quota[n] = quota[n] - tie.sum()
+                quota[n] = quota[n] - torch.count_nonzero(tie)
             r = (key < kth[g]) | tie
         if tier_at[g] is not None: r = (tier < tier_at[g]) | ((tier == tier_at[g]) & r)
         out[n][i:i + len(r)] = r
@@ -268,6 +292,20 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
     return None if emit is not None else result
 
 _SMALL = 1 << 14   # below this many units in all, a stable sort is quicker than the passes
+
+def _nan_count(s: Tensor, first: Tensor | None) -> Tensor:
+    "How many scores of `s` are NaN, not counting the units marked in `first` (a tensor on the device: no sync)."
+    nan = s.isnan()
+    return torch.count_nonzero(nan if first is None else nan & ~first.reshape(-1).bool())   # a bool .sum() would cast to int64 first
+
+def _refuse_nan(counts: dict, source: str) -> None:
+    "A clear error if any of the `counts` of NaN scores (per vector) is not zero; one host sync."
+    if not counts: return
+    found = {n: c for n, c in zip(counts, torch.stack([torch.as_tensor(c).cpu() for c in counts.values()]).tolist()) if c}
+    if found:
+        raise ValueError(f"{source} gave NaN scores ({', '.join(f'{c} in {n!r}' for n, c in found.items())}): a NaN has no "
+                         f"rank, so no unit can be chosen honestly; look for NaN weights (a diverged training) or a "
+                         f"criterion that divides by zero")
 
 def _select_by_sorting(scores: dict[str, Tensor], k, tiers: dict, first: dict, last: dict) -> dict[str, Tensor]:
     "What `select_lowest` returns, by a stable sort of the same keys: for small vectors."

@@ -6,13 +6,14 @@ Docs: https://fasterprune.github.io/fasterprune/regularize.callback.html.md"""
 
 # %% ../../nbs/13_regularize.callback.ipynb #c017fb16
 from __future__ import annotations
-import math
+import math, numbers
 from typing import Callable
 import torch.nn as nn
 from fastai.callback.core import Callback
 from fastcore.basics import store_attr
 from fastcore.meta import delegates
-from ..core.granularity import Granularity, as_granularity
+from ..core.granularity import Granularity, as_granularity, supported_types
+from ..core.selection import check_layer_types
 from ..core.schedule import as_schedule
 from .regularizer import NORMS, Regularizer, as_penalty
 
@@ -31,9 +32,10 @@ class RegularizeCallback(Callback):
                  layer_type=nn.Conv2d,                        # types of the layers that take part
                  include=None, exclude=None,                  # narrow the layers by name, pattern or module
                  model: nn.Module | None = None):             # regularize this module instead of learn.model
-        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not math.isfinite(weight) or weight < 0:
+        if not isinstance(weight, numbers.Real) or isinstance(weight, bool) or not math.isfinite(weight) or weight < 0:
             raise ValueError(f"weight must be a finite number >= 0, got {weight!r}")
         as_penalty(penalty)   # fail now on an unknown penalty, not at before_fit
+        check_layer_types(layer_type, supported_types() + NORMS)   # and on a type it cannot regularize
         store_attr('penalty,layer_type,include,exclude')
         self.weight, self.granularity, self.reg_model = float(weight), as_granularity(granularity), model
         self.schedule = None if schedule is None else as_schedule(schedule)

@@ -10,7 +10,7 @@ from typing import Callable
 import torch
 import torch.nn as nn
 from torch import Tensor
-from ..core.granularity import Granularity, Units, as_granularity
+from ..core.granularity import Granularity, Units, as_granularity, supported_types
 from ..core.selection import select_layers
 
 # %% auto #0
@@ -52,10 +52,22 @@ class Regularizer:
                  include=None, exclude=None):                 # ...narrowed by name, pattern or module
         self.fn, self.penalty_name = as_penalty(penalty)
         self.granularity = as_granularity(granularity)
-        self.layers = select_layers(model, layer_types, include, exclude)
+        self.layers = select_layers(model, layer_types, include, exclude, supported=supported_types() + NORMS)
         # 1-D weights (norm scales) have no granularity: each entry is a unit.
         self.units: dict[str, Units | None] = {n: None if m.weight.dim() == 1 else self.granularity.units(m)
                                                for n, m in self.layers.items()}
+        self._check_values()
+
+    @torch.no_grad()
+    def _check_values(self) -> None:
+        "A clear error now if the penalty is not a finite number on some layer (NaN weights, a faulty custom penalty)."
+        for n, m in self.layers.items():
+            v = self.fn(m.weight, self.units[n])
+            if not isinstance(v, Tensor) or v.numel() != 1 or not torch.isfinite(v).all():
+                shown = f"a tensor of shape {tuple(v.shape)}" if isinstance(v, Tensor) and v.numel() != 1 else repr(
+                    v.item() if isinstance(v, Tensor) else v)
+                raise ValueError(f"penalty {self.penalty_name!r} gives {shown} on layer {n!r}; it must give a finite "
+                                 f"scalar tensor (are the layer's weights finite?)")
 
     def __call__(self) -> Tensor:
         "The penalty: sum over layers of `penalty(weight, units)`."
