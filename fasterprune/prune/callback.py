@@ -6,18 +6,20 @@ Docs: https://fasterprune.github.io/fasterprune/prune.callback.html.md"""
 
 # %% ../../nbs/31_prune.callback.ipynb #3cd3e821
 from __future__ import annotations
-import math
+import copy, math
 import torch.nn as nn
 from fastai.callback.core import Callback
+from fastai.callback.tracker import SaveModelCallback
 from fastcore.basics import store_attr
 from ..core.batch import first_sample
 from ..core.budget import Budget, as_budget
 from ..core.criteria import large_final
 from ..core.registry import as_criteria
-from ..core.schedule import SCHEDULES, as_schedule, agp
-from ..core.selection import as_ratio, parse_target
-from ..core.distributed import dist_rank, rewrap
-from .pruner import Pruner, PRUNABLE, recalibrate_bn
+from ..core.schedule import SCHEDULES, as_schedule, agp, training_batches
+from ..core.selection import as_ratio, parse_target, check_layer_types
+from ..core.distributed import dist_rank, rewrap, unwrap_model
+from .pruner import Pruner, PRUNABLE, recalibrate_bn, pruning_plan, apply_plan
+from .graph import build_graph
 from ..report.structure import model_stats, structure_report
 from ..data import example_inputs
 
@@ -75,6 +77,7 @@ class PruneCallback(Callback):
                  verbose: bool = True):
         # Everything that can be checked without the model is checked now.
         self.criteria = as_criteria(criteria)
+        check_layer_types(layer_type)
         schedule = as_schedule(schedule)
         opts = {k: v for k, v in dict(start_epoch=start_epoch, end_epoch=end_epoch).items() if v is not None}
         self.schedule = schedule.with_args(**opts) if opts else schedule
@@ -96,18 +99,34 @@ class PruneCallback(Callback):
         store_attr('layer_type,ignore,round_to,every,bn_recalibrate,consumers,num_heads,max_ratio,verbose')
         self.report_latency, self.prune_model = latency is not False, model
         self.pruner, self.report, self.history, self.last_step = None, None, [], None
+        self._original, self._saved = None, None
+
+    def __setattr__(self, name, value):
+        if name == 'learn' and value is None: self._release()   # fastai removes the callback: also after an error mid-fit
+        super().__setattr__(name, value)
+
+    def _release(self):
+        "Remove the criterion's hooks and free what it keeps (and the copy kept for a checkpoint reload)."
+        if getattr(self, 'pruner', None) is not None: self.pruner.release()
+        if getattr(self, '_original', None) is not None: self._original = None
 
     def before_fit(self):
         "Build the `Pruner` on a batch of the data (every check happens here, before anything changes) and find where to prune."
+        self._release()                                          # what an interrupted fit left
         self.pruner, self.report, self.history, self.last_step = None, None, [], None
         model = self.prune_model if self.prune_model is not None else self.learn.model
-        batch, self._n_iter = example_inputs(self.dls, n=self.dls.train.bs), len(self.dls.train)   # read once
+        self._n_iter = training_batches(self.dls, 'PruneCallback')   # none: refused, not a fit that prunes nothing
+        batch = example_inputs(self.dls, n=self.dls.train.bs)       # read once
         self._x = first_sample(batch, 8)
         self._timed = batch if self.report_latency else None     # the report times a whole batch
+        self._reload = next((cb for cb in self.learn.cbs if isinstance(cb, SaveModelCallback)
+                             and not cb.at_end and not cb.every_epoch), None)    # it loads its best checkpoint after fit
+        self._saved = None   # the plan of the last checkpoint it saved; and a copy (before any hook) to rebuild that plan
+        self._original = copy.deepcopy(unwrap_model(model)) if self._reload is not None else None
         self.pruner = Pruner(model, self._x, criteria=self.criteria, context=self.context, layer_types=self.layer_type,
                              ignore=self.ignore, round_to=self.round_to, consumers=self.consumers,
                              num_heads=self.num_heads, optimizer=self.learn,   # the optimizer follows every prune
-                             max_ratio=self.max_ratio)
+                             max_ratio=self.max_ratio, resume=True)   # targets count from the model before any prune
         self._points = pruning_points(self.schedule, self._final(), self.n_epoch, self._n_iter, self.every)
         if self.budget is not None:
             try: self.pruner.check_budget(**{self.budget.name: self.budget})   # refuse now, not mid-training
@@ -119,12 +138,18 @@ class PruneCallback(Callback):
         elif self.budget is None: what = f"{self.pruning_ratio:.2%} of the channels"
         else: what = f"until the model keeps {self.budget.keep:.2%} of its {self.budget.name}"
         self._log(f"Pruning {what} at {len(self._points)} point(s) of training")
+        if self.pruner.steps:
+            self._log(f"The model was pruned before ({len(self.pruner.steps)} steps): the target counts from the model "
+                      f"before its first prune, and what was removed counts toward it")
 
     def before_batch(self):
         "At a pruning point of training: prune to the schedule's value (the optimizer follows), then recalibrate batch norms if asked."
         if not self.training or self.pruner is None: return
         i = self.epoch * self._n_iter + self.iter
         if i not in self._points: return
+        if not getattr(self.pruner.scorer, 'ready', True) and i + 1 < self.n_epoch * self._n_iter:
+            self._points[i + 1] = max(self._points.pop(i), self._points.get(i + 1, 0.))   # no statistics yet: the next batch
+            return
         step = self._prune_to(self._points[i])
         params = sum(p.numel() for p in self.pruner.model.parameters())
         self.history.append({'epoch': self.epoch, 'iter': self.iter, 'ratio': step.ratio, 'params': params})
@@ -135,18 +160,41 @@ class PruneCallback(Callback):
         if self.pruner is not None: self.pruner.after_backward()
 
     def after_epoch(self):
-        "Print the parameters left."
+        "Print the parameters left; note the plan of a checkpoint `SaveModelCallback` just wrote (and rebuild it before its reload)."
         if self.pruner is None: return
         n = sum(p.numel() for p in self.pruner.model.parameters())
         self._log(f"Parameters at the end of epoch {self.epoch}: {n:,} ({n / self._before.params:.2%})")
+        if self._reload is not None and self._reload.new_best:   # it ran just before (order 61 < 70)
+            self._saved = copy.deepcopy(getattr(self.pruner.model, '_fasterprune_plan', {'steps': []}))
+        if self.epoch == self.n_epoch - 1: self._rebuild_for_reload()
+
+    def after_cancel_fit(self):
+        "A cancelled fit (early stopping) also ends with `SaveModelCallback`'s reload."
+        if self.pruner is not None: self._rebuild_for_reload()
 
     def after_fit(self):
         "Free what the criterion keeps, and make and print the report."
         if self.pruner is None: return
-        self.pruner.release()
+        self._release()
         after = model_stats(self.pruner.model, self._x, latency=self.report_latency, latency_inputs=self._timed)
         self.report = structure_report(self._before, after)
         self._log(str(self.report))
+
+    def _rebuild_for_reload(self):
+        "Give the model the shapes of the checkpoint `SaveModelCallback` is about to load, if it was saved before a prune."
+        if self._reload is None or self._saved is None or len(self._saved['steps']) == len(self.pruner.steps): return
+        self.pruner.release()
+        model, start = self.pruner.model, len(pruning_plan(self._original))
+        fresh, self._original = self._original, None
+        steps = self._saved['steps'][start:]
+        if steps: apply_plan(fresh, build_graph(fresh, self._x), steps)
+        model.__dict__.update(fresh.__dict__)                     # in place: the Learner and the user keep the same model
+        model._fasterprune_plan = self._saved
+        self.pruner.steps, self.pruner._groups = list(self._saved['steps']), None
+        self.learn.model = rewrap(self.learn.model)              # a DDP wrapper holds the old parameters: a new one
+        self.learn.opt = None                                    # fastai makes one for the rebuilt model when it loads
+        self._log(f"SaveModelCallback reloads its best epoch, saved after {len(steps)} of this fit's pruning steps: "
+                  f"the model is rebuilt to that plan ({sum(p.numel() for p in model.parameters()):,} parameters)")
 
     def _final(self) -> float:
         "The value the schedule ramps to: the ratio, 1 for per-layer ratios (each reaches its own), or the fraction of the budget to remove."

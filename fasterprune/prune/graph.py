@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/prune.graph.html.md"""
 
 # %% ../../nbs/29_prune.graph.ipynb #8a251edf
 from __future__ import annotations
-import inspect, re, warnings
+import inspect, math, os, re, traceback, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -26,7 +26,7 @@ _TESTED = ((1, 6), (1, 7))        # >= first, < second
 
 _GRAPH_METHODS = {   # DependencyGraph method: the parameters fasterprune passes it
     'build_dependency': ('model', 'example_inputs', 'forward_fn', 'verbose'),
-    'get_all_groups': ('root_module_types',),
+    'get_all_groups': ('ignored_layers', 'root_module_types'),
     'get_pruning_group': ('module', 'pruning_fn', 'idxs'),
     'check_pruning_group': ('group',),
     'is_out_channel_pruning_fn': ('fn',),
@@ -66,18 +66,122 @@ def check_torch_pruning(graph: tp.DependencyGraph | None = None) -> None:
                            + '\n- '.join(problems) + f"\nInstall a tested version: pip install '{_PIN}'")
 
 # %% ../../nbs/29_prune.graph.ipynb #15df0599
+@contextmanager
+def _all_require_grad(model: nn.Module):
+    "Inside, every parameter of `model` requires gradients (frozen layers show up in the autograd graph); restored exactly after."
+    frozen = [p for p in model.parameters() if not p.requires_grad]
+    try:
+        for p in frozen: p.requires_grad_(True)
+        yield
+    finally:
+        for p in frozen: p.requires_grad_(False)
+
+class _ValueBranches(torch.overrides.TorchFunctionMode):
+    "Records where the model's own code turns a tensor into a Python value (`bool`, `int`, `float`, `item`, `tolist`)."
+    _CONVERSIONS = {'__bool__', '__int__', '__float__', '__index__', 'item', 'tolist'}
+    def __init__(self):
+        super().__init__()
+        self.where: list[str] = []
+        self._looked = 0
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, '__name__', None)
+        if name in self._CONVERSIONS and len(self.where) < 3 and self._looked < 100:
+            self._looked += 1
+            line = _caller_outside_libraries()
+            if line: self.where.append(f"{name} at {line}")
+        return func(*args, **(kwargs or {}))
+
+_LIBRARIES = tuple(os.path.dirname(m.__file__) + os.sep for m in (torch, tp))
+
+def _caller_outside_libraries() -> str | None:
+    "`file:line (code)` of the code that made the current torch call, if it is not torch's or torch-pruning's own."
+    f = traceback.extract_stack()[-3]       # [-1] this function, [-2] __torch_function__, [-3] the caller
+    if f.filename.startswith(_LIBRARIES): return None
+    return f"{os.path.basename(f.filename)}:{f.lineno} ({(f.line or '').strip()})"
+
+def _frames(e: BaseException) -> list:
+    "The frames of `e`'s traceback, innermost first."
+    return [f for f, _ in traceback.walk_tb(e.__traceback__)][::-1]
+
+def _in_module(e: BaseException, model: nn.Module) -> str | None:
+    "The name of the innermost module of `model` whose forward was running when `e` was raised."
+    names = {m: n for n, m in model.named_modules()}
+    for f in _frames(e):
+        m = f.f_locals.get('self')
+        if isinstance(m, nn.Module) and m in names: return names[m] or type(m).__name__
+    return None
+
+def _near_node(e: BaseException, model: nn.Module) -> str | None:
+    "The layer(s) next to the graph node torch-pruning was working on when `e` was raised."
+    names = {m: n for n, m in model.named_modules()}
+    for f in _frames(e):
+        node = f.f_locals.get('node', f.f_locals.get('reshape_node'))
+        if not isinstance(node, tp.dependency.Node): continue
+        if node.module in names: return f"layer {names[node.module]!r}"
+        before, after = _nearest(node, 'inputs', names), _nearest(node, 'outputs', names)
+        return (f"a {node.type.name.lower()} op" + (f" after {before!r}" if before else "")
+                + (f" before {after!r}" if after else ""))
+    return None
+
+def _nearest(node, direction: str, names: dict) -> str | None:
+    "The name of the closest module of the model reached from `node` along its `inputs` or `outputs`."
+    seen, todo = {node}, list(getattr(node, direction))
+    while todo:
+        n = todo.pop(0)
+        if n.module in names: return names[n.module]
+        if n not in seen: seen.add(n); todo += getattr(n, direction)
+    return None
+
+def _trace_error(model: nn.Module, e: Exception, forward_fn=None) -> ValueError:
+    "What failed while tracing `model`: the model on the example inputs, or torch-pruning's analysis of the trace."
+    name, inner = type(model).__name__, _frames(e)[0].f_code if e.__traceback__ else None
+    if inner and inner.co_filename.startswith(os.path.dirname(tp.__file__) + os.sep) and inner.co_name != '_trace':
+        where = _near_node(e, model)
+        return ValueError(f"torch-pruning {_version()} could not build the dependency graph of {name}"
+                          f"{f' at {where}' if where else ''} ({type(e).__name__}: {e}, in "
+                          f"{os.path.basename(inner.co_filename)}:{inner.co_name}): the model ran on the example inputs, "
+                          f"but torch-pruning does not support this structure, so its channels cannot be removed: change "
+                          f"that part of the model, or mask weights with Sparsifier instead")
+    module = _in_module(e, model)
+    if module is None and forward_fn is not None:
+        return ValueError(f"forward_fn(model, example_inputs) failed while tracing {name} ({type(e).__name__}: {e}); "
+                          f"it must run the model on the example inputs")
+    return ValueError(f"{name} failed on the example inputs{f' in module {module!r}' if module else ''} while tracing it "
+                      f"to find its coupled layers ({type(e).__name__}: {e}); pass inputs the model accepts "
+                      f"(a batch from the data), or a forward_fn(model, inputs)")
+
+_HOOKS = ('_forward_hooks', '_forward_pre_hooks', '_forward_hooks_with_kwargs', '_forward_pre_hooks_with_kwargs',
+          '_forward_hooks_always_called')
+
+@contextmanager
+def _no_hooks_left_on_error(model: nn.Module):
+    "If the block fails, the hooks it added to `model`'s modules (torch-pruning's tracing hooks) are removed."
+    before = {m: {h: set(getattr(m, h, {})) for h in _HOOKS} for m in model.modules()}
+    try: yield
+    except BaseException:
+        for m, hooks in before.items():
+            for h, keys in hooks.items():
+                d = getattr(m, h, None)
+                for k in [k for k in (d or {}) if k not in keys]: del d[k]
+        raise
+
 def build_graph(model: nn.Module, example_inputs, forward_fn=None) -> tp.DependencyGraph:
     "torch-pruning's `DependencyGraph` of `model`, traced on `example_inputs`; a clear error if it cannot be traced."
     check_torch_pruning()
+    if forward_fn is not None and not callable(forward_fn):
+        raise TypeError(f"forward_fn must be a function forward_fn(model, inputs) or None, got {forward_fn!r}")
+    branches = _ValueBranches()
     try:
-        with keep_modes(model), torch.enable_grad(), warnings.catch_warnings():
+        with keep_modes(model), _all_require_grad(model), _no_hooks_left_on_error(model), torch.enable_grad(), warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            graph = tp.DependencyGraph().build_dependency(model, example_inputs, forward_fn=forward_fn, verbose=False)
-    except Exception as e:
-        raise ValueError(f"could not trace {type(model).__name__} with the example inputs to find its coupled layers "
-                         f"({type(e).__name__}: {e}); pass inputs the model accepts (a batch from the data), "
-                         f"or a forward_fn(model, inputs)") from e
+            with branches:
+                graph = tp.DependencyGraph().build_dependency(model, example_inputs, forward_fn=forward_fn, verbose=False)
+    except Exception as e: raise _trace_error(model, e, forward_fn) from e
     check_torch_pruning(graph)
+    if branches.where:
+        warnings.warn(f"{type(model).__name__}'s forward turns tensor values into Python values ({'; '.join(branches.where)}): "
+                      f"if it branches on them, the dependency graph follows only the branch these example inputs took, and "
+                      f"layers used on other branches may not be pruned consistently; check the pruned model's outputs", stacklevel=2)
     return graph
 
 # %% ../../nbs/29_prune.graph.ipynb #3c98d62d
@@ -94,23 +198,34 @@ class CoupledGroup:
     "The layers that lose the same channels; the first member is the root."
     members: list[Member]
     reaches_output: bool      # pruning it would change the model's output
+    block: int = 1            # after a reshape, each run of `block` root channels is one channel of a layer
 
     @property
     def root(self) -> Member: return self.members[0]
 
+def _block(members: list[Member]) -> int:
+    "Root channels per channel of a layer that sees them through a reshape (`Linear` -> `view` -> conv), else 1."
+    n, b = len(members[0].idxs), 1
+    for mb in members:
+        k = len(mb.idxs)
+        if 0 < k < n and n % k == 0 and sorted(mb.idxs) == list(range(k)) and \
+           all(r // (n // k) == i for i, r in zip(mb.idxs, mb.root_idxs)): b = math.lcm(b, n // k)
+    return b
+
 def _read(graph: tp.DependencyGraph, group) -> CoupledGroup:
-    members, output = [], False
+    members, output, reshaped = [], False, False
     for item in group:
         dep = item.dep
         out = (True if graph.is_out_channel_pruning_fn(dep.handler) else
                False if graph.is_in_channel_pruning_fn(dep.handler) else None)
         members.append(Member(dep.target.module, out, list(item.idxs), list(item.root_idxs)))
         output = output or dep.target.type == tp.ops.OPTYPE.OUTPUT or (out is True and not dep.target.outputs)
-    return CoupledGroup(members, output)
+        reshaped = reshaped or dep.target.type == tp.ops.OPTYPE.RESHAPE
+    return CoupledGroup(members, output, _block(members) if reshaped else 1)
 
-def coupled_groups(graph: tp.DependencyGraph, root_types: tuple) -> list[CoupledGroup]:
-    "Every coupled group of `graph`, rooted at the output channels of a layer of `root_types`, with all its channels."
-    return [_read(graph, g) for g in graph.get_all_groups(root_module_types=root_types)]
+def coupled_groups(graph: tp.DependencyGraph, root_types: tuple, ignored=()) -> list[CoupledGroup]:
+    "Every coupled group of `graph` rooted at the output channels of a layer of `root_types`, with all its channels, but those that remove output channels of an `ignored` module."
+    return [_read(graph, g) for g in graph.get_all_groups(ignored_layers=list(ignored), root_module_types=root_types)]
 
 def _knows(graph: tp.DependencyGraph, module) -> bool:
     return module in graph.module2node and graph.get_pruner_of_module(module) is not None
@@ -149,16 +264,21 @@ def _recording():
     try: yield lineage
     finally: _tpf.BasePruningFunc._prune_parameter_and_grad = orig
 
+def _trail(p: nn.Parameter, lineage: dict) -> tuple[nn.Parameter, dict[int, Tensor]]:
+    "The original parameter `p` was sliced from, and the kept indices of it along each sliced dim."
+    kept, cur = {}, p
+    while cur in lineage:
+        prev, d, keep = lineage[cur]
+        kept[d] = keep[kept[d]] if d in kept else keep
+        cur = prev
+    return cur, dict(sorted(kept.items()))
+
 def _resolve(model: nn.Module, lineage: dict) -> dict[str, Slice]:
     out = {}
     for name, p in model.named_parameters():
         if p not in lineage: continue
-        kept, cur = {}, p
-        while cur in lineage:
-            prev, d, keep = lineage[cur]
-            kept[d] = keep[kept[d]] if d in kept else keep
-            cur = prev
-        out[name] = Slice(cur, p, dict(sorted(kept.items())))
+        old, kept = _trail(p, lineage)
+        out[name] = Slice(old, p, kept)
     return out
 
 # %% ../../nbs/29_prune.graph.ipynb #5c1c3646
@@ -185,9 +305,33 @@ def transaction(model: nn.Module, graph: tp.DependencyGraph, keep: bool = True):
     if not keep: restore()
 
 # %% ../../nbs/29_prune.graph.ipynb #0dec33e3
+def _ties(model: nn.Module) -> list[list[tuple[str, nn.Module, str]]]:
+    "Parameters held by several modules (tied weights): for each, its `(module name, module, attribute)` holders."
+    holders = {}
+    for mn, m in model.named_modules():
+        for a, p in m._parameters.items():
+            if p is not None: holders.setdefault(p, []).append((mn, m, a))
+    return [h for h in holders.values() if len(h) > 1]
+
+def _retie(ties: list, lineage: dict, step: dict) -> None:
+    "After `step`, give the holders of each tied parameter the same new parameter again, or refuse if they were sliced differently."
+    for holders in ties:
+        news = [m._parameters[a] for _, m, a in holders]
+        if all(p is news[0] for p in news): continue
+        trails = [_trail(p, lineage) for p in news]
+        same = all(t[0] is trails[0][0] and t[1].keys() == trails[0][1].keys()
+                   and all(torch.equal(t[1][d], trails[0][1][d]) for d in t[1]) for t in trails[1:])
+        if not same:
+            shapes = ', '.join(f"{mn + '.' if mn else ''}{a} {tuple(p.shape)}" for (mn, _, a), p in zip(holders, news))
+            raise ValueError(f"{', '.join(repr(mn) for mn, _, _ in holders)} share one parameter (tied weights), and removing "
+                             f"{'output' if step['out'] else 'input'} channels of {step['layer']!r} would slice it differently "
+                             f"for each ({shapes}), which unties them; leave that layer alone (Pruner(..., "
+                             f"ignore=[{step['layer']!r}])) or untie the weights first")
+        for _, m, a in holders[1:]: m._parameters[a] = news[0]
+
 def prune_steps(model: nn.Module, graph: tp.DependencyGraph, steps: list[dict]) -> dict[str, Slice]:
     "Remove the channels of `steps` from `model` through its `graph`; `{name: Slice}` of every replaced parameter."
-    named = dict(model.named_modules())
+    named, ties = dict(model.named_modules()), _ties(model)
     with _recording() as lineage:
         for st in steps:
             if st['layer'] not in named:
@@ -199,4 +343,5 @@ def prune_steps(model: nn.Module, graph: tp.DependencyGraph, steps: list[dict]) 
             if not graph.check_pruning_group(group):
                 raise ValueError(f"the plan would remove every channel of a layer coupled to {st['layer']!r}")
             group.prune()
+            _retie(ties, lineage, st)
     return _resolve(model, lineage)

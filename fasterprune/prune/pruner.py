@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/prune.pruner.html.md"""
 
 # %% ../../nbs/30_prune.pruner.ipynb #cae7a8a2
 from __future__ import annotations
-import itertools, math
+import itertools, math, warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +22,12 @@ from ..core.selection import select_layers, find_modules, parse_target, resolve_
 from ..core.state import keep_modes, unwrap_optimizer
 from ..core.distributed import rank0_decides, unwrap_model, inner_names
 from .graph import Slice, CoupledGroup, build_graph, coupled_groups, coupled_group, transaction, prune_steps
-from ..sparse.sparsifier import MASK, bake_masks
+from ..sparse.sparsifier import MASK, bake_masks, attach_masks, refuse_reparametrized
+from ..core.importance import StatScorer
 
 # %% auto #0
-__all__ = ['PRUNABLE', 'attention_heads', 'apply_plan', 'pruning_plan', 'remap_optimizer', 'PruneStep', 'Pruner', 'save_pruned',
-           'load_pruned', 'recalibrate_bn']
+__all__ = ['PRUNABLE', 'attention_heads', 'apply_plan', 'pruning_plan', 'remap_optimizer', 'PruneStep', 'Pruner',
+           'set_pruning_plan', 'read_checkpoint', 'save_pruned', 'load_pruned', 'recalibrate_bn']
 
 # %% ../../nbs/30_prune.pruner.ipynb #770ded89
 PRUNABLE = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
@@ -60,6 +61,12 @@ class _Group:
     channel_groups: int      # units are positions inside one of these equal groups
     n: int                   # units now
     producers: list[str]     # layers whose output channels are removed
+    block: int = 1           # or: units are runs of this many consecutive channels (a reshape's blocks)
+
+def _unit_view(g: _Group, per_channel: Tensor) -> Tensor:
+    "A vector over the group's channels as `(units, channels of a unit)`."
+    if g.block > 1: return per_channel.view(g.n, g.block)
+    return per_channel.view(g.channel_groups, g.n).t()
 
 def _channel_groups(group: CoupledGroup, heads: dict) -> int:
     cg = 1
@@ -75,19 +82,24 @@ def _channel_groups(group: CoupledGroup, heads: dict) -> int:
 def _pooled(scorer, criteria: Criteria, name: str, module: nn.Module, out: bool) -> Tensor:
     linear = isinstance(module, nn.Linear)
     g = ('row' if linear else 'filter') if out else ('column' if linear else 'shared_kernel')
-    s = as_granularity(g).units(module).pool(scorer.scores(name), criteria.reducer)
-    return criteria.normalize(s).float().cpu()
+    s = criteria.normalize(as_granularity(g).units(module).pool(scorer.layer_scores(name), criteria.reducer)).float().cpu()
+    if s.isnan().any():   # a NaN has no rank: the channels kept would be chosen by position
+        raise ValueError(f"criteria {criteria!r} gave NaN scores to {int(s.isnan().sum())} of the {len(s)} "
+                         f"{'output' if out else 'input'} channels of layer {name!r}; look for NaN weights (a diverged "
+                         f"training) or a criterion that divides by zero")
+    return s
 
 # %% ../../nbs/30_prune.pruner.ipynb #be72748c
 def _channels(g: _Group, units: Tensor) -> list[int]:
-    u = units.nonzero().squeeze(1)
-    return sorted((u[None] + g.n * torch.arange(g.channel_groups)[:, None]).flatten().tolist())
+    return sorted(_unit_view(g, torch.arange(g.n * g.channel_groups * g.block))[units].flatten().tolist())
 
 # %% ../../nbs/30_prune.pruner.ipynb #f699642d
 def _update_attention(model: nn.Module) -> None:
     for m in model.modules():
         if _timm_attention(m) and isinstance(getattr(m, 'head_dim', None), int):
             m.head_dim = m.qkv.out_features // (3 * m.num_heads)
+        elif isinstance(getattr(m, 'conv_proj', None), nn.Conv2d) and isinstance(getattr(m, 'hidden_dim', None), int):
+            m.hidden_dim = m.conv_proj.out_channels        # torchvision's VisionTransformer reshapes its patches by it
 
 def _follow(model: nn.Module, slices: dict[str, Slice]) -> None:
     "Keep frozen parameters frozen and masks in step with their weights."
@@ -107,9 +119,15 @@ def apply_plan(model: nn.Module, graph, steps: list[dict]) -> dict[str, Slice]:
         _follow(model, slices)
     return slices
 
-def _set_plan(model: nn.Module, steps: list[dict], example_inputs) -> None:
+def _set_plan(model: nn.Module, steps: list[dict], example_inputs, base: dict | None = None) -> None:
     ex = map_tensors(lambda t: t.detach().cpu().as_subclass(Tensor), first_sample(example_inputs))  # loads with weights_only
     model._fasterprune_plan = {'steps': list(steps), 'example_inputs': ex}
+    if base: model._fasterprune_plan['base'] = {k: float(v) for k, v in base.items()}
+
+def _plan_base(model: nn.Module) -> dict | None:
+    "What the model cost before its first pruning step (`{'macs', 'params'[, 'latency']}`), if its plan knows."
+    base = getattr(model, '_fasterprune_plan', {}).get('base')
+    return dict(base) if base else None
 
 def pruning_plan(model: nn.Module) -> list[dict]:
     "The pruning steps applied to `model` (empty if it was never pruned)."
@@ -138,6 +156,11 @@ def remap_optimizer(opt, slices: dict[str, Slice]) -> None:
 # %% ../../nbs/30_prune.pruner.ipynb #36329bbf
 _MAX_RATIO = 1 - 1e-9    # the largest ratio a budget search tries: every group down to one unit
 
+def _width(m: nn.Module, out: bool) -> int:
+    "The output (`out`) or input channels of a conv, transposed conv or linear layer."
+    if isinstance(m, nn.Linear): return m.out_features if out else m.in_features
+    return m.out_channels if out else m.in_channels
+
 @dataclass
 class PruneStep:
     "What one call of `Pruner.prune` did."
@@ -146,6 +169,23 @@ class PruneStep:
     slices: dict[str, Slice] = field(default_factory=dict, repr=False)  # every replaced parameter
     removed: dict[str, int] = field(default_factory=dict)               # channels removed per group (by root layer)
     measured: dict[str, float] = field(default_factory=dict)            # for a budget: the pruned model's cost, as a fraction of the start
+
+def _shifted(group: CoupledGroup) -> Tensor:
+    """Per channel of `group`: does a layer of the group add a constant there (a bias, or a batch norm's shift), so that
+    a channel whose filters are all zero still outputs something other than zero?"""
+    out = torch.zeros(len(group.root.idxs), dtype=torch.bool)
+    for mb in group.members:
+        m = mb.module
+        if not (mb.out and isinstance(m, nn.Module)) or not mb.idxs: continue
+        idxs = torch.as_tensor(mb.idxs)
+        bias = getattr(m, 'bias', None)
+        nz = torch.zeros(len(idxs), dtype=torch.bool)
+        if isinstance(bias, Tensor) and bias.dim() == 1 and bias.numel() > int(idxs.max()): nz |= bias.detach().cpu()[idxs] != 0
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None:   # eval: (0 - mean) * w / std + b
+            scale = m.weight.detach().cpu()[idxs] if m.affine else 1.
+            nz |= (m.running_mean.detach().cpu()[idxs] * scale) != 0
+        out[torch.as_tensor(mb.root_idxs)[nz]] = True
+    return out
 
 class Pruner:
     "Removes channels of the coupled groups of `model`, scored by `criteria`, to a channel ratio or a budget (MACs, params, latency)."
@@ -161,7 +201,8 @@ class Pruner:
                  num_heads: dict | None = None,        # heads of custom attention layers {module or name: heads}
                  forward_fn=None,                      # forward_fn(model, inputs), if model(inputs) is not enough
                  optimizer=None,                       # a torch/fastai optimizer, or a fastai Learner, that follows each prune
-                 max_ratio: float | None = None):      # global context: at most this share of a group's channels (default: all but one)
+                 max_ratio: float | None = None,       # global context: at most this share of a group's channels (default: all but one)
+                 resume: bool = False):                # targets count from the model before its recorded plan (see below)
         # Options first, then the model: nothing is traced before every option passed its check.
         self.criteria = as_criteria(criteria)
         context, _ = parse_target(context, None, 'pruning_ratio', as_ratio, required=False)
@@ -174,6 +215,7 @@ class Pruner:
         context = inner_names(context, model) if isinstance(context, dict) else context   # names as inside a DDP wrapper
         ignore, num_heads = inner_names(ignore, model), inner_names(num_heads, model)
         model = unwrap_model(model)
+        refuse_reparametrized(dict(model.named_modules()), 'the Pruner')   # torch-pruning slices plain parameters only
         if round_to != 'auto' and round_to is not None and (isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1):
             raise ValueError(f"round_to must be a positive integer, 'auto' or None, got {round_to!r}")
         if round_to == 'auto': round_to = preferred_multiple(model_device(model))
@@ -181,7 +223,7 @@ class Pruner:
                 any(hasattr(optimizer, a) for a in ('param_groups', 'param_lists', 'opt')) and not isinstance(optimizer, type)):
             raise TypeError(f"optimizer must be an optimizer instance (torch or fastai), a fastai Learner or None; "
                             f"got {optimizer!r}")
-        self.model, self.example_inputs, self.optimizer = model, example_inputs, optimizer
+        self.model, self.example_inputs, self.optimizer, self.forward_fn = model, example_inputs, optimizer, forward_fn
         self.round_to, self.consumers = (round_to if round_to != 1 else None), consumers
         ignored = find_modules(model, [ignore] if isinstance(ignore, (str, nn.Module)) else ignore, 'ignored layer')
         types = tuple(layer_types) if isinstance(layer_types, (list, tuple)) else (layer_types,)
@@ -191,12 +233,14 @@ class Pruner:
         self.names = {m: n for n, m in model.named_modules()}
         self._skip = set(ignored.values()) | {m for m in model.modules()
                                               if isinstance(m, (_CONV, nn.Linear)) and m not in self.layers.values()}
-        every_group = coupled_groups(self.graph, _ROOTS)      # one walk over the graph
+        every_group = coupled_groups(self.graph, _ROOTS, self._skip)      # one walk over the graph
         self._groups = groups = self._scan(every_group)
         if not groups:
             raise ValueError("no coupled group can be pruned: every group contains an ignored layer, a layer not in "
                              f"layer_types={tuple(t.__name__ for t in types)}, or the model's output")
-        self.initial = {g.key: g.n for g in groups}
+        self.ratio, self.steps = 0., pruning_plan(model)
+        self._start = len(self.steps)                          # steps of earlier pruners: this one changed nothing yet
+        self.initial = self._before_plan(groups) if resume else {g.key: g.n for g in groups}
         self.output_layers = self._output_layers(every_group)
         scored = {n for g in groups for n in g.producers}
         if consumers: scored |= {self.names[mb.module] for g in groups for mb in g.group.members
@@ -207,9 +251,13 @@ class Pruner:
             self.mode, ratios = resolve_targets(context, None, producers, 'pruning_ratio', as_ratio)
             self.targets = {g.key: r for g in groups if (r := self._group_ratio(g, ratios)) is not None}
         else: self.mode, self.targets = context, None
-        self.ratio, self.steps = 0., pruning_plan(model)
-        self._start = len(self.steps)                          # steps of earlier pruners: this one changed nothing yet
-        self.base = count_macs_params(model, example_inputs)   # MACs and params at the start: baselines of budgets
+        self.base = count_macs_params(model, example_inputs, forward_fn)   # MACs and params at the start: baselines of budgets
+        if resume and self.steps:
+            if _plan_base(model) is None:
+                raise ValueError("resume=True: the model's plan does not record what the model cost before it was pruned "
+                                 "(a plan written by an older version); make a Pruner without resume")
+            self.base = _plan_base(model)
+        self.resume = resume
         self.scorer = self.criteria.start(self.scored, model)  # last: its hooks are the one thing left on the model
 
     def __repr__(self):
@@ -221,7 +269,7 @@ class Pruner:
     def _scan(self, every_group: list[CoupledGroup] | None = None) -> list[_Group]:
         "The groups that may be pruned, out of `every_group` of the graph (default: a new walk over the graph)."
         out = []
-        for group in coupled_groups(self.graph, _ROOTS) if every_group is None else every_group:
+        for group in coupled_groups(self.graph, _ROOTS, self._skip) if every_group is None else every_group:
             if group.reaches_output or any(mb.out and mb.module in self._skip for mb in group.members): continue
             if any(mb.out and mb.module in self.heads and isinstance(mb.module, nn.Linear) for mb in group.members):
                 down = [mb for mb in group.members                # timm qkv: root the group at the layer reading it
@@ -229,12 +277,24 @@ class Pruner:
                 if not down: continue
                 group = coupled_group(self.graph, down[-1].module, False, down[-1].idxs)
             cg, n_root = _channel_groups(group, self.heads), len(group.root.idxs)
-            if n_root % cg: continue
+            if n_root % cg or (cg > 1 and group.block > 1): continue
             producers = list(dict.fromkeys(self.names[mb.module] for mb in group.members
                                            if mb.out and mb.module in self.layers.values()))
             key = self.names[group.root.module] + ('>' if group.root.out else '<')
-            out.append(_Group(key, group, cg, n_root // cg, producers))
+            out.append(_Group(key, group, cg, n_root // (cg * group.block), producers, group.block))
         return out
+
+    def _before_plan(self, groups: list[_Group]) -> dict[str, int]:
+        "The units of each group before the model's recorded plan removed some (each step counted in the group of its layer)."
+        where = {}
+        for g in groups:
+            for mb in g.group.members:
+                if mb.module in self.names: where.setdefault((self.names[mb.module], bool(mb.out)), g)
+        initial = {g.key: g.n for g in groups}
+        for st in self.steps:
+            g = where.get((st['layer'], bool(st['out'])))
+            if g is not None: initial[g.key] += len(st['idxs']) // g.channel_groups
+        return initial
 
     def _current_groups(self) -> list[_Group]:
         "The prunable groups of the model as it is now: the graph is walked again only after channels were removed."
@@ -266,7 +326,7 @@ class Pruner:
                 if (name, is_out) not in cache: cache[name, is_out] = _pooled(self.scorer, self.criteria, name, m, is_out)
                 v = cache[name, is_out]
                 s.index_add_(0, torch.as_tensor(mb.root_idxs, dtype=torch.long), v[torch.as_tensor(mb.idxs, dtype=torch.long)])
-            out[g.key] = s.view(g.channel_groups, -1).mean(0) if g.channel_groups > 1 else s
+            out[g.key] = _unit_view(g, s).mean(1)
         return out
 
     def _kept(self, g: _Group) -> int:
@@ -324,7 +384,7 @@ class Pruner:
             raise ValueError("give one target: a channel ratio, or macs= / params= / latency= (the fraction to keep); "
                              f"got {'none' if ratio is None else f'a ratio ({ratio}) and {budget!r}'}")
         if budget is not None: return self._bind(budget)
-        r = as_ratio(ratio)
+        r = as_ratio(ratio, percent=True)
         if r < self.ratio - 1e-12:
             raise ValueError(f"pruning_ratio {r} is below the ratio already reached ({self.ratio}): removed channels cannot come back")
         return r
@@ -332,11 +392,11 @@ class Pruner:
     def _bind(self, budget: Budget) -> Budget:
         "`budget` with its baseline: what the model cost when this Pruner was made."
         if budget.name not in self.base:
-            if len(self.steps) > self._start:
-                raise ValueError(f"a {budget.name} budget is a fraction of the {budget.name} at the start, which this Pruner "
-                                 f"did not measure before it pruned: check or use a {budget.name} budget before the first "
-                                 f"prune, or make a new Pruner")
-            self.base[budget.name] = budget.measure(self.model, self.example_inputs)
+            if len(self.steps) > self._start or (self.resume and self._start):
+                raise ValueError(f"a {budget.name} budget is a fraction of the {budget.name} at the start, which was not "
+                                 f"measured before the model was pruned: check or use a {budget.name} budget before the first "
+                                 f"prune, or make a new Pruner (without resume)")
+            self.base[budget.name] = budget.measure(self.model, self.example_inputs, self.forward_fn)
         budget.baseline = self.base[budget.name]
         return budget
 
@@ -349,7 +409,7 @@ class Pruner:
             if sig not in cache:
                 with transaction(self.model, self.graph, keep=False):
                     if steps: apply_plan(self.model, self.graph, steps)
-                    cache[sig] = budget.measure(self.model, self.example_inputs)
+                    cache[sig] = budget.measure(self.model, self.example_inputs, self.forward_fn)
             return cache[sig]
         return cost
 
@@ -422,9 +482,10 @@ class Pruner:
         self.ratio = target
         return step
 
-    def prune_masked(self, bake: bool = True) -> PruneStep:
-        "Remove the channels whose filters are masked (`weight_mask`) in every producer of their group."
-        groups, removed = self._current_groups(), {}
+    def prune_masked(self, bake: bool = True, exact: bool = True) -> PruneStep:
+        """Remove the channels whose filters are masked (`weight_mask`) in every producer of their group; with `exact`,
+        only those that output exactly zero (no bias or batch-norm shift left), so the outputs stay the same."""
+        groups, removed, shifted = self._current_groups(), {}, {}
         for g in groups:
             if not g.producers: continue
             dead = torch.ones(len(g.group.root.idxs), dtype=torch.bool)
@@ -432,29 +493,46 @@ class Pruner:
                 m = mb.module
                 if self.names.get(m) not in g.producers or not mb.out: continue
                 mask = m._buffers.get(MASK)
-                if mask is None: dead[:] = False; break
+                if mask is None: dead[torch.as_tensor(mb.root_idxs)] = False; continue   # its channels stay, the others' may go
                 gran = 'row' if isinstance(m, nn.Linear) else 'filter'
                 alive = as_granularity(gran).units(m).pool(mask.float().cpu(), 'sum')[torch.as_tensor(mb.idxs)] > 0
                 dead[torch.as_tensor(mb.root_idxs)[alive]] = False
-            units = dead.view(g.channel_groups, -1).all(0)
+            units = _unit_view(g, dead).all(1)
+            if exact:
+                live = (dead & _shifted(g.group)).view(g.channel_groups, -1).any(0) & units
+                if live.any(): shifted[g.key[:-1]] = int(live.sum()); units &= ~live
             if units.all(): units[0] = False            # a group keeps at least one unit
+            for mb in g.group.members:                  # and every layer one channel (a concatenated part, too)
+                u = torch.as_tensor(mb.root_idxs, dtype=torch.long) % g.n
+                if mb.out and isinstance(mb.module, nn.Module) and len(u) and units[u].all(): units[u[0]] = False
             if units.any(): removed[g.key] = units
+        if shifted:
+            shifted = {n: shifted[n] for n in sorted(shifted, key=list(self.names.values()).index)}   # in model order
+            warnings.warn(f"prune_masked kept {sum(shifted.values())} masked channels ({shifted}) whose outputs are not zero: "
+                          f"a bias or batch norm still adds a constant there, which the next layers read, so removing them "
+                          f"would change the outputs. Mask those too (Sparsifier.couple_norms; SparsifyCallback does it at "
+                          f"'filter' / 'row' granularity), or remove them anyway with prune_masked(exact=False) and fine-tune",
+                          stacklevel=2)
         step = self._commit(self._steps(removed, groups), self.ratio)
         if bake: bake_masks(self.model)
         return step
 
     def _commit(self, steps: list[dict], target, measured: dict | None = None) -> PruneStep:
-        slices = {}
+        slices, named = {}, dict(self.model.named_modules())
+        before = {st['layer']: _width(named[st['layer']], st['out']) for st in steps}
         if steps:
             slices = apply_plan(self.model, self.graph, steps)
             self._groups = None                     # shapes changed: scan again next time
         for n in list(self.scorer.references):
             if n + '.weight' in slices: self.scorer.references[n] = slices[n + '.weight'].apply(self.scorer.references[n])
-        self.scorer.after_prune()
+        if isinstance(self.scorer, StatScorer): self.scorer.after_prune(slices)   # statistics follow the kept channels
+        else: self.scorer.after_prune()
         self.steps += steps
-        _set_plan(self.model, self.steps, self.example_inputs)
+        base = _plan_base(self.model) or (self.base if self._start == 0 else None)
+        _set_plan(self.model, self.steps, self.example_inputs, base)
         if slices: remap_optimizer(self.optimizer, slices)
-        return PruneStep(target, steps, slices, {st['layer']: len(st['idxs']) for st in steps}, measured or {})
+        removed = {st['layer']: before[st['layer']] - _width(named[st['layer']], st['out']) for st in steps}
+        return PruneStep(target, steps, slices, removed, measured or {})
 
     # --- the criterion's state
     def after_backward(self) -> None:
@@ -465,6 +543,42 @@ class Pruner:
         "Free what the criterion keeps once no more pruning will happen."
         self.scorer.close()
 
+# %% ../../nbs/30_prune.pruner.ipynb #235035ff
+from fastcore.basics import patch
+
+@patch
+def prunable_groups(self: Pruner) -> list[_Group]:
+    "The groups that may be pruned now: each with its `key` (root layer and '>' or '<'), `n` units, `channel_groups` and `producers`."
+    return self._current_groups()
+
+@patch
+def unit_scores(self: Pruner, groups: list[_Group] | None = None) -> dict[str, Tensor]:
+    "`{group key: score of each unit}` by the criteria, for `groups` (default: all): the lowest go first."
+    return self._scores(self.prunable_groups() if groups is None else groups)
+
+@patch
+def steps_for(self: Pruner,
+              ratios: float | dict[str, float],        # a ratio of every group's units at the start, or {group key: ratio}
+              scores: dict[str, Tensor] | None = None,  # `unit_scores()`, if already computed
+             ) -> list[dict]:
+    "The steps (as `plan` gives them) that remove `ratios` of the groups' units, rounded as `prune` would; the model is not changed."
+    groups = self.prunable_groups()
+    return self._steps(self._plan(ratios, groups, self.unit_scores(groups) if scores is None else scores), groups)
+
+@patch
+def removable_units(self: Pruner, group: _Group, k: int) -> int:
+    "How many units of `group` a plan asking to remove `k` removes: one unit stays, and the channels kept are rounded to `round_to`."
+    return self._rounded(group, k)
+
+@patch(as_prop=True)
+def left_alone(self: Pruner) -> list[str]:
+    "The layers whose output channels stay: those ignored and those not in `layer_types`."
+    return sorted(self.names[m] for m in self._skip)
+
+def set_pruning_plan(model: nn.Module, steps: list[dict], example_inputs, base: dict | None = None) -> None:
+    "Record on `model` the pruning `steps` applied to it (what `pruning_plan` and `save_pruned` read), and its cost before them (`base`)."
+    _set_plan(model, steps, example_inputs, base)
+
 # %% ../../nbs/30_prune.pruner.ipynb #921bf483
 def _model_file(obj, file):
     "`(model, path)` for a model or a fastai Learner (whose files live in `learn.path/learn.model_dir`, like `learn.save`)."
@@ -473,35 +587,67 @@ def _model_file(obj, file):
     if not file.suffix and not file.is_absolute(): file = Path(obj.path) / obj.model_dir / f'{file}.pth'
     return obj.model, file
 
+def read_checkpoint(file) -> object:
+    "What `torch.load(file, weights_only=True)` reads, or a clear error for a missing, truncated or foreign file."
+    file = Path(file)
+    if not file.is_file(): raise FileNotFoundError(f"no checkpoint file at {file}")
+    try: return torch.load(file, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise ValueError(f"{file} cannot be read as a PyTorch checkpoint (truncated, or not written by torch.save?): "
+                         f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}") from None
+
 def save_pruned(obj, file) -> Path:
-    "Save the pruning plan and the weights of a pruned model (or Learner) to `file`."
+    "Save the pruning plan and the weights (masks included) of a pruned model (or Learner) to `file`."
     model, file = _model_file(obj, file)
     file.parent.mkdir(parents=True, exist_ok=True)
     plan = getattr(model, '_fasterprune_plan', {'steps': [], 'example_inputs': None})
     torch.save({'plan': plan, 'state_dict': model.state_dict()}, file)
     return file
 
-def load_pruned(obj, file, example_inputs=None, forward_fn=None):
-    "Replay the plan saved in `file` on a fresh model (or Learner), then load its weights."
-    model, file = _model_file(obj, file)
-    ckpt = torch.load(file, map_location='cpu')
-    if not isinstance(ckpt, dict) or 'plan' not in ckpt or 'state_dict' not in ckpt:
-        raise ValueError(f"{file} is not a checkpoint of save_pruned (a dict with 'plan' and 'state_dict')")
+def _pruned_checkpoint(file) -> tuple[dict, dict]:
+    ckpt = read_checkpoint(file)
+    if not isinstance(ckpt, dict) or set(ckpt) != {'plan', 'state_dict'}:
+        what = f"a dict with keys {sorted(map(str, ckpt))[:5]}" if isinstance(ckpt, dict) else f"a {type(ckpt).__name__}"
+        raise ValueError(f"{file} is not a checkpoint of save_pruned (a dict with 'plan' and 'state_dict'), it holds {what}; "
+                         f"a file of learn.save loads with learn.load")
     plan, sd = ckpt['plan'], ckpt['state_dict']
+    if not isinstance(plan, dict) or not isinstance(plan.get('steps'), list) or not isinstance(sd, dict):
+        raise ValueError(f"{file}: its plan or state dict is malformed (plan: {type(plan).__name__} with "
+                         f"'steps', state_dict: a dict of tensors expected)")
+    return plan, sd
+
+def _check_fits(model: nn.Module, sd: dict, what: str) -> None:
+    "Raise unless `sd` has exactly the keys and shapes of `model`'s state dict, counting the masks `sd` would attach."
+    own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    modules = dict(model.named_modules())
+    for k in sd:
+        if k.rpartition('.')[2] == MASK and k not in own:
+            m = modules.get(k.rpartition('.')[0])
+            if getattr(m, 'weight', None) is not None: own[k] = tuple(m.weight.shape)
+    bad = [k for k, v in sd.items() if k in own and own[k] != tuple(getattr(v, 'shape', ()))]
+    missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
+    if bad or missing or unexpected:
+        raise ValueError(f"the checkpoint does not fit this model{what} (shapes of {bad[:3]}, missing {missing[:3]}, "
+                         f"unexpected {unexpected[:3]}): load it into a fresh model of the architecture it was saved from")
+
+def load_pruned(obj, file, example_inputs=None, forward_fn=None):
+    "Replay the plan saved in `file` on a fresh model (or Learner), attach its masks, then load its weights; all or nothing."
+    model, file = _model_file(obj, file)
+    plan, sd = _pruned_checkpoint(file)
     if pruning_plan(model): raise ValueError("this model is already pruned: load into a freshly built model")
-    x = example_inputs if example_inputs is not None else plan['example_inputs']
+    x = example_inputs if example_inputs is not None else plan.get('example_inputs')
     if plan['steps']:
         if x is None: raise ValueError("the checkpoint has no example inputs: pass example_inputs")
         graph = build_graph(model, to_device(x, next(model.parameters()).device), forward_fn)
-        with transaction(model, graph):
+        with transaction(model, graph):         # the replay is undone if the weights do not fit
             apply_plan(model, graph, plan['steps'])
-            own = model.state_dict()
-            bad = [k for k, v in sd.items() if k in own and own[k].shape != v.shape]
-            if bad or set(own) != set(sd):
-                raise ValueError(f"the checkpoint does not fit this model after replaying its plan (shapes of {bad[:3]}, "
-                                 f"missing {sorted(set(own) - set(sd))[:3]}, unexpected {sorted(set(sd) - set(own))[:3]})")
-    model.load_state_dict(sd)
-    _set_plan(model, plan['steps'], x)
+            _check_fits(model, sd, ' after replaying its plan')
+            attach_masks(model, sd)
+    else:
+        _check_fits(model, sd, '')
+        attach_masks(model, sd)
+    model.load_state_dict(sd)                   # cannot fail: keys and shapes were checked
+    _set_plan(model, plan['steps'], x, plan.get('base'))
     if not isinstance(obj, nn.Module) and hasattr(obj, 'opt'): obj.opt = None   # a Learner makes a new optimizer at fit
     return obj
 

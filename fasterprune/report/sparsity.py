@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, asdict
 import torch.nn as nn
 from ..core.selection import select_layers
+from ..sparse.sparsifier import shared_weights
 
 # %% auto #0
 __all__ = ['LayerSparsity', 'SparsityReport', 'sparsity_report']
@@ -25,14 +26,15 @@ class LayerSparsity:
     def sparsity(self) -> float: return self.zeros / self.params if self.params else 0.
 
 class SparsityReport:
-    "Per-layer weights and zeros, with an Overall row."
-    def __init__(self, rows: list[LayerSparsity]): self.rows = rows
+    "Per-layer weights and zeros, with an Overall row; `tied` maps a layer sharing another's weight to that layer."
+    def __init__(self, rows: list[LayerSparsity], tied: dict[str, str] | None = None): self.rows, self.tied = rows, dict(tied or {})
 
     @property
     def overall(self) -> LayerSparsity:
         return LayerSparsity('Overall', 'all', sum(r.params for r in self.rows), sum(r.zeros for r in self.rows))
 
     def __getitem__(self, layer: str) -> LayerSparsity:
+        layer = self.tied.get(layer, layer)
         for r in self.rows:
             if r.layer == layer: return r
         raise KeyError(f"no layer {layer!r} in the report; layers: {[r.layer for r in self.rows]}")
@@ -51,7 +53,8 @@ class SparsityReport:
         line = '-' * (w + 46)
         fmt = lambda r: f"{r.layer:<{w}}{r.type:<12}{r.params:>12,}{r.zeros:>12,}{r.sparsity:>10.2%}"
         head = f"{'Layer':<{w}}{'Type':<12}{'Params':>12}{'Zeros':>12}{'Sparsity':>10}"
-        return '\n'.join(['Sparsity Report:', line, head, line, *map(fmt, self.rows), line, fmt(self.overall)])
+        tied = [f"{n} shares the weight of {f} (counted once)" for n, f in self.tied.items()]
+        return '\n'.join(['Sparsity Report:', line, head, line, *map(fmt, self.rows), line, fmt(self.overall), *tied])
     __repr__ = __str__
 
     def plot(self, ax=None):
@@ -70,6 +73,6 @@ class SparsityReport:
 def sparsity_report(model: nn.Module, layers: dict[str, nn.Module] | None = None,
                     layer_types: type | tuple = nn.Conv2d) -> SparsityReport:
     "Zeros in the weights of `layers` (default: the layers of `layer_types` in `model`)."
-    layers = layers if layers is not None else select_layers(model, layer_types)
+    layers, tied = shared_weights(layers if layers is not None else select_layers(model, layer_types))
     return SparsityReport([LayerSparsity(n, type(m).__name__, m.weight.numel(), int((m.weight == 0).sum()))
-                           for n, m in layers.items()])
+                           for n, m in layers.items()], tied)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, asdict
 import torch.nn as nn
 from torch import Tensor
-from ..core.budget import count_macs_params, measure_latency, model_device, preferred_multiple
+from ..core.budget import count_macs_params, forwarded, measure_latency, model_device, preferred_multiple
 
 # %% auto #0
 __all__ = ['layer_channels', 'ModelStats', 'model_stats', 'LayerStructure', 'StructureReport', 'structure_report']
@@ -39,13 +39,13 @@ class ModelStats:
     dtype: str = 'float32'              # its parameters' dtype
 
 def model_stats(model: nn.Module, example_inputs, latency: bool = False, latency_inputs=None,
-                repeats: int = 20) -> ModelStats:
-    "Snapshot of `model`: layers with parameters, params and MACs (one sample), and the latency on `latency_inputs` (default: `example_inputs`)."
+                repeats: int = 20, forward_fn=None) -> ModelStats:
+    "Snapshot of `model`: layers with parameters, params and MACs (one sample), and the latency on `latency_inputs` (default: `example_inputs`); fed through `forward_fn(model, inputs)` if given."
     layers = {n: (type(m).__name__, *layer_channels(m), sum(p.numel() for p in m.parameters(recurse=False)))
               for n, m in model.named_modules() if n and any(True for _ in m.parameters(recurse=False))}
-    c = count_macs_params(model, example_inputs)
+    c = count_macs_params(model, example_inputs, forward_fn)
     xs = example_inputs if latency_inputs is None else latency_inputs
-    lat = measure_latency(model, xs, repeats) if latency else None
+    lat = measure_latency(forwarded(model, xs, forward_fn), xs, repeats) if latency else None
     batch = len(xs) if latency and isinstance(xs, Tensor) else None
     p = next(model.parameters(), None)
     return ModelStats(layers, c['params'], c['macs'], lat, batch, repeats if latency else None,

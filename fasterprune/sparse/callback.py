@@ -12,8 +12,8 @@ from fastcore.basics import store_attr
 from ..core.granularity import as_granularity, removes_channels
 from ..core.criteria import large_final
 from ..core.registry import as_criteria
-from ..core.schedule import as_schedule, agp
-from ..core.selection import parse_target, as_fraction
+from ..core.schedule import as_schedule, agp, training_batches
+from ..core.selection import parse_target, as_fraction, check_layer_types
 from ..core.distributed import dist_rank
 from .sparsifier import Sparsifier
 from ..data import example_inputs
@@ -51,6 +51,7 @@ class SparsifyCallback(Callback):
                  verbose: bool = True):
         # Everything that can be checked without the model is checked now.
         self.granularity, self.criteria = as_granularity(granularity), as_criteria(criteria)
+        check_layer_types(layer_type)
         self.context, self.sparsity = parse_target(context, sparsity, 'sparsity')
         if isinstance(self.context, dict): self.sparsity = self.context   # per-layer targets
         if max_sparsity is not None:
@@ -68,9 +69,16 @@ class SparsifyCallback(Callback):
         self.sparse_model = model
         self.sparsifier, self.report, self.history, self._ticket = None, None, [], None
 
+    def __setattr__(self, name, value):
+        if name == 'learn' and value is None and getattr(self, 'sparsifier', None) is not None:
+            self.sparsifier.release()     # fastai removes the callback (also after an error mid-fit): no criterion hook stays
+        super().__setattr__(name, value)
+
     def before_fit(self):
         "Build the `Sparsifier` (all checks happen here, before anything changes) and fit the schedule to the epochs."
+        if self.sparsifier is not None: self.sparsifier.release()   # what an interrupted fit left
         self.sparsifier = None
+        training_batches(self.dls, 'SparsifyCallback')   # none: refused, not a fit that ends at 0 %
         self._schedule = self.schedule.for_epochs(self.n_epoch)
         if self.lth and self._schedule.start_pct * self.n_epoch < self.rewind_epoch:
             raise ValueError(f"rewind_epoch={self.rewind_epoch} is after the start of pruning "
@@ -107,6 +115,7 @@ class SparsifyCallback(Callback):
         if target == self._applied: return
         i = self.epoch * self.n_iter + self.iter
         if (i + 1) % self._every and self.iter != self.n_iter - 1 and target != self._final: return   # not a cut
+        if not getattr(self.sparsifier.scorer, 'ready', True): return   # a data-driven criterion before its first batch
         self.sparsifier.prune(target, keep_removed=self._schedule.monotone)
         self.sparsifier.clear_optimizer_state(self.opt)
         self._applied = target

@@ -19,7 +19,7 @@ from ..core.following import around
 from ..core.distributed import is_distributed, broadcast_tensors, unwrap_model, inner_names
 
 # %% auto #0
-__all__ = ['MASK', 'Sparsifier', 'bake_masks', 'attach_masks']
+__all__ = ['MASK', 'refuse_reparametrized', 'shared_weights', 'Sparsifier', 'bake_masks', 'attach_masks']
 
 # %% ../../nbs/10_sparse.sparsifier.ipynb #41b55fd7
 MASK = 'weight_mask'
@@ -32,10 +32,11 @@ def _piece_size(device: torch.device) -> int:
 
 @torch.no_grad()
 def _multiply(tensors: list[Tensor], masks: list[Tensor]) -> None:
-    """`t *= mask` for each pair, in one call over pieces of at most a few hundred thousand elements: a bool mask
-    is then converted piece by piece in the cache, instead of into a new float tensor as large as the weight."""
+    """`t *= mask` for each pair, in one call over pieces of at most a few hundred thousand elements. A bool mask is
+    read as `uint8` (the same bytes, 0 or 1), which torch multiplies into a float tensor without converting it first."""
     ts, ms = [], []
     for t, m in zip(tensors, masks):
+        if m.dtype == torch.bool: m = m.view(torch.uint8)
         flat_t, flat_m = _flat(t), _flat(m)
         if flat_t is not None and flat_m is not None and t.stride() == m.stride():
             n = _piece_size(t.device)
@@ -48,6 +49,45 @@ def _flat(t: Tensor) -> Tensor | None:
     if t.is_contiguous(): return t.view(-1)
     if t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last): return t.permute(0, 2, 3, 1).reshape(-1)
     return None
+
+def _reparametrized(m: nn.Module) -> str | None:
+    "How another tool computes `m`'s weight, and the call that makes it a plain parameter again (None if it is one)."
+    import torch.nn.utils.prune as torch_prune
+    from torch.nn.utils import parametrize
+    from torch.nn.utils.weight_norm import WeightNorm
+    from torch.nn.utils.spectral_norm import SpectralNorm
+    hooks = list(m._forward_pre_hooks.values())
+    pruned = sorted({getattr(h, '_tensor_name', 'weight') for h in hooks if isinstance(h, torch_prune.BasePruningMethod)})
+    if pruned:
+        return (f"is pruned by torch.nn.utils.prune ({pruned[0]}_orig and {pruned[0]}_mask); make that pruning permanent "
+                f"first with torch.nn.utils.prune.remove(module, {pruned[0]!r})")
+    if parametrize.is_parametrized(m):
+        t = next(iter(m.parametrizations))
+        return (f"has parametrizations on {list(m.parametrizations)} (torch.nn.utils.parametrize); remove them first with "
+                f"torch.nn.utils.parametrize.remove_parametrizations(module, {t!r}), which keeps the current values")
+    if any(isinstance(h, WeightNorm) for h in hooks):
+        return "has weight norm (weight_g and weight_v); remove it first with torch.nn.utils.remove_weight_norm(module)"
+    if any(isinstance(h, SpectralNorm) for h in hooks):
+        return "has spectral norm (weight_orig); remove it first with torch.nn.utils.remove_spectral_norm(module)"
+    if hasattr(m, 'weight_orig') and not isinstance(getattr(m, 'weight', None), nn.Parameter):
+        return "computes its weight from weight_orig (pruned or reparametrized by another tool); make its weight a plain parameter first"
+    return None
+
+def refuse_reparametrized(modules: dict[str, nn.Module], who: str) -> None:
+    "Raise a clear error if a module of `modules` has a weight computed by another tool (torch's prune, parametrize, weight norm)."
+    bad = [(n, m, r) for n, m in modules.items() if (r := _reparametrized(m))]
+    if bad:
+        raise ValueError(f"{who} needs plain weights, but " + '; '.join(f"layer {n!r} ({type(m).__name__}) {r}" for n, m, r in bad[:3])
+                         + (f"; and {len(bad) - 3} more" if len(bad) > 3 else '')
+                         + " (module = model.get_submodule(name)); the model was not changed")
+
+def shared_weights(layers: dict[str, nn.Module]) -> tuple[dict[str, nn.Module], dict[str, str]]:
+    "`(layers, tied)`: each weight once, with the first layer that holds it, and `{later holder: first holder}` of tied weights."
+    first, kept, tied = {}, {}, {}
+    for n, m in layers.items():
+        if m.weight in first: tied[n] = first[m.weight]
+        else: first[m.weight], kept[n] = n, m
+    return kept, tied
 
 class Sparsifier:
     "Masks the weights of the selected layers of `model` to a target sparsity."
@@ -70,12 +110,23 @@ class Sparsifier:
         context = inner_names(context, model) if isinstance(context, dict) else context
         include, exclude = inner_names(include, model), inner_names(exclude, model)
         model = unwrap_model(model)    # a DistributedDataParallel's module: its layers are named without `module.`
+        types = tuple(t for t in (layer_types if isinstance(layer_types, (list, tuple)) else (layer_types,)) if isinstance(t, type))
+        chosen = lambda n, m: (n in context and isinstance(m, supported_types())) if isinstance(context, dict) else isinstance(m, types)
+        clash = lambda m: _mask(m) is not None and _mask(m).dtype != torch.bool    # torch.nn.utils.prune's float mask
+        refuse_reparametrized({n: m for n, m in model.named_modules() if n and (chosen(n, m) or clash(m))}, 'the Sparsifier')
         if isinstance(context, dict):  # the named layers, whatever their type
             layers = select_layers(model, supported_types(), include=list(context))
             self.mode, self.targets = resolve_targets(context, None, layers)
         else:
             layers = select_layers(model, layer_types, include, exclude)
             self.mode, self.targets = context, None
+        layers, self.tied = shared_weights(layers)   # a tied weight is masked (and counted) once
+        if isinstance(self.targets, dict):
+            differ = {n: (self.targets[n], self.targets[f]) for n, f in self.tied.items() if self.targets[n] != self.targets[f]}
+            if differ:
+                raise ValueError(f"layers {[(n, self.tied[n]) for n in differ]} share one weight (tied) but got different "
+                                 f"targets {differ}: give them the same target")
+            self.targets = {n: t for n, t in self.targets.items() if n not in self.tied}
         # Check everything before touching the model: every layer has the granularity, masks fit.
         self.units = {n: self.granularity.units(m) for n, m in layers.items()}
         for n, m in layers.items():
@@ -110,7 +161,7 @@ class Sparsifier:
         targets = self._check_targets(target)
         keep = self._grows(targets) if keep_removed is None else keep_removed
         names = list(self.layers)
-        gone = [self.units[n].removed(_mask(self.layers[n])).sum() for n in names] if keep else []
+        gone = [torch.count_nonzero(self.units[n].removed(_mask(self.layers[n]))) for n in names] if keep else []
         gone = dict(zip(names, torch.stack([g.to(gone[0].device) for g in gone]).tolist() if keep else [0] * len(names)))  # one sync
         units = {n: self.units[n].n for n in names}
         if self.mode == 'global':
@@ -125,11 +176,12 @@ class Sparsifier:
         else:
             if self.scorer.needs_data: self.scorer.sync()                # every rank scores all ranks' statistics
             shared = is_distributed() and not self.criteria.deterministic  # random scores: rank 0's masks for all
-            select_lowest(**self._ranking(keep), k=k, emit=self._write_mask if shared else self._set_mask)
+            select_lowest(**self._ranking(keep), k=k, emit=self._write_mask if shared else self._set_mask,
+                          refuse_nan=f'criteria {self.criteria!r}')   # NaN: an error before any mask changes
             self._any_removed = (k if isinstance(k, int) else sum(k.values())) > 0
             if shared:
                 broadcast_tensors(self.masks)
-                self.apply_masks()
+                for m in self.layers.values(): m.weight.masked_fill_(_mask(m).logical_not(), 0.)
             self._update_channels()
         self.current = targets
         self.scorer.after_prune()
@@ -140,13 +192,13 @@ class Sparsifier:
         return torch.logical_not(self.units[name].expand(removed.to(m.weight.device)), out=_mask(m))
 
     def _set_mask(self, name: str, removed: Tensor) -> None:
-        "Mask the units `removed` of layer `name`, and zero their weights."
-        self.layers[name].weight.mul_(self._write_mask(name, removed))
+        "Mask the units `removed` of layer `name`, and zero their weights (also a NaN or an inf: they are filled, not multiplied)."
+        self.layers[name].weight.masked_fill_(self._write_mask(name, removed).logical_not(), 0.)
 
     def _scores_of(self, name: str, keep: bool) -> Tensor:
         "The unit scores of layer `name` as selection ranks them: normalized in global context; removed units at -inf with `keep`."
         u = self.units[name]
-        s = u.pool(self.scorer.scores(name), self.criteria.reducer)
+        s = u.pool(self.scorer.layer_scores(name), self.criteria.reducer)
         if self.mode == 'global': s = self.criteria.normalize(s)
         if keep: s = s.masked_fill(u.removed(_mask(self.layers[name])), float('-inf'))   # a copy: the scorer's tensors stay
         return s
@@ -179,11 +231,11 @@ class Sparsifier:
             target = self.targets if target is None else target
             if not isinstance(target, dict) or set(target) != set(self.layers):
                 raise ValueError(f"per-layer context: give a target for each of {list(self.layers)}")
-            targets = {n: as_fraction(v, f'target of {n!r}') for n, v in target.items()}
+            targets = {n: as_fraction(v, f'target of {n!r}', percent=True) for n, v in target.items()}
         else:
             if target is None or isinstance(target, dict):
                 raise ValueError(f"context {self.mode!r} takes one target fraction, got {target!r}")
-            t = as_fraction(target, 'target')
+            t = as_fraction(target, 'target', percent=True)
             targets = t if self.mode == 'global' else {n: t for n in self.layers}
         limit = min(u.max_sparsity for u in self.units.values())
         if max(targets.values() if isinstance(targets, dict) else [targets]) > limit + 1e-12:
@@ -264,17 +316,18 @@ class Sparsifier:
 
     @torch.no_grad()
     def _mask_coupled(self, grads: bool = False) -> None:
+        "Zero the removed channels' biases and norm parameters (or their gradients): a few numbers per channel."
         for n, params in self.coupled.items():
-            keep = self.kept_channels[n]
+            removed = self.kept_channels[n].logical_not()
             for p in params:
                 t = p.grad if grads else p
-                if t is not None: t.mul_(keep)
+                if t is not None: t.masked_fill_(removed, 0.)
 
     # --- measuring, releasing, baking
     def sparsity(self, layer: str | None = None) -> float:
         "Fraction of masked weights, in one `layer` or over all selected layers."
         ms = [self.masks[layer]] if layer else list(self.masks.values())
-        return 1 - sum(int(m.sum()) for m in ms) / sum(m.numel() for m in ms)
+        return 1 - sum(int(torch.count_nonzero(m)) for m in ms) / sum(m.numel() for m in ms)   # not m.sum(): a bool sum casts to int64 first
 
     def release(self) -> None:
         "Free what the criterion keeps (reference weights, hooks) once no more pruning will happen."
@@ -297,18 +350,30 @@ def bake_masks(model: nn.Module) -> nn.Module:
     "Apply and remove every `weight_mask` buffer of `model`."
     for m in model.modules():
         if _mask(m) is not None:
-            m.weight.mul_(_mask(m))
+            m.weight.masked_fill_(_mask(m).logical_not(), 0.)
             del m._buffers[MASK]
     return model
 
+def _state_dict_of(checkpoint) -> dict:
+    "The state dict of a checkpoint: itself, or the one inside a file of `learn.save` (`{'model', 'opt'}`) or `save_pruned`."
+    sd = checkpoint
+    if isinstance(sd, dict) and set(sd) == {'model', 'opt'}: sd = sd['model']
+    elif isinstance(sd, dict) and set(sd) == {'plan', 'state_dict'}: sd = sd['state_dict']
+    if not isinstance(sd, dict) or not all(isinstance(k, str) and isinstance(v, Tensor) for k, v in sd.items()):
+        what = f"a dict with keys {sorted(map(str, sd))[:5]}" if isinstance(sd, dict) else f"a {type(sd).__name__}"
+        raise TypeError(f"expected a state dict (names -> tensors) or a checkpoint of learn.save ({{'model', 'opt'}}) "
+                        f"or save_pruned; got {what}")
+    return sd
+
 def attach_masks(model: nn.Module, state_dict: dict) -> nn.Module:
-    "Register the masks found in `state_dict` on `model`, so that `model.load_state_dict(state_dict)` works."
-    modules = dict(model.named_modules())
-    for key, value in state_dict.items():
-        if not key.endswith(MASK): continue
-        name = key[:-len(MASK)].rstrip('.')
+    "Register the masks found in `state_dict` (or a `learn.save` / `save_pruned` checkpoint) on `model`, so that it loads; all or nothing."
+    modules, missing = dict(model.named_modules()), []
+    for key, value in _state_dict_of(state_dict).items():
+        name, _, attr = key.rpartition('.')
+        if attr != MASK: continue
         m = modules.get(name)
         if m is None or getattr(m, 'weight', None) is None or m.weight.shape != value.shape:
             raise ValueError(f"checkpoint mask {key!r} does not fit the model (no layer {name!r} with a weight of shape {tuple(value.shape)})")
-        if _mask(m) is None: m.register_buffer(MASK, torch.ones_like(m.weight, dtype=torch.bool))
+        if _mask(m) is None: missing.append(m)
+    for m in missing: m.register_buffer(MASK, torch.ones_like(m.weight, dtype=torch.bool))   # every mask fits: now attach
     return model
