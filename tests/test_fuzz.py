@@ -1,0 +1,22 @@
+"""The fuzz suite of issue 11 (quick mode): random architectures, random channel masks, `Pruner.prune_masked`.
+
+Every model (seeds 0..199, see tests/fuzz_models.py) must give the masked model's outputs after `prune_masked`,
+with each layer's width what its masks say (the dead channels of each coupled group gone, one unit kept) and no
+mask left. The long mode is `python benchmarks/fuzz.py` (2,000 models and more)."""
+import collections
+import warnings
+from fuzz_models import run_case, FEATURES
+
+N_MODELS, FIRST_SEED = 200, 0
+
+def test_prune_masked_on_random_architectures():
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        results = [run_case(s) for s in range(FIRST_SEED, FIRST_SEED + N_MODELS)]
+    failed = [r for r in results if r.problems]
+    assert not failed, f'{len(failed)} of {N_MODELS} models failed:\n' + '\n'.join(
+        f'seed {r.seed}: {r.problems}\n    {r.desc}' for r in failed[:10])
+    # the suite must test something: most models lose channels, and every kind of layer takes part
+    assert sum(r.removed > 0 for r in results) >= 0.7 * N_MODELS
+    pruned = collections.Counter(f for r in results if r.removed for f in r.features)
+    assert set(pruned) == set(FEATURES), f'never pruned with: {set(FEATURES) - set(pruned)}'
