@@ -6,14 +6,19 @@ plans keep the same fraction of its MACs (`--macs`, default 30 %):
 
 - uniform: `Pruner(model, x).prune(macs=...)`, one channel ratio for every layer;
 - analysis: `analyse` (each layer alone at `--ratios`) and `Sensitivity.allocate(macs=...)`;
-- search: `search_subnets(macs=..., n_subnets=...)`, the best candidate after adaptive BN.
+- search: `search_subnets(macs=..., n_subnets=..., fine_tune_top=...)`: candidates (and the uniform
+  plan) ranked by adaptive BN, then the best `--top` of them and the uniform plan get a short
+  fine-tune (`fit_one_cycle(1, --ft-lr)` on `--short-ft` training digits, seeded) and the best after
+  it is kept (EagleEye). The pick by adaptive BN alone is fine-tuned too, for comparison.
 
-Each pruned model has its batch norms re-estimated on the same `--calib-batches` training batches
-(in order) and is validated ("adaptive BN": no training), then fine-tuned with the same
-`fit_one_cycle(--ft-epochs, --ft-lr)` and the same seed, and validated again. Prints a table and
-writes it to SEARCH.md (default: benchmarks/results/).
+The analysis and the search choose with the last `--select` training digits (a selection set); the
+2,000 validation digits report the results and are never used to choose. Each pruned model has its
+batch norms re-estimated on the same `--calib-batches` training batches (in order) and is validated
+("adaptive BN": no training), then fine-tuned with the same `fit_one_cycle(--ft-epochs, --ft-lr)` for
+each of `--ft-seeds` seeds, and validated again. Prints a table and writes it to SEARCH.md (default:
+benchmarks/results/).
 
-Run from the repository root:  python benchmarks/search_mnist.py [--quick] [--macs 0.3] [--n-subnets 30] [--out DIR]
+Run from the repository root:  python benchmarks/search_mnist.py [--quick] [--macs 0.3] [--n-subnets 30] [--top 5] [--out DIR]
 """
 from __future__ import annotations
 import argparse, platform, sys, time, warnings
@@ -25,6 +30,7 @@ import torch.nn as nn
 
 warnings.filterwarnings('ignore')
 import fastai
+from fastai.data.core import DataLoaders
 from fastai.learner import Learner
 from fastai.metrics import accuracy
 from fastai.callback.schedule import fit_one_cycle  # noqa: F401
@@ -38,7 +44,7 @@ from fasterprune.analyze.search import search_subnets
 from fasterprune.core.budget import count_macs_params
 from fasterprune.prune.pruner import Pruner, recalibrate_bn
 
-from mnist import DEFAULT_DATA, load_mnist, make_dls, make_cnn
+from mnist import DEFAULT_DATA, TensorDL, load_mnist, make_dls, make_cnn
 
 RESULTS = Path(__file__).resolve().parent / 'results'
 
@@ -51,18 +57,22 @@ def main(argv=None):
     ap.add_argument('--bs', type=int, default=128)
     ap.add_argument('--macs', type=float, default=0.3, help='fraction of the MACs every plan keeps')
     ap.add_argument('--n-subnets', type=int, default=30)
+    ap.add_argument('--top', type=int, default=5, help='search: the candidates given a short fine-tune')
+    ap.add_argument('--short-ft', type=int, default=2000, help='search: training digits of the short fine-tune (one epoch)')
+    ap.add_argument('--select', type=int, default=2000, help='the last training digits that analysis and search score on')
     ap.add_argument('--ratios', type=float, nargs='+', default=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
     ap.add_argument('--calib-batches', type=int, default=10)
     ap.add_argument('--ft-epochs', type=int, default=1)
     ap.add_argument('--ft-lr', type=float, default=1e-3)
     ap.add_argument('--seed', type=int, default=42)
-    ap.add_argument('--ft-seeds', type=int, default=3, help='fine-tune each plan with this many seeds: mean and spread')
+    ap.add_argument('--ft-seeds', type=int, default=4, help='fine-tune each plan with this many seeds: mean and spread')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--out', type=Path, default=RESULTS)
     ap.add_argument('--quick', action='store_true', help='a smoke run: 2,000 training digits, 2 epochs, 4 subnets, 2 ratios')
     args = ap.parse_args(argv)
     if args.quick:
         args.epochs, args.lr, args.n_subnets, args.ratios, args.calib_batches, args.ft_epochs, args.ft_seeds = 2, 1e-2, 4, [0.4, 0.8], 2, 1, 1
+        args.top, args.short_ft, args.select = 1, 256, 500
     fp.NO_BAR = True
     torch.set_num_threads(args.threads)
     command = 'python benchmarks/search_mnist.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
@@ -81,8 +91,16 @@ def main(argv=None):
     with learn.no_logging(): learn.fit_one_cycle(args.epochs, args.lr)
     baseline, base_acc = learn.model, float(learn.validate()[1])
     base = count_macs_params(baseline, x)
-    ev = learner_evaluator(learn)
+    select = DataLoaders(dls.train, TensorDL(xt[-args.select:], yt[-args.select:], bs=args.bs, shuffle=False))
+    ev = learner_evaluator(Learner(select, baseline, loss_func=nn.CrossEntropyLoss(), metrics=accuracy))  # what plans choose by
+    report = learner_evaluator(learn)                                                                     # the validation set
     print(f"baseline: accuracy {base_acc:.4f}, {base['params']:,} params, {base['macs']:,} MACs")
+
+    def short_fine_tune(m):                   # the search's short fine-tune: one seeded epoch over --short-ft digits
+        set_seed(args.seed, reproducible=True)
+        short = DataLoaders(TensorDL(xt[:args.short_ft], yt[:args.short_ft], bs=args.bs, shuffle=True), select.valid)
+        lrn = Learner(short, m, loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
+        with lrn.no_logging(): lrn.fit_one_cycle(1, args.ft_lr)
 
     plans, times = {}, {}
     t = time.perf_counter()
@@ -94,39 +112,65 @@ def main(argv=None):
     plans['analysis allocation'], times['analysis allocation'] = m, time.perf_counter() - t
     t = time.perf_counter()
     res = search_subnets(baseline, x, ev, macs=args.macs, n_subnets=args.n_subnets, calibrate=calib, seed=args.seed,
-                         progress=False)
+                         fine_tune_top=args.top, fine_tune=short_fine_tune, progress=False)
     m = deepcopy(baseline); res.apply(m, example_inputs=x)
     name = f'one-step search (best of {args.n_subnets})'
     plans[name], times[name] = m, time.perf_counter() - t
+    by_bn = min([res.uniform, *res.subnets], key=lambda s: -s['score'])       # the pick of adaptive BN alone
+    m = deepcopy(baseline); Pruner(m, x, context=by_bn['layers']).prune()
+    plans['search by adaptive BN alone'], times['search by adaptive BN alone'] = m, 0.
 
     rows = []
     for name, m in plans.items():
         recalibrate_bn(m, calib)
-        adaptive, tuned = ev(m), []
+        adaptive, tuned = report(m), []
         for s in range(args.ft_seeds):                       # the same fine-tunings for every plan
-            set_seed(args.seed + s, reproducible=True)
-            ft = Learner(dls, deepcopy(m), loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
+            set_seed(args.seed + s, reproducible=True)       # then the loaders, so that the seed decides their shuffling too
+            ft = Learner(make_dls((xt, yt, xv, yv), args.bs), deepcopy(m), loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
             with ft.no_logging(): ft.fit_one_cycle(args.ft_epochs, args.ft_lr)
             tuned.append(float(ft.validate()[1]))
         c = count_macs_params(m, x)
         rows.append(dict(plan=name, macs=c['macs'] / base['macs'], params=c['params'] / base['params'], adaptive=adaptive,
-                         tuned=sum(tuned) / len(tuned), spread=max(tuned) - min(tuned), seconds=times[name]))
+                         tuned=sum(tuned) / len(tuned), spread=max(tuned) - min(tuned), seeds=tuned, seconds=times[name],
+                         layers={n: round(mod.out_channels) for n, mod in m.named_modules() if isinstance(mod, nn.Conv2d)}))
     wall = time.perf_counter() - t_start
 
     table = ["| plan | MACs kept | params kept | accuracy, adaptive BN | accuracy, fine-tuned (mean) | max - min | plan time (s) |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     table += [f"| {r['plan']} | {r['macs']:.2%} | {r['params']:.2%} | {r['adaptive']:.4f} | {r['tuned']:.4f} | {r['spread']:.4f} "
-              f"| {r['seconds']:.1f} |" for r in rows]
+              f"| {r['seconds']:.1f} |" for r in rows[:3]]
+    details = [f"- {r['plan']}: conv widths {list(r['layers'].values())}, fine-tuned per seed "
+               f"{', '.join(f'{a:.4f}' for a in r['seeds'])}" for r in rows]
+    uni, search, alone = rows[0], rows[2], rows[3]
+    gap = search['tuned'] - uni['tuned']
+    clear = min(search['seeds']) > max(uni['seeds'])
+    verdict = (f"- At {args.macs:.0%} of the MACs, after the same `fit_one_cycle({args.ft_epochs}, {args.ft_lr})` "
+               f"({args.ft_seeds} seed{'s' if args.ft_seeds > 1 else ''}), the one-step search reaches {search['tuned']:.4f} and the uniform ratio "
+               f"{uni['tuned']:.4f} ({gap:+.4f}): "
+               + ("the search kept the uniform plan itself." if search['layers'] == uni['layers'] else
+                  "every seed of the search is above every seed of the uniform ratio." if clear else
+                  f"no better than the uniform ratio (max - min {search['spread']:.4f} and {uni['spread']:.4f})." if gap <= 0 else
+                  f"not beyond the seed spread (max - min {search['spread']:.4f} and {uni['spread']:.4f})."))
     text = '\n'.join([
         "# Per-layer plans against one ratio, at the same MACs budget (issue 12)", "",
         f"Command: `{command}`", "", header, "",
         f"Benchmark CNN on mnist10k ({len(xt):,} train / {len(xv):,} valid digits), baseline `fit_one_cycle({args.epochs}, "
         f"{args.lr})`: accuracy {base_acc:.4f}, {base['macs']:,} MACs. Every plan keeps at most {args.macs:.0%} of the MACs. "
+        f"The analysis and the search choose by accuracy on the last {args.select:,} training digits; the validation digits "
+        f"below were never used to choose. "
         f"\"Adaptive BN\": batch norm re-estimated on the same {args.calib_batches} training batches, no training. "
         f"\"Fine-tuned\": then `fit_one_cycle({args.ft_epochs}, {args.ft_lr})` with seeds {args.seed}..{args.seed + args.ft_seeds - 1}, "
         f"the same for every plan (mean, and max - min over the seeds). "
-        f"Analysis ratios {args.ratios}; search seed {args.seed}.", "",
-        *table, "", f"Wall time of the whole run: {wall:.0f} s.", ""])
+        f"Analysis ratios {args.ratios}. Search: seed {args.seed}, {args.n_subnets} sampled candidates and the uniform plan "
+        f"scored after adaptive BN, then the best {args.top} and the uniform plan fine-tuned briefly (`fit_one_cycle(1, "
+        f"{args.ft_lr})` on the first {args.short_ft:,} training digits, seeded) and the best after it kept.", "",
+        *table, "",
+        f"Without the short fine-tune, the search would pick by adaptive BN alone ({'the uniform plan' if by_bn is res.uniform else 'a sampled plan'}, "
+        f"{alone['macs']:.2%} of the MACs): {alone['adaptive']:.4f} after adaptive BN, {alone['tuned']:.4f} fine-tuned "
+        f"(max - min {alone['spread']:.4f}).", "",
+        *details, "", "## Summary", "", verdict,
+        f"- Search by adaptive BN alone, fine-tuned the same: {alone['tuned']:.4f} (max - min {alone['spread']:.4f}).",
+        "", f"Wall time of the whole run: {wall:.0f} s.", ""])
     print('\n'.join(table)); print(f"wall time {wall:.0f} s")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / 'SEARCH.md').write_text(text)

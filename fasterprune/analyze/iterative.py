@@ -17,7 +17,7 @@ from .sensitivity import _batches
 from ..core.budget import as_budget, count_macs_params
 from ..core.criteria import Criteria, large_final
 from ..prune.graph import build_graph, transaction
-from ..prune.pruner import Pruner, apply_plan, pruning_plan, recalibrate_bn, save_pruned, _set_plan
+from ..prune.pruner import Pruner, apply_plan, pruning_plan, recalibrate_bn, save_pruned, set_pruning_plan
 from ..data import example_inputs as _example_inputs
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,7 +74,7 @@ def _commit(model: nn.Module, pruned: nn.Module, example_inputs) -> None:
     with transaction(model, graph):
         apply_plan(model, graph, steps)
         model.load_state_dict(pruned.state_dict())
-    _set_plan(model, plan, example_inputs)
+    set_pruning_plan(model, plan, example_inputs)
 
 def prune_iteratively(model: nn.Module | Learner,          # an nn.Module, or a fastai Learner
                       example_inputs=None,                 # a batch the model accepts (default: the Learner's data)

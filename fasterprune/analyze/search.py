@@ -8,7 +8,8 @@ Docs: https://fasterprune.github.io/fasterprune/analyze.search.html.md"""
 from __future__ import annotations
 import random
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
+import torch
 import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
@@ -51,52 +52,60 @@ def scale_to_budget(cands: Candidates, budget: Budget, weights: dict[str, float]
 _FORMAT = 'fasterprune.subnets'
 
 class Subnets:
-    "Candidate subnetworks ranked by score after adaptive BN: `to_dataframe`, `plot`, `save`/`load`, `apply`."
+    "Candidate subnetworks ranked by score (after adaptive BN, or after a short fine-tune): `to_dataframe`, `plot`, `save`/`load`, `apply`."
     def __init__(self, budget: dict, baseline: float, subnets: list[dict], uniform: dict | None = None,
                  signature: str | None = None, metric: str = 'score', criteria: str = 'large_final', settings: dict | None = None,
                  pruning: dict | None = None):
         self.budget, self.baseline, self.uniform = budget, baseline, uniform
-        self.subnets = subnets                        # in sampling order: {'groups', 'layers', 'fraction', 'score' or None}
+        self.subnets = subnets      # in sampling order: {'groups', 'layers', 'fraction', 'score', 'tuned'} (scores: None until measured)
         self.signature, self.metric, self.criteria, self.settings = signature, metric, criteria, settings or {}
         self.pruning = pruning                        # `Candidates.pruning` of the search (None: `Candidates`' defaults)
 
     @property
     def ranked(self) -> list[dict]:
-        "The scored candidates, best first (ties: the first sampled)."
-        done = [s for s in self.subnets if s['score'] is not None]
-        return sorted(done, key=lambda s: -s['score'])
+        """The scored candidates, the uniform strategy among them, best first: those fine-tuned by their score after it,
+        then the others by their score after adaptive BN (ties: the uniform strategy, then the first sampled)."""
+        done = [s for s in [self.uniform, *self.subnets] if s is not None and s['score'] is not None]
+        return sorted(done, key=lambda s: (0, -s['tuned']) if s.get('tuned') is not None else (1, -s['score']))
 
     @property
     def best(self) -> dict: return self.ranked[0]
 
+    def _label(self, s: dict) -> str:
+        return 'uniform' if s is self.uniform else f"sampled {next(i for i, t in enumerate(self.subnets) if t is s)}"
+
     def __repr__(self):
         n = len(self.ranked)
-        best = f", best {self.metric}={self.best['score']:.4f}" if n else ''
+        best = f", best: {self._label(self.best)}, {self.metric}={self.best['score']:.4f}" if n else ''
+        if n and self.best.get('tuned') is not None: best += f" ({self.best['tuned']:.4f} fine-tuned)"
         uni = f", uniform {self.uniform['score']:.4f}" if self.uniform and self.uniform['score'] is not None else ''
-        return f"Subnets({n}/{len(self.subnets)} scored at {self.budget['name']}={self.budget['keep']:.2%}{best}{uni})"
+        return f"Subnets({n}/{len(self.subnets) + 1} scored at {self.budget['name']}={self.budget['keep']:.2%}{best}{uni})"
 
     def to_dataframe(self) -> pd.DataFrame:
-        "One row per scored candidate, best first: rank, score, the fraction of the resource kept, the ratio of each layer."
+        """One row per scored candidate, best first: rank, strategy ('uniform' or 'sampled i'), score after adaptive BN,
+        score after the short fine-tune (`tuned`, if any), the fraction of the resource kept, the ratio of each layer."""
         import pandas as pd
-        rows = [dict(rank=i, score=s['score'], fraction=s['fraction'], **s['layers']) for i, s in enumerate(self.ranked)]
+        rows = [dict(rank=i, strategy=self._label(s), score=s['score'], tuned=s.get('tuned'), fraction=s['fraction'], **s['layers'])
+                for i, s in enumerate(self.ranked)]
         return pd.DataFrame(rows).set_index('rank')
 
     def plot(self, ax: Axes | None = None) -> Axes:
-        "The scores of the candidates (ranked), the uniform strategy's and the baseline's."
+        "The scores of the candidates (ranked; the uniform strategy in orange), after a short fine-tune if any, and the baseline's."
         import matplotlib.pyplot as plt
         if ax is None: _, ax = plt.subplots(figsize=(6, 3.5))
-        scores = [s['score'] for s in self.ranked]
-        ax.bar(range(len(scores)), scores, color='tab:blue', label='candidates (adaptive BN)')
-        if self.uniform and self.uniform['score'] is not None:
-            ax.axhline(self.uniform['score'], color='tab:orange', ls='--', label='uniform ratio')
+        ranked = self.ranked
+        ax.bar(range(len(ranked)), [s['score'] for s in ranked], label='after adaptive BN',
+               color=['tab:orange' if s is self.uniform else 'tab:blue' for s in ranked])
+        tuned = [(i, s['tuned']) for i, s in enumerate(ranked) if s.get('tuned') is not None]
+        if tuned: ax.plot(*zip(*tuned), 'k^', label='after the short fine-tune')
         ax.axhline(self.baseline, color='gray', ls=':', label='unpruned')
-        ax.set(xlabel='candidate (best first)', ylabel=self.metric,
-               title=f"{len(scores)} subnets at {self.budget['keep']:.0%} of the {self.budget['name']}")
+        ax.set(xlabel='candidate (best first; orange: uniform ratio)', ylabel=self.metric,
+               title=f"{len(ranked)} subnets at {self.budget['keep']:.0%} of the {self.budget['name']}")
         ax.legend(fontsize=8)
         return ax
 
     def to_dict(self) -> dict:
-        return dict(format=_FORMAT, version=2, signature=self.signature, budget=self.budget, metric=self.metric,
+        return dict(format=_FORMAT, version=3, signature=self.signature, budget=self.budget, metric=self.metric,
                     criteria=self.criteria, pruning=self.pruning, baseline=self.baseline, settings=self.settings, uniform=self.uniform,
                     subnets=self.subnets)
 
@@ -141,12 +150,29 @@ def _weights(rng: random.Random, keys: list[str], around: dict[str, float] | Non
     if around is None: return {k: rng.uniform(0.05, 1.) for k in keys}
     return {k: max(0.01, around[k] + rng.gauss(0., spread)) for k in keys}
 
+def _check_analysis(analysis: Sensitivity, cands: Candidates) -> None:
+    "A clear error if `analysis` did not measure the layers that the search prunes (or measured others)."
+    analysed = {l for u in analysis.units.values() for l in u['layers']}
+    searched = {l for ls in cands.layers.values() for l in ls}
+    if analysed != searched:
+        raise ValueError(f"the analysis measured other layers than the search prunes: not analysed {sorted(searched - analysed)}, "
+                         f"not searched {sorted(analysed - searched)}; analyse and search with the same ignore= and layer_types=")
+
+def _tuned_score(cands: Candidates, e: dict, batches, n_batches, ev, fine_tune, seed: int) -> float:
+    "The score of candidate `e` after adaptive BN and `fine_tune`, run from the torch random state of `seed`."
+    m = cands.pruned(e['groups'])
+    if batches is not None: recalibrate_bn(m, batches, n_batches)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        fine_tune(m)
+    return ev(m)
+
 def search_subnets(model: nn.Module,
                    example_inputs,                      # a batch the model accepts
                    evaluate,                            # evaluate(model) -> float, an Evaluator or a Learner
                    macs: float | None = None,           # the fraction of MACs to keep
                    params: float | None = None,         # or of parameters
-                   n_subnets: int = 20,                 # candidates to sample and score
+                   n_subnets: int = 20,                 # candidates to sample and score (besides the uniform strategy)
                    calibrate: Iterable | None = None,   # batches to re-estimate batch norm on (adaptive BN)
                    n_batches: int | None = None,        # at most this many of them
                    seed: int = 0,                       # the same seed samples the same candidates
@@ -154,6 +180,8 @@ def search_subnets(model: nn.Module,
                    tol: float = 0.01,                   # candidates keep between budget - tol and the budget
                    analysis: Sensitivity | None = None, # sample around its allocation for the budget
                    spread: float = 0.1,                 # with `analysis`: the noise added to its ratios
+                   fine_tune_top: int = 0,              # then fine-tune the best this many and the uniform strategy, rank them by the score after
+                   fine_tune: Callable | None = None,   # that short fine-tune, model -> None in place (default: the evaluator's)
                    criteria: str | Criteria = large_final,   # which channels go first (scored by the weights)
                    ignore=None,                         # names / patterns / modules whose output channels stay
                    layer_types: type | tuple = PRUNABLE,  # layers whose output channels may be removed
@@ -161,14 +189,19 @@ def search_subnets(model: nn.Module,
                    path: str | Path | None = None,      # save after each candidate; continue what is found there
                    progress: bool = True,
                   ) -> Subnets:
-    "Sample `n_subnets` per-group strategies meeting the budget, score each pruned copy after adaptive BN: ranked `Subnets`."
+    "Sample `n_subnets` per-group strategies meeting the budget, score each pruned copy after adaptive BN (and the best after a short fine-tune): ranked `Subnets`."
     budget = as_budget(macs=macs, params=params)
     if budget is None: raise ValueError("give the budget to search at: macs= or params= (the fraction to keep)")
-    if isinstance(n_subnets, bool) or not isinstance(n_subnets, int) or n_subnets < 1:
-        raise ValueError(f"n_subnets must be a positive integer, got {n_subnets!r}")
+    for name, v, lo in (('n_subnets', n_subnets, 1), ('fine_tune_top', fine_tune_top, 0)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
     max_ratio = as_ratio(max_ratio, 'max_ratio')
     if max_ratio == 0: raise ValueError("max_ratio must be above 0")
     ev = as_evaluator(evaluate)
+    if fine_tune is not None and not callable(fine_tune): raise TypeError(f"fine_tune must be a function model -> None, got {fine_tune!r}")
+    if fine_tune_top and fine_tune is None:
+        if not ev.can_fine_tune: raise ValueError("fine_tune_top needs a fine-tune: pass fine_tune=, or an evaluator that can fine-tune")
+        fine_tune = ev.fine_tune
     cands = Candidates(model, example_inputs, criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
     budget = cands.bind(budget)
     batches = _batches(calibrate, n_batches)
@@ -176,10 +209,11 @@ def search_subnets(model: nn.Module,
     around = None
     if analysis is not None:
         analysis.check_model(model)
+        _check_analysis(analysis, cands)
         layers = analysis.allocate(**{budget.name: budget.keep}, model=model, example_inputs=example_inputs)
         around = {k: layers[cands.layers[k][0]] for k in keys}
     settings = dict(n_subnets=n_subnets, seed=seed, max_ratio=max_ratio, tol=tol, spread=spread,
-                    around=around, calibrate_batches=n_batches)
+                    around=around, calibrate_batches=n_batches, fine_tune_top=fine_tune_top)
     bud = dict(name=budget.name, keep=budget.keep)
     crit, pruning = repr(cands.pruner.criteria), cands.pruning
     res = None
@@ -188,15 +222,17 @@ def search_subnets(model: nn.Module,
         diff = _differences(dict(budget=res.budget, settings=res.settings, metric=res.metric, criteria=res.criteria, pruning=res.pruning),
                             dict(budget=bud, settings=settings, metric=ev.name, criteria=crit, pruning=pruning))
         if diff: raise ValueError(f"{path} holds a search with other settings ({diff}); use another path or delete it")
-    rng, seen, strategies = random.Random(seed), set(), []
-    for _ in range(20 * n_subnets):                         # distinct strategies (as channel counts)
-        if len(strategies) == n_subnets: break
-        rs = scale_to_budget(cands, budget, _weights(rng, keys, around, spread), max_ratio, tol)
-        sig = tuple(sorted(cands.removed(rs).items()))
-        if sig not in seen: seen.add(sig); strategies.append(rs)
-    def entry(rs): return dict(groups=rs, layers=cands.layer_ratios(rs), fraction=budget.fraction(cands.cost(budget, rs)), score=None)
+    def entry(rs): return dict(groups=rs, layers=cands.layer_ratios(rs), fraction=budget.fraction(cands.cost(budget, rs)),
+                               score=None, tuned=None)
     if res is None:
-        res = Subnets(bud, ev(cands.model), [entry(rs) for rs in strategies], entry(scale_to_budget(cands, budget, dict.fromkeys(keys, 1.), max_ratio, tol)),
+        uniform = scale_to_budget(cands, budget, dict.fromkeys(keys, 1.), max_ratio, tol)
+        rng, seen, strategies = random.Random(seed), {tuple(sorted(cands.removed(uniform).items()))}, []
+        for _ in range(20 * n_subnets):                     # distinct strategies (as channel counts), none the uniform one
+            if len(strategies) == n_subnets: break
+            rs = scale_to_budget(cands, budget, _weights(rng, keys, around, spread), max_ratio, tol)
+            sig = tuple(sorted(cands.removed(rs).items()))
+            if sig not in seen: seen.add(sig); strategies.append(rs)
+        res = Subnets(bud, ev(cands.model), [entry(rs) for rs in strategies], entry(uniform),
                       cands.signature, ev.name, crit, settings, pruning)
     def score(e):
         m = cands.pruned(e['groups'])
@@ -205,6 +241,12 @@ def search_subnets(model: nn.Module,
         if path is not None: res.save(path)
     todo = [e for e in [res.uniform, *res.subnets] if e['score'] is None]
     for e in progress_bar(todo, display=progress and len(todo) > 1, leave=False): score(e)
+    if fine_tune_top:
+        top = sorted(res.subnets, key=lambda s: -s['score'])[:fine_tune_top]    # stable: ties go to the first sampled
+        todo = [e for e in [res.uniform, *top] if e.get('tuned') is None]
+        for e in progress_bar(todo, display=progress and len(todo) > 1, leave=False):
+            e['tuned'] = _tuned_score(cands, e, batches, n_batches, ev, fine_tune, seed)
+            if path is not None: res.save(path)
     return res
 
 @patch

@@ -22,7 +22,7 @@ from ..core.criteria import Criteria, large_final
 from ..core.distributed import unwrap_model
 from ..core.registry import CRITERIA, as_criteria
 from ..prune.graph import transaction
-from ..prune.pruner import Pruner, PRUNABLE, apply_plan, pruning_plan, recalibrate_bn, _set_plan
+from ..prune.pruner import Pruner, PRUNABLE, apply_plan, pruning_plan, recalibrate_bn, set_pruning_plan
 from ..data import example_inputs as _example_inputs, n_inputs
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,8 +98,8 @@ class Candidates:
         self.model = deepcopy(model)
         self.pruner = Pruner(self.model, example_inputs, criteria=criteria, layer_types=layer_types, ignore=ignore,
                              round_to=round_to, forward_fn=forward_fn)
-        self.groups = self.pruner._current_groups()
-        self.scores = self.pruner._scores(self.groups)
+        self.groups = self.pruner.prunable_groups()
+        self.scores = self.pruner.unit_scores(self.groups)
         self.layers = {g.key: list(g.producers) for g in self.groups}    # group -> the layers losing its channels
         self.channels = {g.key: g.n * g.channel_groups for g in self.groups}
         self._costs = {}
@@ -114,7 +114,7 @@ class Candidates:
             raise ValueError(f"the criteria {c.name!r} is not registered, so a saved result could not name it: "
                              f"register it first (register_criteria), or use one of {', '.join(CRITERIA)}")
         return dict(criteria=c.name, reducer=c.reducer, normalizer=c.normalizer, round_to=pr.round_to,
-                    layers=sorted(pr.layers), ignore=sorted(pr.names[m] for m in pr._skip))
+                    layers=sorted(pr.layers), ignore=pr.left_alone)
 
     @staticmethod
     def options(model: nn.Module, pruning: dict) -> dict:
@@ -135,14 +135,14 @@ class Candidates:
         g = next(g for g in self.groups if g.key == key)
         now = self.removed(ratios).get(key, 0) // g.channel_groups          # units removed now
         for u in range(now - 1, -1, -1):
-            if self.pruner._rounded(g, u) < now: return {**ratios, key: u / g.n}
+            if self.pruner.removable_units(g, u) < now: return {**ratios, key: u / g.n}
         return None
 
     def steps(self, ratios: dict[str, float]) -> list[dict]:
         "The pruning steps that remove `ratios[group]` of each group's channels."
         unknown = [k for k in ratios if k not in self.layers]
         if unknown: raise ValueError(f"unknown groups {unknown}; the groups are {list(self.layers)}")
-        return self.pruner._steps(self.pruner._plan(ratios, self.groups, self.scores), self.groups)
+        return self.pruner.steps_for(ratios, self.scores)
 
     def removed(self, ratios: dict[str, float]) -> dict[str, int]:
         "`{group: channels removed}` for `ratios`."
@@ -172,7 +172,7 @@ class Candidates:
         with transaction(self.model, self.pruner.graph, keep=False):
             if steps: apply_plan(self.model, self.pruner.graph, steps)
             m = deepcopy(self.model)
-        _set_plan(m, pruning_plan(self.model) + steps, self.example_inputs)
+        set_pruning_plan(m, pruning_plan(self.model) + steps, self.example_inputs)
         return m
 
     def __repr__(self): return f"Candidates({len(self.groups)} groups: {self.channels})"
