@@ -13,7 +13,8 @@ _MODULES = ('core.granularity', 'core.criteria', 'core.importance', 'core.regist
             'core.batch', 'core.state', 'core.distributed', 'core.following', 'core.budget',
             'sparse.sparsifier', 'sparse.callback', 'regularize.regularizer', 'regularize.callback',
             'prune.graph', 'prune.pruner', 'prune.callback', 'report.sparsity', 'report.structure', 'data',
-            'analyze.evaluate', 'analyze.sensitivity', 'analyze.search', 'analyze.iterative')
+            'analyze.evaluate', 'analyze.sensitivity', 'analyze.search', 'analyze.iterative', 'auto.netadapt',
+            'auto.annealing', 'auto.admm', 'auto.amc', 'auto.lottery')
 __all__ = []
 for _name in _MODULES:
     _module = _importlib.import_module(f'fasterprune.{_name}')

@@ -18,3 +18,20 @@ def test_search_benchmark_runs_quick(tmp_path):
     for plan in ('| uniform ratio |', '| analysis allocation |', '| one-step search (best of 4) |'): assert plan in report, report
     rows = [l for l in report.splitlines() if l.startswith('| ') and '%' in l]
     assert len(rows) == 3 and all(float(r.split('|')[2].strip().rstrip('%')) <= 30 for r in rows), rows   # every plan keeps <= 30 % of the MACs
+
+def test_automatic_pruners_benchmark_runs_quick(tmp_path):
+    res = subprocess.run([sys.executable, str(ROOT / 'benchmarks' / 'auto_mnist.py'), '--quick', '--out', str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    report = (tmp_path / 'AUTO.md').read_text()
+    rows = [l for l in report.splitlines() if l.startswith('| ') and '%' in l]
+    assert '(over budget)' not in report and len(rows) >= 3, report   # every row ran and kept <= 30 % of the MACs
+    assert all(float(r.split('|')[2].strip().rstrip('%')) <= 30 for r in rows), rows
+
+def test_zoo_benchmark_runs_quick(tmp_path):
+    res = subprocess.run([sys.executable, str(ROOT / 'benchmarks' / 'zoo.py'), '--quick', '--out', str(tmp_path)],
+                         capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    report = (tmp_path / 'ZOO.md').read_text()
+    assert 'fasterprune prunes 3 of the 3 models torch-pruning prunes' in report, report
+    assert '| ssdlite320_mobilenet_v3_large |' in report and '| failed' not in report, report

@@ -1,0 +1,242 @@
+"""Benchmark of issue 13: automatic pruners against uniform pruning and the one-step search, at one MACs budget.
+
+On 10,000 MNIST digits (first 8,000 train, last 2,000 valid) the benchmark CNN (benchmarks/mnist.py) is
+trained once with `fit_one_cycle(epochs, lr)`. Each row then turns a copy of that baseline into a model
+that keeps at most `--macs` of its MACs (default 30 %), and is timed doing so. Every pruned model has its
+batch norms re-estimated on the same `--calib-batches` training batches and is validated ("adaptive BN"),
+then fine-tuned with the same `fit_one_cycle(--ft-epochs, --ft-lr)` for each of `--ft-seeds` seeds and
+validated again. A row whose model misses the budget is reported as such, not dropped.
+
+Adding a row: write a function `(ctx: Context) -> nn.Module` that returns a pruned copy of `ctx.baseline`
+(never the baseline itself) and decorate it with `@row('key', 'label shown in the table')`. `ctx` holds
+the baseline, example inputs, the shared evaluator (`learner_evaluator`: accuracy on the validation set,
+and a `fine_tune` of `--row-ft-epochs` for methods that fine-tune while they search), the calibration
+batches, the budget, the seed and `quick`. `--methods key1 key2` runs a subset.
+
+Run from the repository root:  python benchmarks/auto_mnist.py [--quick] [--macs 0.3] [--methods ...] [--out DIR]
+"""
+from __future__ import annotations
+import argparse, platform, sys, time, warnings
+from copy import deepcopy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn as nn
+
+warnings.filterwarnings('ignore')
+import fastai
+from fastai.learner import Learner
+from fastai.metrics import accuracy
+from fastai.callback.schedule import fit_one_cycle  # noqa: F401
+from fastai.torch_core import set_seed
+import fastprogress.fastprogress as fp
+
+import fasterprune
+from fasterprune.analyze.evaluate import learner_evaluator, Evaluator
+from fasterprune.analyze.sensitivity import analyse
+from fasterprune.analyze.search import search_subnets, scale_to_budget
+from fasterprune.analyze.sensitivity import Candidates
+from fasterprune.auto.admm import admm_prune
+from fasterprune.auto.amc import amc
+from fasterprune.auto.annealing import simulated_annealing, auto_compress
+from fasterprune.auto.netadapt import netadapt
+from fasterprune.core.budget import as_budget
+from fasterprune.core.budget import count_macs_params
+from fasterprune.prune.pruner import Pruner, recalibrate_bn
+
+from mnist import DEFAULT_DATA, load_mnist, make_dls, make_cnn
+
+RESULTS = Path(__file__).resolve().parent / 'results'
+
+
+@dataclass
+class Context:
+    "What every row gets."
+    baseline: nn.Module          # the trained model: copy it, never change it
+    x: torch.Tensor              # example inputs
+    evaluator: Evaluator         # evaluate(model) -> validation accuracy; fine_tune(model) -> a short fit
+    calib: list                  # the batches every row re-estimates batch norm on
+    macs: float                  # the fraction of the baseline's MACs a row may keep
+    seed: int
+    quick: bool
+    train_dl: object = None      # the training batches, for methods that train (ADMM, AutoCompress)
+
+
+ROWS: dict[str, tuple[str, Callable[[Context], nn.Module]]] = {}
+
+def row(key: str, label: str):
+    "Register `f(ctx) -> pruned copy` as a row of the table."
+    def register(f):
+        ROWS[key] = (label, f)
+        return f
+    return register
+
+
+@row('uniform', 'uniform ratio')
+def uniform(ctx: Context) -> nn.Module:
+    m = deepcopy(ctx.baseline)
+    Pruner(m, ctx.x).prune(macs=ctx.macs)
+    return m
+
+@row('analysis', 'sensitivity analysis + allocation')
+def analysis(ctx: Context) -> nn.Module:
+    ratios = [0.3, 0.6, 0.9] if ctx.quick else [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+    sens = analyse(ctx.baseline, ctx.x, ctx.evaluator, ratios=ratios, calibrate=ctx.calib, progress=False)
+    m = deepcopy(ctx.baseline)
+    Pruner(m, ctx.x, context=sens.allocate(macs=ctx.macs)).prune()
+    return m
+
+@row('search', 'one-step search (adaptive BN)')
+def search(ctx: Context) -> nn.Module:
+    res = search_subnets(ctx.baseline, ctx.x, ctx.evaluator, macs=ctx.macs, n_subnets=4 if ctx.quick else 30,
+                         calibrate=ctx.calib, seed=ctx.seed, progress=False)
+    m = deepcopy(ctx.baseline)
+    res.apply(m, example_inputs=ctx.x)
+    return m
+
+@row('annealing', 'simulated annealing (adaptive BN)')
+def annealing(ctx: Context) -> nn.Module:
+    # 30 evaluations (the search row's count): T from 0.05 down to 0.0025 (accuracy units), cooling 0.9
+    res = simulated_annealing(ctx.baseline, ctx.x, ctx.evaluator, macs=ctx.macs, calibrate=ctx.calib, seed=ctx.seed,
+                              start_temperature=0.05, stop_temperature=0.02 if ctx.quick else 0.0025, cooling_rate=0.9,
+                              progress=False)
+    m = deepcopy(ctx.baseline)
+    res.apply(m, example_inputs=ctx.x)
+    return m
+
+def _admm_settings(ctx: Context) -> dict:
+    return dict(rho=1e-2, lr=1e-3, update_every=20)
+
+@row('admm', 'uniform ratios, ADMM (channels) 2 epochs')
+def admm(ctx: Context) -> nn.Module:
+    m = deepcopy(ctx.baseline)
+    cands = Candidates(m, ctx.x, round_to=None)
+    budget = cands.bind(as_budget(macs=ctx.macs))
+    ratios = cands.layer_ratios(scale_to_budget(cands, budget, dict.fromkeys(cands.layers, 1.)))
+    a = admm_prune(m, ctx.train_dl, nn.CrossEntropyLoss(), ratios, 'filter', example_inputs=ctx.x,
+                   epochs=1 if ctx.quick else 2, finetune_epochs=0, progress=False, **_admm_settings(ctx))
+    print(f"  ADMM ||W - Z|| at each update: {[round(d, 3) for d in a.distances]}")
+    return m
+
+@row('autocompress', 'AutoCompress: 2 rounds of SA + ADMM + fine-tune')
+def autocompress(ctx: Context) -> nn.Module:
+    m = deepcopy(ctx.baseline)
+    recs = auto_compress(m, ctx.x, ctx.evaluator, ctx.train_dl, nn.CrossEntropyLoss(), macs=ctx.macs, rounds=2,
+                         admm_epochs=1, finetune_epochs=1, calibrate=ctx.calib, seed=ctx.seed,
+                         stop_temperature=0.02 if ctx.quick else 0.01, progress=False, **_admm_settings(ctx))
+    print("  rounds (target, reached):", [(round(r['target'], 4), round(r['fraction'], 4)) for r in recs])
+    return m
+
+
+@row('netadapt', 'NetAdapt (short-term fine-tune per candidate)')
+def netadapt_row(ctx: Context) -> nn.Module:
+    # steps of 15 % of the unpruned MACs; every candidate of an iteration gets the evaluator's fine_tune after adaptive BN
+    # (--quick: steps of 35 %, adaptive BN only, to keep the smoke run short)
+    run = netadapt(ctx.baseline, ctx.x, ctx.evaluator, macs=ctx.macs, step=0.35 if ctx.quick else 0.15,
+                   fine_tune=None if ctx.quick else 'evaluator', calibrate=ctx.calib, progress=False)
+    print(f"  NetAdapt: {len(run.rows) - 1} iterations, {run.evaluations} evaluations, {run.fine_tunes} fine-tunes")
+    return run.model                                   # a pruned copy (short-term fine-tuned, except with --quick)
+
+
+@row('amc', 'AMC: DDPG agent (adaptive BN)')
+def amc_row(ctx: Context) -> nn.Module:
+    # 60 episodes, 20 of them random warm-up (--quick: 6 and 2)
+    run = amc(ctx.baseline, ctx.x, ctx.evaluator, macs=ctx.macs, episodes=6 if ctx.quick else 60, warmup=2 if ctx.quick else 20,
+              calibrate=ctx.calib, seed=ctx.seed, progress=False)
+    m = deepcopy(ctx.baseline)
+    run.apply(m, example_inputs=ctx.x)
+    return m
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--data', type=Path, default=DEFAULT_DATA)
+    ap.add_argument('--epochs', type=int, default=4, help='epochs to train the baseline')
+    ap.add_argument('--lr', type=float, default=3e-3)
+    ap.add_argument('--bs', type=int, default=128)
+    ap.add_argument('--macs', type=float, default=0.3, help='fraction of the MACs every row keeps')
+    ap.add_argument('--methods', nargs='+', default=None, help='rows to run (default all)')
+    ap.add_argument('--calib-batches', type=int, default=10)
+    ap.add_argument('--row-ft-epochs', type=int, default=1,
+                    help="length of the evaluator's fine_tune, for rows that fine-tune while they search (epochs)")
+    ap.add_argument('--ft-epochs', type=int, default=1)
+    ap.add_argument('--ft-lr', type=float, default=1e-3)
+    ap.add_argument('--seed', type=int, default=42)
+    ap.add_argument('--ft-seeds', type=int, default=3, help='fine-tune each row with this many seeds: mean and spread')
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--out', type=Path, default=RESULTS)
+    ap.add_argument('--quick', action='store_true', help='a smoke run: 2,000 training digits, 1 epoch, tiny searches')
+    args = ap.parse_args(argv)
+    unknown = set(args.methods or []) - set(ROWS)
+    if unknown: ap.error(f"unknown methods {sorted(unknown)}; rows: {sorted(ROWS)}")
+    if args.quick: args.epochs, args.lr, args.calib_batches, args.ft_seeds = 1, 1e-2, 2, 1
+    fp.NO_BAR = True
+    torch.set_num_threads(args.threads)
+    command = 'python benchmarks/auto_mnist.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
+    header = (f"python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}, "
+              f"fasterprune {fasterprune.__version__}, threads {torch.get_num_threads()}, seed {args.seed}")
+    print(header)
+    t_start = time.perf_counter()
+    xt, yt, xv, yv = load_mnist(args.data)
+    if args.quick: xt, yt, xv, yv = xt[:2000], yt[:2000], xv[:500], yv[:500]
+    dls = make_dls((xt, yt, xv, yv), args.bs)
+    x = xt[:8]
+    calib = [xt[i * args.bs:(i + 1) * args.bs] for i in range(args.calib_batches)]
+
+    set_seed(args.seed, reproducible=True)
+    learn = Learner(dls, make_cnn(), loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
+    with learn.no_logging(): learn.fit_one_cycle(args.epochs, args.lr)
+    baseline, base_acc = learn.model, float(learn.validate()[1])
+    base = count_macs_params(baseline, x)
+    ctx = Context(baseline, x, learner_evaluator(learn, epochs=args.row_ft_epochs), calib, args.macs, args.seed, args.quick, dls.train)
+    print(f"baseline: accuracy {base_acc:.4f}, {base['params']:,} params, {base['macs']:,} MACs")
+
+    rows = []
+    for key in (args.methods or ROWS):
+        label, make = ROWS[key]
+        set_seed(args.seed, reproducible=True)
+        t = time.perf_counter()
+        m = make(ctx)
+        seconds = time.perf_counter() - t
+        recalibrate_bn(m, calib)
+        adaptive, tuned = ctx.evaluator(m), []
+        for s in range(args.ft_seeds):                       # the same fine-tunings for every row
+            set_seed(args.seed + s, reproducible=True)
+            ft = Learner(dls, deepcopy(m), loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
+            with ft.no_logging(): ft.fit_one_cycle(args.ft_epochs, args.ft_lr)
+            tuned.append(float(ft.validate()[1]))
+        c = count_macs_params(m, x)
+        r = dict(key=key, label=label, macs=c['macs'] / base['macs'], params=c['params'] / base['params'],
+                 adaptive=adaptive, tuned=sum(tuned) / len(tuned), spread=max(tuned) - min(tuned), seconds=seconds)
+        rows.append(r)
+        print(f"{label}: MACs {r['macs']:.2%}, adaptive BN {adaptive:.4f}, fine-tuned {r['tuned']:.4f}, {seconds:.1f} s")
+    wall = time.perf_counter() - t_start
+
+    table = ["| method | MACs kept | params kept | accuracy, adaptive BN | accuracy, fine-tuned (mean) | max - min | time to prune (s) |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    table += [f"| {r['label']}{'' if r['macs'] <= args.macs + 1e-9 else ' (over budget)'} | {r['macs']:.2%} | {r['params']:.2%} "
+              f"| {r['adaptive']:.4f} | {r['tuned']:.4f} | {r['spread']:.4f} | {r['seconds']:.1f} |" for r in rows]
+    summary = [f"- Automatic pruners on the benchmark CNN (mnist10k), at most {args.macs:.0%} of the MACs, after the same "
+               f"`fit_one_cycle({args.ft_epochs}, {args.ft_lr})` ({args.ft_seeds} seeds): "
+               + '; '.join(f"{r['label']} {r['tuned']:.4f} in {r['seconds']:.0f} s" for r in rows) + '.']
+    text = '\n'.join([
+        "# Automatic pruners at one MACs budget (issue 13)", "",
+        f"Command: `{command}`", "", header, "",
+        f"Benchmark CNN on mnist10k ({len(xt):,} train / {len(xv):,} valid digits), baseline `fit_one_cycle({args.epochs}, "
+        f"{args.lr})`: accuracy {base_acc:.4f}, {base['macs']:,} MACs. Every row keeps at most {args.macs:.0%} of the MACs "
+        f"(a row over it is marked). \"Adaptive BN\": batch norm re-estimated on the same {args.calib_batches} training "
+        f"batches, no training. \"Fine-tuned\": then `fit_one_cycle({args.ft_epochs}, {args.ft_lr})` with seeds "
+        f"{args.seed}..{args.seed + args.ft_seeds - 1}, the same for every row (mean, and max - min over the seeds). "
+        f"\"Time to prune\": the row's own work (searching, its own fine-tunings) before that common fine-tune; methods "
+        f"that fine-tune while they search use the evaluator's `fine_tune`: `fit_one_cycle({args.row_ft_epochs})`.", "",
+        *table, "", "## Summary", "", *summary, "", f"Wall time of the whole run: {wall:.0f} s.", ""])
+    print('\n'.join(table)); print(f"wall time {wall:.0f} s")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / 'AUTO.md').write_text(text)
+    return rows
+
+
+if __name__ == '__main__':
+    main()
