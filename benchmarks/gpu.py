@@ -6,8 +6,9 @@ selection  One global `Sparsifier.prune` to 90 % of the weights (weight granular
            torchvision resnet18's conv weights (11.2 M) and on a stack of Linear(4096) layers (`--big`
            weights: 1 B on a GPU), against one `kthvalue` (CPU) / `topk` (CUDA) over all |w| and
            `torch.nn.utils.prune.global_unstructured`, in the same process. Median of `--repeats`, and the
-           peak extra bytes per weight during the prune (CUDA: allocator peak; CPU: peak RSS of a fresh process, the
-           least of three: RSS counts memory the allocator has not handed back, so it only errs upwards).
+           peak extra bytes per weight during the prune (CUDA: allocator peak; CPU: peak RSS of a fresh process
+           after a warm-up prune of a tiny model, with glibc's mmap threshold fixed so that freed blocks leave the
+           RSS at once; the least of three).
 masking    A training step (forward, backward, SGD) of a 100 M-weight Linear(4096) stack at bs 128 (16 on the
            CPU), with and without `mask_grads` + `apply_masks` at 90 % sparsity.
 fit        `SparsifyCallback(0.9, 'weight', 'global', large_final, agp)` on resnet18 (10 classes, images held in
@@ -78,6 +79,8 @@ torch.set_num_threads(1)
 spec = {spec!r}
 if spec == 'resnet18': model, types = resnet18(), nn.Conv2d
 else: model, types = linear_stack(int(spec), width=512 if int(spec) < 10**7 else 4096), nn.Linear
+small = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Conv2d(8, 8, 3)) if spec == 'resnet18' else linear_stack(2 * 64 * 64, width=64)
+Sparsifier(small, 'weight', 'global', layer_types=types).prune(0.9)   # loads the code a prune runs: its pages are not data
 sp = Sparsifier(model, 'weight', 'global', layer_types=types)
 n = sum(m.weight.numel() for m in sp.layers.values())
 def status(key): return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith(key + ':'))
@@ -86,7 +89,9 @@ before = status('VmRSS')
 sp.prune(0.9)
 print((status('VmHWM') - before) * 1024 / n)
 """
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    # a fixed mmap threshold: glibc then returns every freed large block at once, so the RSS follows the live memory
+    env = {**os.environ, 'MALLOC_MMAP_THRESHOLD_': '65536'}
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env)
     if out.returncode: raise RuntimeError(out.stderr)
     return float(out.stdout.strip().splitlines()[-1])
 

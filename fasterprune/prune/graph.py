@@ -224,8 +224,29 @@ def _read(graph: tp.DependencyGraph, group) -> CoupledGroup:
     return CoupledGroup(members, output, _block(members) if reshaped else 1)
 
 def coupled_groups(graph: tp.DependencyGraph, root_types: tuple, ignored=()) -> list[CoupledGroup]:
-    "Every coupled group of `graph` rooted at the output channels of a layer of `root_types`, with all its channels, but those that remove output channels of an `ignored` module."
-    return [_read(graph, g) for g in graph.get_all_groups(ignored_layers=list(ignored), root_module_types=root_types)]
+    """Every coupled group of `graph` rooted at the output channels of a layer of `root_types`, with all its channels, but
+    those that remove output channels of an `ignored` module, and those torch-pruning coupled wrongly (with a warning)."""
+    groups = [_read(graph, g) for g in graph.get_all_groups(ignored_layers=list(ignored), root_module_types=root_types)]
+    bad = [g for g in groups if _out_of_range(graph, g)]
+    for g in bad:
+        name = lambda m: graph._module2name.get(m, type(m).__name__)
+        mb = _out_of_range(graph, g)
+        warnings.warn(f"torch-pruning {_version()} couples channels of {name(mb.module)!r} beyond its {_channels(graph, mb)} "
+                      f"{'output' if mb.out else 'input'} channels with those of {name(g.root.module)!r} (an architecture its "
+                      f"graph gets wrong, e.g. a concatenation flattened into a Linear layer): that group is left alone")
+    return [g for g in groups if not any(g is b for b in bad)]
+
+def _channels(graph: tp.DependencyGraph, mb: Member) -> int | None:
+    p = graph.get_pruner_of_module(mb.module)
+    if p is None or mb.out is None: return None
+    return p.get_out_channels(mb.module) if mb.out else p.get_in_channels(mb.module)
+
+def _out_of_range(graph: tp.DependencyGraph, g: CoupledGroup) -> Member | None:
+    "The first member of `g` told to lose channels it does not have (None if there is none)."
+    for mb in g.members:
+        n = _channels(graph, mb) if isinstance(mb.module, nn.Module) else None
+        if n is not None and mb.idxs and max(mb.idxs) >= n: return mb
+    return None
 
 def _knows(graph: tp.DependencyGraph, module) -> bool:
     return module in graph.module2node and graph.get_pruner_of_module(module) is not None

@@ -111,13 +111,32 @@ def _follow(model: nn.Module, slices: dict[str, Slice]) -> None:
         if attr == 'weight' and m._buffers.get(MASK) is not None and m._buffers[MASK].shape != s.new.shape:
             m._buffers[MASK] = s.apply(m._buffers[MASK])
 
-def apply_plan(model: nn.Module, graph, steps: list[dict]) -> dict[str, Slice]:
-    "Remove the channels of `steps` from `model` through its dependency `graph`, all or nothing; `{name: Slice}` of every replaced parameter."
+def apply_plan(model: nn.Module, graph, steps: list[dict], example_inputs=None, forward_fn=None) -> dict[str, Slice]:
+    """Remove the channels of `steps` from `model` through its dependency `graph`, all or nothing; `{name: Slice}` of every
+    replaced parameter. With `example_inputs`, the pruned model must still run on one of them, or nothing changes."""
     with transaction(model, graph):
-        slices = prune_steps(model, graph, steps)
-        _update_attention(model)
-        _follow(model, slices)
+        try:
+            slices = prune_steps(model, graph, steps)
+            _update_attention(model)
+            _follow(model, slices)
+            if example_inputs is not None: _run_once(model, example_inputs, forward_fn)
+        except (IndexError, _BrokenByPlan) as e:
+            what = e if isinstance(e, _BrokenByPlan) else f'{type(e).__name__}: {e}'
+            raise RuntimeError(f"the pruned model would no longer run on the example inputs ({what}): something in the "
+                               f"model's code (or forward_fn) depends on the old channel counts, or torch-pruning's graph got "
+                               f"this architecture's coupling wrong; the model is left as it was. Leave the layers involved "
+                               f"out with ignore=[...]") from e
     return slices
+
+class _BrokenByPlan(Exception): pass
+
+def _run_once(model: nn.Module, example_inputs, forward_fn=None) -> None:
+    "Run `model` on one sample of `example_inputs` (eval mode, no gradients); `_BrokenByPlan` if it fails."
+    x = to_device(first_sample(example_inputs), model_device(model))
+    try:
+        with torch.no_grad(), keep_modes(model, train=False): forward_fn(model, x) if forward_fn else call_model(model, x)
+    except Exception as e:
+        raise _BrokenByPlan(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
 
 def _set_plan(model: nn.Module, steps: list[dict], example_inputs, base: dict | None = None) -> None:
     ex = map_tensors(lambda t: t.detach().cpu().as_subclass(Tensor), first_sample(example_inputs))  # loads with weights_only
@@ -521,7 +540,7 @@ class Pruner:
         slices, named = {}, dict(self.model.named_modules())
         before = {st['layer']: _width(named[st['layer']], st['out']) for st in steps}
         if steps:
-            slices = apply_plan(self.model, self.graph, steps)
+            slices = apply_plan(self.model, self.graph, steps, self.example_inputs, self.forward_fn)
             self._groups = None                     # shapes changed: scan again next time
         for n in list(self.scorer.references):
             if n + '.weight' in slices: self.scorer.references[n] = slices[n + '.weight'].apply(self.scorer.references[n])
