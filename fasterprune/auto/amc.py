@@ -6,10 +6,10 @@ Docs: https://fasterprune.github.io/fasterprune/auto.amc.html.md"""
 
 # %% ../../nbs/73_auto.amc.ipynb #100248d4
 from __future__ import annotations
-import json, math, random
+import math, random
 from copy import deepcopy
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Iterable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -25,7 +25,7 @@ from ..prune.pruner import PRUNABLE, Pruner, recalibrate_bn
 from ..data import example_inputs as _example_inputs
 from ..core.batch import call_model
 from ..core.state import keep_modes
-from ..analyze.sensitivity import model_signature, _check_signature
+from ..analyze.sensitivity import _check_signature, _save_json, _load_json
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
@@ -214,17 +214,14 @@ class AMCRun:
         return model
 
     def save(self, path: str | Path) -> Path:
-        "Write the run as JSON."
-        path = Path(path)
-        path.write_text(json.dumps(dict(format=_FORMAT, **self.__dict__), indent=1))
-        return path
+        "Write the run as JSON (through a temporary file: a stop never leaves half a file)."
+        return _save_json(dict(format=_FORMAT, **self.__dict__), path)
 
     @classmethod
     def load(cls, path: str | Path) -> AMCRun:
         "A run written by `save`."
-        try: d = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as e: raise ValueError(f"{path} is not an AMC run written by AMCRun.save: {e}") from None
-        if not isinstance(d, dict) or d.pop('format', None) != _FORMAT: raise ValueError(f"{path} is not an AMC run written by AMCRun.save")
+        d = _load_json(path, _FORMAT, 'AMC run', 'search again')
+        d.pop('format')
         return cls(**d)
 
 # %% ../../nbs/73_auto.amc.ipynb #960f7041

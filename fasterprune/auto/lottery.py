@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/auto.lottery.html.md"""
 
 # %% ../../nbs/74_auto.lottery.ipynb #ed658136
 from __future__ import annotations
-import json, math, numbers, random
+import numbers, random
 import numpy as np
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,10 +17,10 @@ from fastcore.basics import patch
 from fastai.learner import Learner
 import fastai.callback.progress, fastai.callback.schedule   # Learner.no_bar, fit_one_cycle: what learner_evaluator runs
 from fastprogress.fastprogress import progress_bar
-from ..analyze.evaluate import Evaluator, as_evaluator, learner_evaluator
-from ..analyze.sensitivity import model_signature
+from ..analyze.evaluate import as_evaluator, learner_evaluator
+from ..analyze.sensitivity import model_signature, _save_json, _load_json
 from ..core.criteria import Criteria, large_final
-from ..sparse.sparsifier import Sparsifier, attach_masks
+from ..sparse.sparsifier import Sparsifier
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
@@ -48,11 +48,13 @@ def masks_held(sparsifier: Sparsifier):
         sparsifier.apply_masks()
 
 # %% ../../nbs/74_auto.lottery.ipynb #4debde05
+_FORMAT = 'fasterprune.lottery'
+
 class LotteryRun:
     "The rounds of `lottery_rounds`: one row each (round 0: the dense network), `to_dataframe()`, `plot()`, `save`/`load`."
-    def __init__(self, rows: list[dict], metric: str, sparsity: float, n_rounds: int, signature: str):
-        store = dict(rows=rows, metric=metric, sparsity=sparsity, n_rounds=n_rounds, signature=signature)
-        self.__dict__.update(store)
+    def __init__(self, rows: list[dict], metric: str, sparsity: float, n_rounds: int, signature: str, pruning: dict):
+        self.rows, self.metric, self.sparsity, self.n_rounds = rows, metric, sparsity, n_rounds
+        self.signature, self.pruning = signature, pruning   # the architecture, and what decides which weights go
 
     @property
     def done(self) -> int: return len(self.rows) - 1
@@ -78,17 +80,14 @@ class LotteryRun:
         return fig
 
     def save(self, path: str | Path) -> Path:
-        "Write the rounds as JSON."
-        path = Path(path); path.write_text(json.dumps(self.__dict__, indent=1))
-        return path
+        "Write the rounds as JSON (through a temporary file: a stop never leaves half a file)."
+        return _save_json(dict(format=_FORMAT, **self.__dict__), path)
 
     @classmethod
     def load(cls, path: str | Path) -> LotteryRun:
         "A run written by `save`."
-        try: d = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as e: raise ValueError(f"{path} is not a lottery run written by LotteryRun.save: {e}") from None
-        if not isinstance(d, dict) or set(d) != {'rows', 'metric', 'sparsity', 'n_rounds', 'signature'}:
-            raise ValueError(f"{path} is not a lottery run written by LotteryRun.save")
+        d = _load_json(path, _FORMAT, 'lottery run', 'run the rounds again')
+        d.pop('format')
         return cls(**d)
 
 # %% ../../nbs/74_auto.lottery.ipynb #d6d70119
@@ -120,9 +119,10 @@ def lottery_rounds(model: nn.Module,
     sp = Sparsifier(model, granularity, context, criteria, layer_types, include, exclude)
     try:
         theta0 = {n: p.detach().clone() for n, p in (rewind_to or model.state_dict()).items() if n in dict(model.named_parameters())}
-        run, start = LotteryRun([], ev.name, sparsity, n_rounds, signature), 0
+        pruning = dict(granularity=repr(sp.granularity), context=sp.mode, criteria=sp.criteria.name, layers=sorted(sp.layers))
+        run, start = LotteryRun([], ev.name, sparsity, n_rounds, signature, pruning), 0
         if resume and (folder / 'run.json').exists():
-            run = _resume(model, folder, sparsity, n_rounds, signature)
+            run = _resume(model, folder, run)
             theta0, start = torch.load(folder / 'rewind.pth', weights_only=True), run.done + 1
         elif folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
@@ -167,12 +167,14 @@ def _checkpoint(run: LotteryRun, model: nn.Module, folder: Path | None) -> None:
     torch.save(_rng_states(), folder / 'rng.pth')
     run.save(folder / 'run.json')
 
-def _resume(model: nn.Module, folder: Path, sparsity: float, n_rounds: int, signature: str) -> LotteryRun:
-    "The saved run, with `model` set to the trained network of its last round (masks included)."
+def _resume(model: nn.Module, folder: Path, new: LotteryRun) -> LotteryRun:
+    "The run saved in `folder` (it must be `new`'s: same model and settings), with `model` set to its last trained network."
     run = LotteryRun.load(folder / 'run.json')
-    if (run.sparsity, run.n_rounds, run.signature) != (sparsity, n_rounds, signature):
-        raise ValueError(f"{folder} holds a run to {run.sparsity} in {run.n_rounds} rounds of another model or other "
-                         f"settings; use another folder, or the same model and settings")
+    keys = ('sparsity', 'n_rounds', 'signature', 'pruning')
+    differ = [k for k in keys if getattr(run, k) != getattr(new, k)]
+    if differ:
+        raise ValueError(f"{folder} holds a run of another model or other settings ({', '.join(differ)} differ); "
+                         f"use another folder, or the same model and settings")
     model.load_state_dict(torch.load(folder / 'trained.pth', weights_only=True))
     if (folder / 'rng.pth').exists(): _set_rng_states(torch.load(folder / 'rng.pth', weights_only=True))
     return run

@@ -521,7 +521,7 @@ def netadapt(model: nn.Module,
     cands = Candidates(model, example_inputs, **options)
     settings = dict(step=step, decay=decay, fine_tune=None if tune is None else fine_tune if isinstance(fine_tune, str)
                     else getattr(fine_tune, '__name__', 'function'), calibrate_batches=n_batches)
-    bud, crit, pruning = dict(name=budget.name, keep=budget.keep), repr(cands.pruner.criteria), cands.pruning
+    bud, pruning = dict(name=budget.name, keep=budget.keep), cands.pruning
     json_file, model_file, cand_file = _files(path) if path is not None else (None, None, None)
     res = None
     if json_file is not None and json_file.exists():

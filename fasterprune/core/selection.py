@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/core.selection.html.md"""
 
 # %% ../../nbs/03_core.selection.ipynb #94451f17
 from __future__ import annotations
-import fnmatch, math, numbers
+import fnmatch, numbers
 from typing import Callable, Iterable
 import torch
 import torch.nn as nn

@@ -44,6 +44,11 @@ def _multiply(tensors: list[Tensor], masks: list[Tensor]) -> None:
         else: ts.append(t); ms.append(m)
     if ts: torch._foreach_mul_(ts, ms)
 
+@torch.no_grad()
+def _fill_removed(w: Tensor, mask: Tensor) -> None:
+    "Zero the weights `mask` removes by filling them, so that a NaN or an inf goes too (NaN × 0 is NaN): when masks change."
+    w.masked_fill_(mask.logical_not(), 0.)
+
 def _flat(t: Tensor) -> Tensor | None:
     "A flat view of `t` in memory order, for a contiguous or channels_last tensor (None otherwise)."
     if t.is_contiguous(): return t.view(-1)
@@ -181,7 +186,7 @@ class Sparsifier:
             self._any_removed = (k if isinstance(k, int) else sum(k.values())) > 0
             if shared:
                 broadcast_tensors(self.masks)
-                for m in self.layers.values(): m.weight.masked_fill_(_mask(m).logical_not(), 0.)
+                for m in self.layers.values(): _fill_removed(m.weight, _mask(m))
             self._update_channels()
         self.current = targets
         self.scorer.after_prune()
@@ -193,7 +198,7 @@ class Sparsifier:
 
     def _set_mask(self, name: str, removed: Tensor) -> None:
         "Mask the units `removed` of layer `name`, and zero their weights (also a NaN or an inf: they are filled, not multiplied)."
-        self.layers[name].weight.masked_fill_(self._write_mask(name, removed).logical_not(), 0.)
+        _fill_removed(self.layers[name].weight, self._write_mask(name, removed))
 
     def _scores_of(self, name: str, keep: bool) -> Tensor:
         "The unit scores of layer `name` as selection ranks them: normalized in global context; removed units at -inf with `keep`."
@@ -350,7 +355,7 @@ def bake_masks(model: nn.Module) -> nn.Module:
     "Apply and remove every `weight_mask` buffer of `model`."
     for m in model.modules():
         if _mask(m) is not None:
-            m.weight.masked_fill_(_mask(m).logical_not(), 0.)
+            _fill_removed(m.weight, _mask(m))
             del m._buffers[MASK]
     return model
 
