@@ -9,14 +9,15 @@ validated again. A row whose model misses the budget is reported as such, not dr
 
 Adding a row: write a function `(ctx: Context) -> nn.Module` that returns a pruned copy of `ctx.baseline`
 (never the baseline itself) and decorate it with `@row('key', 'label shown in the table')`. `ctx` holds
-the baseline, example inputs, the shared evaluator (`learner_evaluator`: accuracy on the validation set,
-and a `fine_tune` of `--row-ft-epochs` for methods that fine-tune while they search), the calibration
+the baseline, example inputs, the evaluator rows choose by (`learner_evaluator`: accuracy on the last `--select`
+training digits, never the validation digits that report the table, and a `fine_tune` of `--row-ft-epochs` for
+methods that fine-tune while they search), the calibration
 batches, the budget, the seed and `quick`. `--methods key1 key2` runs a subset.
 
 Run from the repository root:  python benchmarks/auto_mnist.py [--quick] [--macs 0.3] [--methods ...] [--out DIR]
 """
 from __future__ import annotations
-import argparse, platform, sys, time, warnings
+import argparse, time, warnings
 from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,15 +27,9 @@ import torch
 import torch.nn as nn
 
 warnings.filterwarnings('ignore')
-import fastai
-from fastai.learner import Learner
-from fastai.metrics import accuracy
-from fastai.callback.schedule import fit_one_cycle  # noqa: F401
 from fastai.torch_core import set_seed
-import fastprogress.fastprogress as fp
 
-import fasterprune
-from fasterprune.analyze.evaluate import learner_evaluator, Evaluator
+from fasterprune.analyze.evaluate import Evaluator
 from fasterprune.analyze.sensitivity import analyse
 from fasterprune.analyze.search import search_subnets, scale_to_budget
 from fasterprune.analyze.sensitivity import Candidates
@@ -44,9 +39,9 @@ from fasterprune.auto.annealing import simulated_annealing, auto_compress
 from fasterprune.auto.netadapt import netadapt
 from fasterprune.core.budget import as_budget
 from fasterprune.core.budget import count_macs_params
-from fasterprune.prune.pruner import Pruner, recalibrate_bn
+from fasterprune.prune.pruner import Pruner
 
-from mnist import DEFAULT_DATA, load_mnist, make_dls, make_cnn
+from mnist import add_setup_args, score_plan, setup
 
 RESULTS = Path(__file__).resolve().parent / 'results'
 
@@ -152,46 +147,24 @@ def amc_row(ctx: Context) -> nn.Module:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--data', type=Path, default=DEFAULT_DATA)
-    ap.add_argument('--epochs', type=int, default=4, help='epochs to train the baseline')
-    ap.add_argument('--lr', type=float, default=3e-3)
-    ap.add_argument('--bs', type=int, default=128)
+    add_setup_args(ap)
     ap.add_argument('--macs', type=float, default=0.3, help='fraction of the MACs every row keeps')
     ap.add_argument('--methods', nargs='+', default=None, help='rows to run (default all)')
-    ap.add_argument('--calib-batches', type=int, default=10)
     ap.add_argument('--row-ft-epochs', type=int, default=1,
                     help="length of the evaluator's fine_tune, for rows that fine-tune while they search (epochs)")
     ap.add_argument('--ft-epochs', type=int, default=1)
     ap.add_argument('--ft-lr', type=float, default=1e-3)
-    ap.add_argument('--seed', type=int, default=42)
     ap.add_argument('--ft-seeds', type=int, default=3, help='fine-tune each row with this many seeds: mean and spread')
-    ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--out', type=Path, default=RESULTS)
     ap.add_argument('--quick', action='store_true', help='a smoke run: 2,000 training digits, 1 epoch, tiny searches')
     args = ap.parse_args(argv)
     unknown = set(args.methods or []) - set(ROWS)
     if unknown: ap.error(f"unknown methods {sorted(unknown)}; rows: {sorted(ROWS)}")
-    if args.quick: args.epochs, args.lr, args.calib_batches, args.ft_seeds = 1, 1e-2, 2, 1
-    fp.NO_BAR = True
-    torch.set_num_threads(args.threads)
-    command = 'python benchmarks/auto_mnist.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
-    header = (f"python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}, "
-              f"fasterprune {fasterprune.__version__}, threads {torch.get_num_threads()}, seed {args.seed}")
-    print(header)
-    t_start = time.perf_counter()
-    xt, yt, xv, yv = load_mnist(args.data)
-    if args.quick: xt, yt, xv, yv = xt[:2000], yt[:2000], xv[:500], yv[:500]
-    dls = make_dls((xt, yt, xv, yv), args.bs)
-    x = xt[:8]
-    calib = [xt[i * args.bs:(i + 1) * args.bs] for i in range(args.calib_batches)]
-
-    set_seed(args.seed, reproducible=True)
-    learn = Learner(dls, make_cnn(), loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
-    with learn.no_logging(): learn.fit_one_cycle(args.epochs, args.lr)
-    baseline, base_acc = learn.model, float(learn.validate()[1])
-    base = count_macs_params(baseline, x)
-    ctx = Context(baseline, x, learner_evaluator(learn, epochs=args.row_ft_epochs), calib, args.macs, args.seed, args.quick, dls.train)
-    print(f"baseline: accuracy {base_acc:.4f}, {base['params']:,} params, {base['macs']:,} MACs")
+    if args.quick: args.epochs, args.lr, args.calib_batches, args.ft_seeds, args.select = 1, 1e-2, 2, 1, 500
+    st = setup('auto_mnist.py', args, argv, fine_tune_epochs=args.row_ft_epochs)
+    command, header, t_start, xt, xv, x = st.command, st.header, st.t_start, st.xt, st.xv, st.x
+    base_acc, base = st.base_acc, st.base
+    ctx = Context(st.baseline, x, st.choose, st.calib, args.macs, args.seed, args.quick, st.dls.train)
 
     rows = []
     for key in (args.methods or ROWS):
@@ -200,13 +173,7 @@ def main(argv=None):
         t = time.perf_counter()
         m = make(ctx)
         seconds = time.perf_counter() - t
-        recalibrate_bn(m, calib)
-        adaptive, tuned = ctx.evaluator(m), []
-        for s in range(args.ft_seeds):                       # the same fine-tunings for every row
-            set_seed(args.seed + s, reproducible=True)
-            ft = Learner(dls, deepcopy(m), loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
-            with ft.no_logging(): ft.fit_one_cycle(args.ft_epochs, args.ft_lr)
-            tuned.append(float(ft.validate()[1]))
+        adaptive, tuned = score_plan(m, st, args)          # the same fine-tunings for every row
         c = count_macs_params(m, x)
         r = dict(key=key, label=label, macs=c['macs'] / base['macs'], params=c['params'] / base['params'],
                  adaptive=adaptive, tuned=sum(tuned) / len(tuned), spread=max(tuned) - min(tuned), seconds=seconds)
@@ -226,7 +193,8 @@ def main(argv=None):
         f"Command: `{command}`", "", header, "",
         f"Benchmark CNN on mnist10k ({len(xt):,} train / {len(xv):,} valid digits), baseline `fit_one_cycle({args.epochs}, "
         f"{args.lr})`: accuracy {base_acc:.4f}, {base['macs']:,} MACs. Every row keeps at most {args.macs:.0%} of the MACs "
-        f"(a row over it is marked). \"Adaptive BN\": batch norm re-estimated on the same {args.calib_batches} training "
+        f"(a row over it is marked). Rows choose by accuracy on the last {args.select:,} training digits; the validation "
+        f"digits only report. \"Adaptive BN\": batch norm re-estimated on the same {args.calib_batches} training "
         f"batches, no training. \"Fine-tuned\": then `fit_one_cycle({args.ft_epochs}, {args.ft_lr})` with seeds "
         f"{args.seed}..{args.seed + args.ft_seeds - 1}, the same for every row (mean, and max - min over the seeds). "
         f"\"Time to prune\": the row's own work (searching, its own fine-tunings) before that common fine-tune; methods "

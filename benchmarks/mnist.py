@@ -52,3 +52,76 @@ def make_cnn() -> nn.Sequential:
     "The benchmark CNN (94,186 parameters)."
     return nn.Sequential(*block(1, 32, True), *block(32, 64, True), *block(64, 128, False),
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
+
+
+def add_setup_args(ap, select: int = 2000) -> None:
+    "The options every per-layer-plan benchmark shares: data, baseline training, calibration, seeds, threads."
+    ap.add_argument('--data', type=Path, default=DEFAULT_DATA)
+    ap.add_argument('--epochs', type=int, default=4, help='epochs to train the baseline')
+    ap.add_argument('--lr', type=float, default=3e-3)
+    ap.add_argument('--bs', type=int, default=128)
+    ap.add_argument('--calib-batches', type=int, default=10)
+    ap.add_argument('--select', type=int, default=select, help='the last training digits that plans are chosen on')
+    ap.add_argument('--seed', type=int, default=42)
+    ap.add_argument('--threads', type=int, default=2)
+
+
+def setup(script: str, args, argv, fine_tune_epochs: int = 1):
+    """Threads, the header and command line, the data (`--quick`: 2,000 / 500 digits), the baseline trained once with
+    `fit_one_cycle(epochs, lr)`, the calibration batches, and two evaluators: `choose` (accuracy on the last `--select`
+    training digits, what plans are chosen by; its `fine_tune` is `fit_one_cycle(fine_tune_epochs)`) and `report` (the
+    validation digits, never used to choose)."""
+    from types import SimpleNamespace
+    import platform, sys, time
+    import fastai, fasterprune
+    import fastprogress.fastprogress as fp
+    from fastai.learner import Learner
+    from fastai.metrics import accuracy
+    import fastai.callback.schedule  # noqa: F401  (Learner.fit_one_cycle)
+    from fastai.torch_core import set_seed
+    from fasterprune.analyze.evaluate import learner_evaluator
+    from fasterprune.core.budget import count_macs_params
+    fp.NO_BAR = True
+    torch.set_num_threads(args.threads)
+    s = SimpleNamespace(t_start=time.perf_counter())
+    s.command = f'python benchmarks/{script} ' + ' '.join(sys.argv[1:] if argv is None else argv)
+    s.header = (f"python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}, "
+                f"fasterprune {fasterprune.__version__}, threads {torch.get_num_threads()}, seed {args.seed}")
+    print(s.header)
+    xt, yt, xv, yv = load_mnist(args.data)
+    if args.quick: xt, yt, xv, yv = xt[:2000], yt[:2000], xv[:500], yv[:500]
+    s.xt, s.yt, s.xv, s.yv = xt, yt, xv, yv
+    s.dls = make_dls((xt, yt, xv, yv), args.bs)
+    s.x = xt[:8]
+    s.calib = [xt[i * args.bs:(i + 1) * args.bs] for i in range(args.calib_batches)]   # the same batches for every plan
+    set_seed(args.seed, reproducible=True)
+    s.learn = Learner(s.dls, make_cnn(), loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
+    with s.learn.no_logging(): s.learn.fit_one_cycle(args.epochs, args.lr)
+    s.baseline, s.base_acc = s.learn.model, float(s.learn.validate()[1])
+    s.base = count_macs_params(s.baseline, s.x)
+    s.select = DataLoaders(s.dls.train, TensorDL(xt[-args.select:], yt[-args.select:], bs=args.bs, shuffle=False))
+    s.choose = learner_evaluator(Learner(s.select, s.baseline, loss_func=nn.CrossEntropyLoss(), metrics=accuracy),
+                                 epochs=fine_tune_epochs)
+    s.report = learner_evaluator(s.learn)
+    print(f"baseline: accuracy {s.base_acc:.4f}, {s.base['params']:,} params, {s.base['macs']:,} MACs")
+    return s
+
+
+def score_plan(m: nn.Module, st, args) -> tuple[float, list[float]]:
+    """`m`'s validation accuracy after batch norm is re-estimated on the calibration batches ("adaptive BN"), and after
+    the same `fit_one_cycle(ft_epochs, ft_lr)` of a copy for each of `ft_seeds` seeds (the loaders are made after the
+    seed is set, so that it decides their shuffling too)."""
+    from copy import deepcopy
+    from fastai.learner import Learner
+    from fastai.metrics import accuracy
+    from fastai.torch_core import set_seed
+    from fasterprune.prune.pruner import recalibrate_bn
+    recalibrate_bn(m, st.calib)
+    adaptive, tuned = st.report(m), []
+    for s in range(args.ft_seeds):
+        set_seed(args.seed + s, reproducible=True)
+        ft = Learner(make_dls((st.xt, st.yt, st.xv, st.yv), args.bs), deepcopy(m), loss_func=nn.CrossEntropyLoss(),
+                     metrics=accuracy)
+        with ft.no_logging(): ft.fit_one_cycle(args.ft_epochs, args.ft_lr)
+        tuned.append(float(ft.validate()[1]))
+    return adaptive, tuned

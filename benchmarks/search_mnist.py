@@ -21,80 +21,50 @@ benchmarks/results/).
 Run from the repository root:  python benchmarks/search_mnist.py [--quick] [--macs 0.3] [--n-subnets 30] [--top 5] [--out DIR]
 """
 from __future__ import annotations
-import argparse, platform, sys, time, warnings
+import argparse, time, warnings
 from copy import deepcopy
 from pathlib import Path
 
-import torch
 import torch.nn as nn
 
 warnings.filterwarnings('ignore')
-import fastai
 from fastai.data.core import DataLoaders
 from fastai.learner import Learner
 from fastai.metrics import accuracy
-from fastai.callback.schedule import fit_one_cycle  # noqa: F401
 from fastai.torch_core import set_seed
-import fastprogress.fastprogress as fp
 
-import fasterprune
-from fasterprune.analyze.evaluate import learner_evaluator
 from fasterprune.analyze.sensitivity import analyse
 from fasterprune.analyze.search import search_subnets
 from fasterprune.core.budget import count_macs_params
-from fasterprune.prune.pruner import Pruner, recalibrate_bn
+from fasterprune.prune.pruner import Pruner
 
-from mnist import DEFAULT_DATA, TensorDL, load_mnist, make_dls, make_cnn
+from mnist import TensorDL, add_setup_args, score_plan, setup
 
 RESULTS = Path(__file__).resolve().parent / 'results'
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--data', type=Path, default=DEFAULT_DATA)
-    ap.add_argument('--epochs', type=int, default=4, help='epochs to train the baseline')
-    ap.add_argument('--lr', type=float, default=3e-3)
-    ap.add_argument('--bs', type=int, default=128)
+    add_setup_args(ap)
     ap.add_argument('--macs', type=float, default=0.3, help='fraction of the MACs every plan keeps')
     ap.add_argument('--n-subnets', type=int, default=30)
     ap.add_argument('--top', type=int, default=5, help='search: the candidates given a short fine-tune')
     ap.add_argument('--short-ft', type=int, default=2000, help='search: training digits of the short fine-tune (one epoch)')
-    ap.add_argument('--select', type=int, default=2000, help='the last training digits that analysis and search score on')
     ap.add_argument('--ratios', type=float, nargs='+', default=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
-    ap.add_argument('--calib-batches', type=int, default=10)
     ap.add_argument('--ft-epochs', type=int, default=1)
     ap.add_argument('--ft-lr', type=float, default=1e-3)
-    ap.add_argument('--seed', type=int, default=42)
     ap.add_argument('--ft-seeds', type=int, default=4, help='fine-tune each plan with this many seeds: mean and spread')
-    ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--out', type=Path, default=RESULTS)
     ap.add_argument('--quick', action='store_true', help='a smoke run: 2,000 training digits, 2 epochs, 4 subnets, 2 ratios')
     args = ap.parse_args(argv)
     if args.quick:
         args.epochs, args.lr, args.n_subnets, args.ratios, args.calib_batches, args.ft_epochs, args.ft_seeds = 2, 1e-2, 4, [0.4, 0.8], 2, 1, 1
         args.top, args.short_ft, args.select = 1, 256, 500
-    fp.NO_BAR = True
-    torch.set_num_threads(args.threads)
-    command = 'python benchmarks/search_mnist.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
-    header = (f"python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}, "
-              f"fasterprune {fasterprune.__version__}, threads {torch.get_num_threads()}, seed {args.seed}")
-    print(header)
-    t_start = time.perf_counter()
-    xt, yt, xv, yv = load_mnist(args.data)
-    if args.quick: xt, yt, xv, yv = xt[:2000], yt[:2000], xv[:500], yv[:500]
-    dls = make_dls((xt, yt, xv, yv), args.bs)
-    x = xt[:8]
-    calib = [xt[i * args.bs:(i + 1) * args.bs] for i in range(args.calib_batches)]   # the same batches for every plan
-
-    set_seed(args.seed, reproducible=True)
-    learn = Learner(dls, make_cnn(), loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
-    with learn.no_logging(): learn.fit_one_cycle(args.epochs, args.lr)
-    baseline, base_acc = learn.model, float(learn.validate()[1])
-    base = count_macs_params(baseline, x)
-    select = DataLoaders(dls.train, TensorDL(xt[-args.select:], yt[-args.select:], bs=args.bs, shuffle=False))
-    ev = learner_evaluator(Learner(select, baseline, loss_func=nn.CrossEntropyLoss(), metrics=accuracy))  # what plans choose by
-    report = learner_evaluator(learn)                                                                     # the validation set
-    print(f"baseline: accuracy {base_acc:.4f}, {base['params']:,} params, {base['macs']:,} MACs")
+    st = setup('search_mnist.py', args, argv)
+    command, header, t_start = st.command, st.header, st.t_start
+    xt, yt, xv, x, calib = st.xt, st.yt, st.xv, st.x, st.calib
+    baseline, base_acc, base, select = st.baseline, st.base_acc, st.base, st.select
+    ev = st.choose                          # what plans choose by: held-out training digits, not the validation set
 
     def short_fine_tune(m):                   # the search's short fine-tune: one seeded epoch over --short-ft digits
         set_seed(args.seed, reproducible=True)
@@ -122,13 +92,7 @@ def main(argv=None):
 
     rows = []
     for name, m in plans.items():
-        recalibrate_bn(m, calib)
-        adaptive, tuned = report(m), []
-        for s in range(args.ft_seeds):                       # the same fine-tunings for every plan
-            set_seed(args.seed + s, reproducible=True)       # then the loaders, so that the seed decides their shuffling too
-            ft = Learner(make_dls((xt, yt, xv, yv), args.bs), deepcopy(m), loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
-            with ft.no_logging(): ft.fit_one_cycle(args.ft_epochs, args.ft_lr)
-            tuned.append(float(ft.validate()[1]))
+        adaptive, tuned = score_plan(m, st, args)          # the same fine-tunings for every plan
         c = count_macs_params(m, x)
         rows.append(dict(plan=name, macs=c['macs'] / base['macs'], params=c['params'] / base['params'], adaptive=adaptive,
                          tuned=sum(tuned) / len(tuned), spread=max(tuned) - min(tuned), seeds=tuned, seconds=times[name],
