@@ -2,7 +2,7 @@
 
 One command measures what issue 10 asks for and writes a Markdown table (benchmarks/results/SPEED-<device>.md):
 
-selection  One global `Sparsifier.prune` to 90 % of the weights (weight granularity, magnitude) on
+selection  One global `Sparsifier.prune` to 90 % of the dense weights (weight granularity, magnitude) on
            torchvision resnet18's conv weights (11.2 M) and on a stack of Linear(4096) layers (`--big`
            weights: 1 B on a GPU), against one `kthvalue` (CPU) / `topk` (CUDA) over all |w| and
            `torch.nn.utils.prune.global_unstructured`, in the same process. Median of `--repeats`, and the
@@ -49,11 +49,12 @@ PARTS = ('selection', 'masking', 'fit', 'latency')
 def sync(device):
     if device.type == 'cuda': torch.cuda.synchronize(device)
 
-def timed(fn, device, repeats: int, warmup: int = 1) -> float:
-    "Median seconds of `fn()` (device work included)."
-    for _ in range(warmup): fn()
+def timed(fn, device, repeats: int, warmup: int = 1, setup=None) -> float:
+    "Median seconds of `fn()` (device work included), each run after an untimed `setup()` if given."
+    for _ in range(warmup): setup and setup(); fn()
     times = []
     for _ in range(repeats):
+        if setup: setup()
         sync(device); t = time.perf_counter(); fn(); sync(device); times.append(time.perf_counter() - t)
     return statistics.median(times)
 
@@ -103,8 +104,13 @@ def bench_selection(device, big: int, repeats: int, quick: bool) -> list[dict]:
         layers = [m for m in model.modules() if isinstance(m, types)]
         n = sum(m.weight.numel() for m in layers)
         sp = Sparsifier(model, 'weight', 'global', layer_types=types)
+        dense = [m.weight.detach().clone() for m in layers]
+        def restore():                                # each prune starts from the dense weights, as a first prune does
+            with torch.no_grad():
+                for m, w in zip(layers, dense): m.weight.copy_(w)
         fresh = lambda: sp.prune(0.9, keep_removed=False)
-        t_prune = timed(fresh, device, repeats)
+        t_prune = timed(fresh, device, repeats, setup=restore)
+        restore(); del dense
         k = round(0.9 * n)
         if device.type == 'cuda':
             flat = torch.cat([m.weight.detach().abs().flatten() for m in layers])

@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/core.selection.html.md"""
 
 # %% ../../nbs/03_core.selection.ipynb #94451f17
 from __future__ import annotations
-import fnmatch, numbers
+import fnmatch, math, numbers
 from typing import Callable, Iterable
 import torch
 import torch.nn as nn
@@ -157,9 +157,8 @@ def _count(d: Tensor, size: int) -> Tensor:
     return torch.zeros(size, dtype=torch.long, device=d.device).index_add_(0, d, torch.ones(1, dtype=torch.long, device=d.device).expand(len(d)))  # no host sync
 
 def _put_first(key: Tensor, first: Tensor) -> Tensor:
-    "`key` with the keys of the units marked in `first` set to the key of -inf (bit operations: fast everywhere)."
-    m = -first.to(torch.int32)                               # all bits set where marked
-    return (key & ~m) | (m & _NEG_INF)
+    "`key` with the keys of the units marked in `first` set to the key of -inf (arithmetic: fast everywhere)."
+    return key + (_NEG_INF - key) * first.to(torch.int32)   # int32 wraps around: key + (-inf's key - key) is -inf's key
 
 def _chunk_size(device: torch.device) -> int:
     "Elements handled at once by default: bounds a pass's temporaries (larger on GPUs, where each launch costs more)."
@@ -179,19 +178,24 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
     """`{name: flat bool vector}` of the units to remove: the `k` lowest over all score vectors (an int `k`) or the
     `k[name]` lowest of each (a dict); lowest tier first, then units marked in `first` (as if scored -inf), then
     lowest score, then lowest position; the units at the positions `last[name]` (a long tensor) go after all others
-    of their tier (by position among themselves). A score vector (or `first` vector) may be given as a function that returns
-    it: it is then called once per pass instead of kept. With `emit`, each result goes to `emit(name, vector)` as
+    of their tier (by position among themselves); an int `last[name] = m` means the positions of the vector's `m` best
+    units (`top_units`), found only if the selection reaches that high. A score vector (or `first` vector) may be given
+    as a function that returns it: it is then called once per pass instead of kept. With `emit`, each result goes to `emit(name, vector)` as
     soon as it is ready and nothing is returned. With `refuse_nan` (what the scores come from, for the message), a NaN
     score of a unit not marked in `first` is an error, raised before any result is emitted."""
     names = list(scores)
     if not names: return {}
     _get = lambda d, n: None if d is None or d.get(n) is None else (d[n]() if callable(d[n]) else d[n]).reshape(-1)
     get, tier_of, first_of = (lambda n: _get(scores, n)), (lambda n: _get(tiers, n)), (lambda n: _get(first, n))
-    local = isinstance(k, dict)
+    local, last = isinstance(k, dict), dict(last or {})
+    best = {n: int(last.pop(n)) for n in [n for n, m in last.items() if not isinstance(m, Tensor)]}   # `m` best units: positions unknown yet
+    def find_best(ns):
+        for n in ns: last[n] = top_units(get(n), best.pop(n), first_of(n), chunk) if best[n] else None
     if chunk is None and not any(callable(v) for v in scores.values()) and sum(v.numel() for v in scores.values()) <= _SMALL:
+        find_best(list(best))
         vectors, firsts = {n: get(n) for n in names}, {n: first_of(n) for n in names}
         if refuse_nan: _refuse_nan({n: _nan_count(v, firsts[n]) for n, v in vectors.items()}, refuse_nan)
-        res = _select_by_sorting(vectors, k, {n: tier_of(n) for n in names}, firsts, {n: (last or {}).get(n) for n in names})
+        res = _select_by_sorting(vectors, k, {n: tier_of(n) for n in names}, firsts, {n: last.get(n) for n in names})
         if emit is None: return res
         for n, r in res.items(): emit(n, r)
         return None
@@ -203,7 +207,7 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
     def each_chunk(fn, after=None, count_nan=False):
         "Call fn(name, start, key, tier) on every chunk of every vector (then `after(name)`); count NaN scores if asked."
         for n in names:
-            s, t, f, z = get(n), tier_of(n), first_of(n), (last or {}).get(n)
+            s, t, f, z = get(n), tier_of(n), first_of(n), last.get(n)
             size[n], step = s.numel(), chunk or _chunk_size(s.device)
             for i in range(0, s.numel(), step):
                 if count_nan: nans[n] = nans.get(n, 0) + _nan_count(s[i:i + step], None if f is None else f[i:i + step])
@@ -227,19 +231,35 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
         t = tier_at[group[n]]
         return key if t is None else key[tier == t]
 
-    def histogram(digit, size, count_nan=False):
+    pending, tops = [n for n, m in best.items() if m == 1 and tiers is None], {}
+    find_best([n for n in best if n not in pending])
+    if tiers is None and _BRACKET:                       # on the CPU: a sample brackets the k-th key, two passes
+        done = _select_by_bracket(names, get, first_of, last, group, n_groups, need, each_chunk, pending, tops, emit,
+                                  refuse_nan, nans)
+        if done is not False: return done
+        nans.clear(); tops.clear()
+
+    def histogram(digit, size, count_nan=False, track=()):
+        "Per group, how many candidates have each value of `digit`; the highest key of each vector in `track` goes to `tops`."
         rows = {}
         def count(n, i, key, tier):
             c = _count(digit(n, candidates(n, key, tier)), size)
             g = group[n]
             rows[g] = c if g not in rows else rows[g] + c
+            if n in track: tops[n] = key.max() if n not in tops else tops[n].maximum(key.max())
         each_chunk(count, count_nan=count_nan)
         some = next(iter(rows.values()))
         return torch.stack([rows.get(g, torch.zeros_like(some)) for g in range(n_groups)])
-    hist = histogram(lambda n, key: _high(key), _HALF, count_nan=bool(refuse_nan))
+    # A vector's best unit needs protecting only if the k-th key reaches it: counted without it first (no extra pass),
+    # and found (then counted again) only if its key's high digit is not above the k-th's.
+    hist = histogram(lambda n, key: _high(key), _HALF, count_nan=bool(refuse_nan), track=pending)
     if refuse_nan: _refuse_nan(nans, refuse_nan)         # before any result exists
-    total = hist.sum(1).tolist()                         # candidates per group
     high, less_high = _kth_digit(hist, torch.tensor(rest, device=hist.device))
+    if tops and any((t >> 16) + _HALF // 2 <= high[group[n]] for n, t in zip(tops, torch.stack(list(tops.values())).tolist())):
+        find_best(pending)
+        hist = histogram(lambda n, key: _high(key), _HALF)
+        high, less_high = _kth_digit(hist, torch.tensor(rest, device=hist.device))
+    total = hist.sum(1).tolist()                         # candidates per group
     # second pass: the low digit, among the keys whose high digit is the k-th's (the others go to bin 0)
     hist = histogram(lambda n, key: (_low(key) + 1) * (_high(key) == high[group[n]]), _HALF + 1)[:, 1:]
     left = torch.tensor([r - l for r, l in zip(rest, less_high)], device=hist.device)
@@ -292,9 +312,90 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
     return None if emit is not None else result
 
 _SMALL = 1 << 14   # below this many units in all, a stable sort is quicker than the passes
+_BRACKET = True    # try the bracket first (without tiers, on the CPU)
+_SAMPLE = 4096     # keys sampled from each vector to bracket the k-th one
+_BAND = 1 / 32     # at most this share of the units inside the bracket (else: the histogram passes)
 
-def _nan_count(s: Tensor, first: Tensor | None) -> Tensor:
-    "How many scores of `s` are NaN, not counting the units marked in `first` (a tensor on the device: no sync)."
+def _room(total: int) -> int: return int(_BAND * total) + 64   # units the bracket may hold
+
+class _Missed(Exception): "The bracket holds too many units."
+
+def _select_by_bracket(names, get, first_of, last, group, n_groups, need, each_chunk, pending, tops, emit, refuse_nan, nans):
+    """`select_lowest` without tiers on the CPU in two passes: keys sampled from each vector give a bracket around the
+    k-th key; a first pass counts the keys below it and keeps those inside (positions and keys, a small share), where
+    the k-th key and its ties are found exactly; a second pass marks the keys below the bracket, plus those chosen inside.
+    False (and nothing emitted) if the sample misses, the bracket holds too many units, or a best unit is reached."""
+    samples, size = [[] for _ in range(n_groups)], {}
+    for n in names:                                      # pass 0: a sample of keys, each standing for `step` units
+        s = get(n)
+        if s.device.type != 'cpu': return False          # on GPUs the histogram passes avoid host syncs
+        f, z, step = first_of(n), last.get(n), max(1, s.numel() // _SAMPLE)
+        key = _keys(s[::step])
+        if f is not None: key = _put_first(key, f[::step])
+        if z is not None: key[z[z % step == 0] // step] = _LAST
+        samples[group[n]].append((key, step, s.numel()))
+        size[n] = s.numel()
+        del s, f
+    lo, hi = [], []
+    for g, (want, sample) in enumerate(zip(need, samples)):
+        total = sum(m for _, _, m in sample)
+        if not 0 < want < total: return False            # nothing or everything: the passes' simple cases
+        keys = torch.cat([k for k, _, _ in sample])
+        order = keys.argsort()
+        weight = torch.cat([torch.full((len(k),), st, dtype=torch.long) for k, st, _ in sample])[order].cumsum(0)
+        q = want / total
+        margin = 3 * math.sqrt(q * (1 - q) * sum(st * m for _, st, m in sample)) + 0.001 * total + 8   # the sample's error, and some
+        if 2 * margin > _room(total): return False       # a few large vectors: too coarse a sample
+        at = lambda r: keys[order[min(int(torch.searchsorted(weight, r)), len(keys) - 1)]].item()
+        lo.append(at(want - margin) if want - margin > 0 else -2**31)
+        hi.append(at(want + margin) if want + margin < total else _LAST)
+    below = [torch.zeros((), dtype=torch.long) for _ in range(n_groups)]
+    inside = {n: [] for n in names}                      # (positions, keys) of the units inside the bracket
+    room = [_room(sum(size[n] for n in names if group[n] == g)) for g in range(n_groups)]
+    def gather(n, i, key, tier):
+        g = group[n]
+        low = key < lo[g]
+        below[g] += torch.count_nonzero(low)
+        where = (key <= hi[g]).logical_xor_(low).nonzero().squeeze(1)   # inside the bracket: not below, not above
+        room[g] -= len(where)
+        if room[g] < 0: raise _Missed()
+        inside[n].append((where.to(torch.int32) + i, key[where]))   # int32 positions: vectors hold fewer than 2**31 units
+        if n in pending: tops[n] = key.max() if n not in tops else tops[n].maximum(key.max())
+    try: each_chunk(gather, count_nan=bool(refuse_nan))
+    except _Missed: return False
+    if refuse_nan: _refuse_nan(nans, refuse_nan)         # before any result exists
+    below = torch.stack(below).tolist()
+    gone, kth = {}, [None] * n_groups
+    for g in range(n_groups):
+        members = [n for n in names if group[n] == g]
+        counts = [sum(len(k) for _, k in inside[n]) for n in members]
+        keys = torch.cat([k for n in members for _, k in inside[n]] or [torch.zeros(0, dtype=torch.int32)])
+        j = need[g] - below[g]                           # the k-th key is the j-th inside the bracket
+        if not 1 <= j <= len(keys): return False
+        kth[g] = keys.kthvalue(j).values
+        tie = keys == kth[g]
+        take = j - int(torch.count_nonzero(keys < kth[g]))   # ties that go: the first ones, in vector and position order
+        chosen = (keys < kth[g]) | (tie & (tie.cumsum(0) <= take))
+        del keys, tie
+        for n, c in zip(members, chosen.split(counts)):
+            gone[n] = torch.cat([p for p, _ in inside.pop(n)] or [torch.zeros(0, dtype=torch.int32)])[c].long()
+    if any(t <= kth[group[n]] for n, t in tops.items()): return False   # a best unit reached: protect it, by the passes
+    result, out = {}, {}
+    def choose(n, i, key, tier):
+        if i == 0: out[n] = torch.empty(size[n], dtype=torch.bool)
+        torch.lt(key, lo[group[n]], out=out[n][i:i + len(key)])
+    def finish(n):
+        r = out.pop(n, None)
+        r = torch.zeros(0, dtype=torch.bool) if r is None else r.index_fill_(0, gone[n], True)
+        if emit is not None: emit(n, r)
+        else: result[n] = r
+    each_chunk(choose, after=finish)
+    return None if emit is not None else result
+
+def _nan_count(s: Tensor, first: Tensor | None) -> Tensor | int:
+    """How many scores of `s` are NaN, not counting the units marked in `first` (a tensor on the device: no sync; on
+    the CPU 0 at once if the sum is not NaN, which it is when any score is)."""
+    if s.device.type == 'cpu' and not s.sum().isnan(): return 0
     nan = s.isnan()
     return torch.count_nonzero(nan if first is None else nan & ~first.reshape(-1).bool())   # a bool .sum() would cast to int64 first
 
@@ -330,16 +431,17 @@ def _select_by_sorting(scores: dict[str, Tensor], k, tiers: dict, first: dict, l
     return dict(zip(names, out.split([scores[n].numel() for n in names])))
 
 def top_units(scores: Tensor, n: int, first: Tensor | None = None, chunk: int | None = None) -> Tensor:
-    "Positions of the `n` highest units of `scores` as `select_lowest` ranks them (units marked in `first` lowest)."
+    """Positions of the `n` highest units of `scores` as `select_lowest` ranks them (units marked in `first` lowest;
+    of tied units, the later ones rank higher), from the highest down."""
     s, f = scores.reshape(-1), None if first is None else first.reshape(-1)
-    step, keys, where = chunk or _chunk_size(s.device), [], []
+    step, best = chunk or _chunk_size(s.device), []
     for i in range(0, s.numel(), step):                      # the best of each chunk, then the best of those
         key = _keys(s[i:i + step])
         if f is not None: key = _put_first(key, f[i:i + step])
-        best = key.topk(min(n, key.numel()))
-        keys.append(best.values); where.append(best.indices + i)
-    keys, where = torch.cat(keys), torch.cat(where)
-    return where[keys.topk(min(n, keys.numel())).indices]
+        rank = (key.long() << 32) + torch.arange(i, i + len(key), device=key.device)   # (key, position): no ties
+        best.append(rank.topk(min(n, len(rank))).values)
+    best = torch.cat(best) if best else torch.zeros(0, dtype=torch.long, device=s.device)
+    return best.topk(min(n, len(best))).values & 0xFFFFFFFF
 
 def lowest_k(scores: Tensor, k: int, tiers: Tensor | None = None) -> Tensor:
     "Bool vector marking exactly `k` units: lowest `tiers` first, then lowest `scores`, then lowest index."

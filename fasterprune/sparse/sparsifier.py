@@ -13,7 +13,7 @@ from torch import Tensor
 from ..core.granularity import Granularity, NM, as_granularity, removes_channels, supported_types
 from ..core.criteria import Criteria, large_final
 from ..core.registry import as_criteria
-from ..core.selection import select_layers, parse_target, resolve_targets, as_fraction, select_lowest, top_units
+from ..core.selection import select_layers, parse_target, resolve_targets, as_fraction, select_lowest
 from ..core.state import optimizer_state
 from ..core.following import around
 from ..core.distributed import is_distributed, broadcast_tensors, unwrap_model, inner_names
@@ -46,8 +46,10 @@ def _multiply(tensors: list[Tensor], masks: list[Tensor]) -> None:
 
 @torch.no_grad()
 def _fill_removed(w: Tensor, mask: Tensor) -> None:
-    "Zero the weights `mask` removes by filling them, so that a NaN or an inf goes too (NaN × 0 is NaN): when masks change."
-    w.masked_fill_(mask.logical_not(), 0.)
+    """Zero the weights `mask` removes, a NaN or an inf too (NaN × 0 is NaN): when masks change. On the CPU, where
+    filling is slow, weights whose sum is finite (then each is) are multiplied instead (one sync per layer)."""
+    if w.device.type == 'cpu' and w.sum().isfinite(): _multiply([w], [mask])
+    else: w.masked_fill_(mask.logical_not(), 0.)
 
 def _flat(t: Tensor) -> Tensor | None:
     "A flat view of `t` in memory order, for a contiguous or channels_last tensor (None otherwise)."
@@ -197,7 +199,7 @@ class Sparsifier:
         return torch.logical_not(self.units[name].expand(removed.to(m.weight.device)), out=_mask(m))
 
     def _set_mask(self, name: str, removed: Tensor) -> None:
-        "Mask the units `removed` of layer `name`, and zero their weights (also a NaN or an inf: they are filled, not multiplied)."
+        "Mask the units `removed` of layer `name`, and zero their weights (also a NaN or an inf)."
         _fill_removed(self.layers[name].weight, self._write_mask(name, removed))
 
     def _scores_of(self, name: str, keep: bool) -> Tensor:
@@ -221,14 +223,13 @@ class Sparsifier:
         them in each pass, which keeps a prune to about a byte per weight; scores that change from call to call
         (`random`) or carry tiers are computed once."""
         removed = lambda n: self.units[n].removed(_mask(self.layers[n]))
+        last = {n: self._kept(n) for n in self.layers if self._kept(n)}   # counts: found only if the selection reaches them
         if self.criteria.deterministic and not isinstance(self.granularity, NM):
             first = {n: (lambda n=n: removed(n)) for n in self.layers} if keep else None
-            last = {n: top_units(self._scores_of(n, False), self._kept(n), removed(n) if keep else None)
-                    for n in self.layers if self._kept(n)}
             return dict(scores={n: (lambda n=n: self._scores_of(n, False)) for n in self.layers}, first=first, last=last)
         scores = {n: self._scores_of(n, keep) for n in self.layers}
         tiers = {n: self.units[n].tiers(s) for n, s in scores.items()} if isinstance(self.granularity, NM) else None
-        return dict(scores=scores, tiers=tiers, last={n: top_units(s, self._kept(n)) for n, s in scores.items() if self._kept(n)})
+        return dict(scores=scores, tiers=tiers, last=last)
 
     def _check_targets(self, target):
         "The target of this call: a fraction (global), or one per layer (local and per-layer contexts)."
