@@ -5,6 +5,7 @@ validate; scaled to [0, 1] and normalised with the training mean and std. The CN
 (32/64/128 channels, no bias) each with batch norm and ReLU, max-pool after the first two, global
 average pool, Linear 128->10: 94,186 parameters.
 """
+import argparse
 from pathlib import Path
 import numpy as np
 import torch
@@ -54,7 +55,7 @@ def make_cnn() -> nn.Sequential:
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
 
 
-def add_setup_args(ap, select: int = 2000) -> None:
+def add_setup_args(ap, select: int = 2000, unseen_select: bool = False) -> None:
     "The options every per-layer-plan benchmark shares: data, baseline training, calibration, seeds, threads."
     ap.add_argument('--data', type=Path, default=DEFAULT_DATA)
     ap.add_argument('--epochs', type=int, default=4, help='epochs to train the baseline')
@@ -62,15 +63,18 @@ def add_setup_args(ap, select: int = 2000) -> None:
     ap.add_argument('--bs', type=int, default=128)
     ap.add_argument('--calib-batches', type=int, default=10)
     ap.add_argument('--select', type=int, default=select, help='the last training digits that plans are chosen on')
+    ap.add_argument('--unseen-select', action=argparse.BooleanOptionalAction, default=unseen_select,
+                    help='train the baseline without the --select digits, so that plans are chosen on digits it never saw '
+                         '(the common fine-tunes still use all training digits)')
     ap.add_argument('--seed', type=int, default=42)
     ap.add_argument('--threads', type=int, default=2)
 
 
 def setup(script: str, args, argv, fine_tune_epochs: int = 1):
     """Threads, the header and command line, the data (`--quick`: 2,000 / 500 digits), the baseline trained once with
-    `fit_one_cycle(epochs, lr)`, the calibration batches, and two evaluators: `choose` (accuracy on the last `--select`
-    training digits, what plans are chosen by; its `fine_tune` is `fit_one_cycle(fine_tune_epochs)`) and `report` (the
-    validation digits, never used to choose)."""
+    `fit_one_cycle(epochs, lr)` (the same for a seed, run after run), the calibration batches, and two evaluators:
+    `choose` (accuracy on the last `--select` training digits, what plans are chosen by; its `fine_tune` is
+    `fit_one_cycle(fine_tune_epochs)`) and `report` (the validation digits, never used to choose)."""
     from types import SimpleNamespace
     import platform, sys, time
     import fastai, fasterprune
@@ -91,10 +95,11 @@ def setup(script: str, args, argv, fine_tune_epochs: int = 1):
     xt, yt, xv, yv = load_mnist(args.data)
     if args.quick: xt, yt, xv, yv = xt[:2000], yt[:2000], xv[:500], yv[:500]
     s.xt, s.yt, s.xv, s.yv = xt, yt, xv, yv
-    s.dls = make_dls((xt, yt, xv, yv), args.bs)
+    set_seed(args.seed, reproducible=True)     # before the loaders: their shuffling draws its seed from `random` when they are made
+    n_fit = len(xt) - args.select if args.unseen_select else len(xt)      # the digits the baseline trains on
+    s.dls = make_dls((xt[:n_fit], yt[:n_fit], xv, yv), args.bs)
     s.x = xt[:8]
     s.calib = [xt[i * args.bs:(i + 1) * args.bs] for i in range(args.calib_batches)]   # the same batches for every plan
-    set_seed(args.seed, reproducible=True)
     s.learn = Learner(s.dls, make_cnn(), loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
     with s.learn.no_logging(): s.learn.fit_one_cycle(args.epochs, args.lr)
     s.baseline, s.base_acc = s.learn.model, float(s.learn.validate()[1])

@@ -7,8 +7,10 @@ Docs: https://fasterprune.github.io/fasterprune/analyze.search.html.md"""
 # %% ../../nbs/52_analyze.search.ipynb #32d891a6
 from __future__ import annotations
 import random
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
+import numpy as np
 import torch
 import torch.nn as nn
 from fastcore.basics import patch
@@ -57,7 +59,7 @@ class Subnets:
                  signature: str | None = None, metric: str = 'score', criteria: str = 'large_final', settings: dict | None = None,
                  pruning: dict | None = None):
         self.budget, self.baseline, self.uniform = budget, baseline, uniform
-        self.subnets = subnets      # in sampling order: {'groups', 'layers', 'fraction', 'score', 'tuned'} (scores: None until measured)
+        self.subnets = subnets      # in sampling order: {'groups', 'layers', 'fraction', 'score', 'tuned', 'tuned_runs'} (None until measured)
         self.signature, self.metric, self.criteria, self.settings = signature, metric, criteria, settings or {}
         self.pruning = pruning                        # `Candidates.pruning` of the search (None: `Candidates`' defaults)
 
@@ -158,14 +160,25 @@ def _check_analysis(analysis: Sensitivity, cands: Candidates) -> None:
         raise ValueError(f"the analysis measured other layers than the search prunes: not analysed {sorted(searched - analysed)}, "
                          f"not searched {sorted(analysed - searched)}; analyse and search with the same ignore= and layer_types=")
 
-def _tuned_score(cands: Candidates, e: dict, batches, n_batches, ev, fine_tune, seed: int) -> float:
-    "The score of candidate `e` after adaptive BN and `fine_tune`, run from the torch random state of `seed`."
-    m = cands.pruned(e['groups'])
-    if batches is not None: recalibrate_bn(m, batches, n_batches)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        fine_tune(m)
-    return ev(m)
+@contextmanager
+def _seeded(seed: int):
+    "Run the block from the random state of `seed` (torch, Python's `random`, NumPy), and put the states back after it."
+    py, npy = random.getstate(), np.random.get_state()
+    try:
+        with torch.random.fork_rng():
+            torch.manual_seed(seed); random.seed(seed); np.random.seed(seed)
+            yield
+    finally: random.setstate(py); np.random.set_state(npy)
+
+def _tuned_scores(cands: Candidates, e: dict, batches, n_batches, ev, fine_tune, seeds: Iterable[int]) -> list[float]:
+    "The scores of candidate `e` after adaptive BN and `fine_tune`, one run from the random state of each of `seeds`."
+    scores = []
+    for seed in seeds:
+        m = cands.pruned(e['groups'])
+        if batches is not None: recalibrate_bn(m, batches, n_batches)
+        with _seeded(seed): fine_tune(m)
+        scores.append(ev(m))
+    return scores
 
 def search_subnets(model: nn.Module,
                    example_inputs,                      # a batch the model accepts
@@ -182,6 +195,7 @@ def search_subnets(model: nn.Module,
                    spread: float = 0.1,                 # with `analysis`: the noise added to its ratios
                    fine_tune_top: int = 0,              # then fine-tune the best this many and the uniform strategy, rank them by the score after
                    fine_tune: Callable | None = None,   # that short fine-tune, model -> None in place (default: the evaluator's)
+                   fine_tune_seeds: int = 1,            # fine-tune each of them from the seeds seed, seed + 1, ...; rank by the mean
                    criteria: str | Criteria = large_final,   # which channels go first (scored by the weights)
                    ignore=None,                         # names / patterns / modules whose output channels stay
                    layer_types: type | tuple = PRUNABLE,  # layers whose output channels may be removed
@@ -192,7 +206,7 @@ def search_subnets(model: nn.Module,
     "Sample `n_subnets` per-group strategies meeting the budget, score each pruned copy after adaptive BN (and the best after a short fine-tune): ranked `Subnets`."
     budget = as_budget(macs=macs, params=params)
     if budget is None: raise ValueError("give the budget to search at: macs= or params= (the fraction to keep)")
-    for name, v, lo in (('n_subnets', n_subnets, 1), ('fine_tune_top', fine_tune_top, 0)):
+    for name, v, lo in (('n_subnets', n_subnets, 1), ('fine_tune_top', fine_tune_top, 0), ('fine_tune_seeds', fine_tune_seeds, 1)):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
             raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
     max_ratio = as_ratio(max_ratio, 'max_ratio')
@@ -213,7 +227,8 @@ def search_subnets(model: nn.Module,
         layers = analysis.allocate(**{budget.name: budget.keep}, model=model, example_inputs=example_inputs)
         around = {k: layers[cands.layers[k][0]] for k in keys}
     settings = dict(n_subnets=n_subnets, seed=seed, max_ratio=max_ratio, tol=tol, spread=spread,
-                    around=around, calibrate_batches=n_batches, fine_tune_top=fine_tune_top)
+                    around=around, calibrate_batches=n_batches, fine_tune_top=fine_tune_top,
+                    fine_tune_seeds=fine_tune_seeds)
     bud = dict(name=budget.name, keep=budget.keep)
     crit, pruning = repr(cands.pruner.criteria), cands.pruning
     res = None
@@ -223,7 +238,7 @@ def search_subnets(model: nn.Module,
                             dict(budget=bud, settings=settings, metric=ev.name, criteria=crit, pruning=pruning))
         if diff: raise ValueError(f"{path} holds a search with other settings ({diff}); use another path or delete it")
     def entry(rs): return dict(groups=rs, layers=cands.layer_ratios(rs), fraction=budget.fraction(cands.cost(budget, rs)),
-                               score=None, tuned=None)
+                               score=None, tuned=None, tuned_runs=None)
     if res is None:
         uniform = scale_to_budget(cands, budget, dict.fromkeys(keys, 1.), max_ratio, tol)
         rng, seen, strategies = random.Random(seed), {tuple(sorted(cands.removed(uniform).items()))}, []
@@ -245,7 +260,8 @@ def search_subnets(model: nn.Module,
         top = sorted(res.subnets, key=lambda s: -s['score'])[:fine_tune_top]    # stable: ties go to the first sampled
         todo = [e for e in [res.uniform, *top] if e.get('tuned') is None]
         for e in progress_bar(todo, display=progress and len(todo) > 1, leave=False):
-            e['tuned'] = _tuned_score(cands, e, batches, n_batches, ev, fine_tune, seed)
+            e['tuned_runs'] = _tuned_scores(cands, e, batches, n_batches, ev, fine_tune, range(seed, seed + fine_tune_seeds))
+            e['tuned'] = sum(e['tuned_runs']) / fine_tune_seeds
             if path is not None: res.save(path)
     return res
 
