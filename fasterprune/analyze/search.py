@@ -119,6 +119,7 @@ class Subnets:
     def load(cls, path: str | Path, model: nn.Module | None = None) -> Subnets:
         "Read a search saved by `save`; with `model`, check it was made for that architecture."
         d = _load_json(path, _FORMAT, 'subnet search', 'search again')
+        d['settings'].setdefault('fine_tune_seeds', 1)   # searches saved before the option ran one seed
         res = cls(d['budget'], d['baseline'], d['subnets'], d['uniform'], d['signature'], d['metric'], d['criteria'],
                   d['settings'], d['pruning'])
         if model is not None: res.check_model(model, path)
