@@ -234,10 +234,9 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
     pending, tops = [n for n, m in best.items() if m == 1 and tiers is None], {}
     find_best([n for n in best if n not in pending])
     if tiers is None and _BRACKET:                       # on the CPU: a sample brackets the k-th key, two passes
-        done = _select_by_bracket(names, get, first_of, last, group, n_groups, need, each_chunk, pending, tops, emit,
-                                  refuse_nan, nans)
+        done = _select_by_bracket(names, get, first_of, last, group, n_groups, need, pending, emit, refuse_nan, nans, chunk)
         if done is not False: return done
-        nans.clear(); tops.clear()
+        nans.clear()
 
     def histogram(digit, size, count_nan=False, track=()):
         "Per group, how many candidates have each value of `digit`; the highest key of each vector in `track` goes to `tops`."
@@ -318,13 +317,20 @@ _BAND = 1 / 32     # at most this share of the units inside the bracket (else: t
 
 def _room(total: int) -> int: return int(_BAND * total) + 64   # units the bracket may hold
 
-class _Missed(Exception): "The bracket holds too many units."
+_POS_INF = 2139095040     # the key of +inf (and of NaN)
 
-def _select_by_bracket(names, get, first_of, last, group, n_groups, need, each_chunk, pending, tops, emit, refuse_nan, nans):
+def _float_of(key: int) -> float:
+    "The float32 score whose key is `key` (`_keys` undone)."
+    k = torch.tensor(key, dtype=torch.int32)
+    return (k ^ ((k >> 31) & 0x7FFFFFFF)).view(torch.float32).item()
+
+def _select_by_bracket(names, get, first_of, last, group, n_groups, need, pending, emit, refuse_nan, nans, chunk):
     """`select_lowest` without tiers on the CPU in two passes: keys sampled from each vector give a bracket around the
-    k-th key; a first pass counts the keys below it and keeps those inside (positions and keys, a small share), where
-    the k-th key and its ties are found exactly; a second pass marks the keys below the bracket, plus those chosen inside.
-    False (and nothing emitted) if the sample misses, the bracket holds too many units, or a best unit is reached."""
+    k-th key; a first pass counts the scores below it and keeps those inside (positions and keys, a small share), where
+    the k-th key and its ties are found exactly; a second pass marks the scores below the bracket, plus those chosen
+    inside. The passes compare the raw scores with the bracket's bounds as floats: keys are made for the few inside only.
+    False (and nothing emitted) if the sample misses, the bracket holds too many units, or a vector would be emptied
+    whose best unit is protected."""
     samples, size = [[] for _ in range(n_groups)], {}
     for n in names:                                      # pass 0: a sample of keys, each standing for `step` units
         s = get(n)
@@ -349,47 +355,72 @@ def _select_by_bracket(names, get, first_of, last, group, n_groups, need, each_c
         at = lambda r: keys[order[min(int(torch.searchsorted(weight, r)), len(keys) - 1)]].item()
         lo.append(at(want - margin) if want - margin > 0 else -2**31)
         hi.append(at(want + margin) if want + margin < total else _LAST)
-    below = [torch.zeros((), dtype=torch.long) for _ in range(n_groups)]
+    if max(hi) >= _POS_INF: return False                 # the bracket reaches +inf, NaN or kept units: the passes
+    # For a score x that is not NaN, `key(x) < lo` is `x < float(lo)` (-0.0 and 0.0 compare equal both ways). A NaN
+    # (ranked +inf) is neither below nor inside, as its key is above `hi`. Units in `first` rank as -inf: below the
+    # bracket if its low end is above -inf, else inside; units in `last` are never below nor inside.
+    lo_f = [_float_of(l) if l >= _NEG_INF else -_INF for l in lo]
+    hi_f = [_float_of(h) for h in hi]
+    first_below = [l > _NEG_INF for l in lo]
+    step = chunk or _chunk_size(torch.device('cpu'))
+    def chunks(n):
+        "(start, scores, first, positions in `last`) of each chunk of vector `n`; its scores freed after."
+        s, f, z = get(n), first_of(n), last.get(n)
+        if f is not None: f = f.bool()
+        if refuse_nan: nans[n] = _nan_count(s, f)
+        for i in range(0, s.numel(), step):
+            x = s[i:i + step].float()
+            yield i, x, None if f is None else f[i:i + step], None if z is None else z[(z >= i) & (z < i + len(x))] - i
+    def mark_below(g, x, f, z, out=None):
+        low = torch.lt(x, lo_f[g]) if out is None else torch.lt(x, lo_f[g], out=out)
+        if f is not None and first_below[g]: low |= f
+        if z is not None: low[z] = False
+        return low
+    below = {n: torch.zeros((), dtype=torch.long) for n in names}
     inside = {n: [] for n in names}                      # (positions, keys) of the units inside the bracket
     room = [_room(sum(size[n] for n in names if group[n] == g)) for g in range(n_groups)]
-    def gather(n, i, key, tier):
+    for n in names:                                      # pass 1
         g = group[n]
-        low = key < lo[g]
-        below[g] += torch.count_nonzero(low)
-        where = (key <= hi[g]).logical_xor_(low).nonzero().squeeze(1)   # inside the bracket: not below, not above
-        room[g] -= len(where)
-        if room[g] < 0: raise _Missed()
-        inside[n].append((where.to(torch.int32) + i, key[where]))   # int32 positions: vectors hold fewer than 2**31 units
-        if n in pending: tops[n] = key.max() if n not in tops else tops[n].maximum(key.max())
-    try: each_chunk(gather, count_nan=bool(refuse_nan))
-    except _Missed: return False
+        for i, x, f, z in chunks(n):
+            low = mark_below(g, x, f, z)
+            below[n] += torch.count_nonzero(low)
+            ins = x <= hi_f[g]
+            if f is not None and not first_below[g]: ins |= f
+            ins &= low.logical_not_()
+            if z is not None: ins[z] = False
+            where = ins.nonzero().squeeze(1)
+            room[g] -= len(where)
+            if room[g] < 0: return False                 # many ties, or a sample that missed
+            key = _keys(x[where])
+            if f is not None: key = _put_first(key, f[where])
+            inside[n].append((where.to(torch.int32) + i, key))   # int32 positions: vectors hold fewer than 2**31 units
     if refuse_nan: _refuse_nan(nans, refuse_nan)         # before any result exists
-    below = torch.stack(below).tolist()
-    gone, kth = {}, [None] * n_groups
+    below = dict(zip(names, torch.stack(list(below.values())).tolist()))
+    gone = {}
     for g in range(n_groups):
         members = [n for n in names if group[n] == g]
         counts = [sum(len(k) for _, k in inside[n]) for n in members]
         keys = torch.cat([k for n in members for _, k in inside[n]] or [torch.zeros(0, dtype=torch.int32)])
-        j = need[g] - below[g]                           # the k-th key is the j-th inside the bracket
+        j = need[g] - sum(below[n] for n in members)     # the k-th key is the j-th inside the bracket
         if not 1 <= j <= len(keys): return False
-        kth[g] = keys.kthvalue(j).values
-        tie = keys == kth[g]
-        take = j - int(torch.count_nonzero(keys < kth[g]))   # ties that go: the first ones, in vector and position order
-        chosen = (keys < kth[g]) | (tie & (tie.cumsum(0) <= take))
+        kth = keys.kthvalue(j).values
+        tie = keys == kth
+        take = j - int(torch.count_nonzero(keys < kth))   # ties that go: the first ones, in vector and position order
+        chosen = (keys < kth) | (tie & (tie.cumsum(0) <= take))
         del keys, tie
         for n, c in zip(members, chosen.split(counts)):
             gone[n] = torch.cat([p for p, _ in inside.pop(n)] or [torch.zeros(0, dtype=torch.int32)])[c].long()
-    if any(t <= kth[group[n]] for n, t in tops.items()): return False   # a best unit reached: protect it, by the passes
-    result, out = {}, {}
-    def choose(n, i, key, tier):
-        if i == 0: out[n] = torch.empty(size[n], dtype=torch.bool)
-        torch.lt(key, lo[group[n]], out=out[n][i:i + len(key)])
-    def finish(n):
-        r = out.pop(n, None)
-        r = torch.zeros(0, dtype=torch.bool) if r is None else r.index_fill_(0, gone[n], True)
-        if emit is not None: emit(n, r)
-        else: result[n] = r
-    each_chunk(choose, after=finish)
+    # A vector's units go in (key, position) order, the order that ranks its best unit last: its best unit is
+    # reached exactly when all of it would go.
+    if any(size[n] and below[n] + len(gone[n]) == size[n] for n in pending): return False   # protected by the passes
+    result = {}
+    for n in names:                                      # pass 2
+        out = torch.empty(size[n], dtype=torch.bool)
+        for i, x, f, z in chunks(n): mark_below(group[n], x, f, z, out=out[i:i + len(x)])
+        out.index_fill_(0, gone[n], True)
+        if emit is not None: emit(n, out)
+        else: result[n] = out
+        del out
     return None if emit is not None else result
 
 def _nan_count(s: Tensor, first: Tensor | None) -> Tensor | int:
