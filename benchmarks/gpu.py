@@ -202,10 +202,32 @@ def bench_fit(device, size: int, bs: int, n_batches: int, epochs: int, repeats: 
         for lib in libs: times[lib].append(fit(lib))
     med = {lib: statistics.median(v) for lib, v in times.items()}
     res = dict(size=size, batch=bs, batches=n_batches, epochs=epochs, plain_s=med['plain'],
-               **{f'{lib}_ratio': med[lib] / med['plain'] for lib in libs if lib != 'plain'})
+               **{f'{lib}_ratio': med[lib] / med['plain'] for lib in libs if lib != 'plain'}, **zero_moments(device))
     print('fit: ' + ', '.join(f"{lib} {med[lib]:.2f} s" + (f" (x{med[lib] / med['plain']:.3f})" if lib != 'plain' else '')
                               for lib in libs) + ('' if fa is not None else '; fasterai not installed'), flush=True)
     return res
+
+def zero_moments(device, repeats: int = 9) -> dict:
+    """What masked gradients cost the optimizer: fastai's Adam step on resnet18 when 90 % of the conv gradients (and so
+    their moments) are zero, against one with dense gradients; and `sqrt` of zeros against `sqrt` of ones (11 M)."""
+    from fastai.optimizer import Adam
+    def setup(masked: bool):
+        model = resnet18(num_classes=10).to(device)
+        convs = {id(m.weight) for m in conv_weights(model)}
+        params = [p for p in model.parameters()]
+        for p in params:
+            p.grad = torch.randn_like(p) * 1e-3
+            if masked and id(p) in convs: p.grad *= torch.rand_like(p) > 0.9
+        return Adam(params, 1e-3)
+    opts = {masked: setup(masked) for masked in (False, True)}
+    steps = {masked: timed(opts[masked].step, device, repeats) for masked in (False, True)}
+    x = {v: torch.full((11_000_000,), v, device=device) for v in (0., 1.)}
+    out = torch.empty_like(x[0.])
+    roots = {v: timed(lambda v=v: torch.sqrt(x[v], out=out), device, repeats) for v in (1., 0.)}
+    print(f"optimizer: fastai Adam step with 90 % of the conv gradients zero {1e3 * steps[True]:.1f} ms, dense "
+          f"{1e3 * steps[False]:.1f} ms (x{steps[True] / steps[False]:.2f}); sqrt of zeros x{roots[0.] / roots[1.]:.2f} "
+          f"sqrt of ones", flush=True)
+    return dict(adam_masked_ratio=steps[True] / steps[False], sqrt_zero_ratio=roots[0.] / roots[1.])
 
 
 # ------------------------------------------------------------------------------------------------ latency
@@ -257,8 +279,12 @@ def summary(res: dict) -> list[str]:
                      f"`mask_grads` + `apply_masks` takes {r['ratio']:.3f}x one without.")
     if 'fit' in res:
         r = res['fit']
-        peers = ', '.join(f"{k[:-6]} {v:.3f}x" for k, v in r.items() if k.endswith('_ratio'))
+        peers = ', '.join(f"{k[:-6]} {v:.3f}x" for k, v in r.items() if k in ('fasterprune_ratio', 'fasterai_ratio'))
         lines.append(f"- Fit on {where}, resnet18 at {r['size']} px, SparsifyCallback(0.9, global, agp) against a plain fit: {peers}.")
+        if 'adam_masked_ratio' in r:
+            lines.append(f"- Optimizer on {where}: fastai's Adam step with 90 % of resnet18's conv gradients masked to zero (their "
+                         f"moments zero) takes {r['adam_masked_ratio']:.2f}x one with dense gradients; `sqrt` of zeros takes "
+                         f"{r['sqrt_zero_ratio']:.2f}x `sqrt` of ones.")
     for r in res.get('latency', []):
         if r['round_to'] == 'default' and r['ratio'] == 0.3:
             lines.append(f"- Latency on {where}, {r['model']} with 30 % of its channels removed (default rounding): "
@@ -293,7 +319,7 @@ def markdown(res: dict) -> str:
                   f"resnet18, {r['size']} px, bs {r['batch']}, {r['batches']} batches an epoch, {r['epochs']} epochs, "
                   f"median of interleaved fits. Plain fit {r['plain_s']:.2f} s.", '',
                   '| callback | fit time / plain |', '|---|---|']
-        lines += [f"| {k[:-6]} | {v:.3f} |" for k, v in r.items() if k.endswith('_ratio')]
+        lines += [f"| {k[:-6]} | {v:.3f} |" for k, v in r.items() if k in ('fasterprune_ratio', 'fasterai_ratio')]
         lines.append('')
     if 'latency' in res:
         lines += ['## Latency of structurally pruned models', '',

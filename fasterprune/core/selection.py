@@ -331,13 +331,15 @@ def _select_by_bracket(names, get, first_of, last, group, n_groups, need, pendin
     inside. The passes compare the raw scores with the bracket's bounds as floats: keys are made for the few inside only.
     False (and nothing emitted) if the sample misses, the bracket holds too many units, or a vector would be emptied
     whose best unit is protected."""
-    samples, size = [[] for _ in range(n_groups)], {}
+    samples, size, firsts = [[] for _ in range(n_groups)], {}, [0] * n_groups
     for n in names:                                      # pass 0: a sample of keys, each standing for `step` units
         s = get(n)
         if s.device.type != 'cpu': return False          # on GPUs the histogram passes avoid host syncs
         f, z, step = first_of(n), last.get(n), max(1, s.numel() // _SAMPLE)
         key = _keys(s[::step])
-        if f is not None: key = _put_first(key, f[::step])
+        if f is not None:
+            key = _put_first(key, f[::step])
+            firsts[group[n]] += int(torch.count_nonzero(f))   # exact: they rank lowest
         if z is not None: key[z[z % step == 0] // step] = _LAST
         samples[group[n]].append((key, step, s.numel()))
         size[n] = s.numel()
@@ -354,6 +356,7 @@ def _select_by_bracket(names, get, first_of, last, group, n_groups, need, pendin
         if 2 * margin > _room(total): return False       # a few large vectors: too coarse a sample
         at = lambda r: keys[order[min(int(torch.searchsorted(weight, r)), len(keys) - 1)]].item()
         lo.append(at(want - margin) if want - margin > 0 else -2**31)
+        if want > firsts[g]: lo[-1] = max(lo[-1], _NEG_INF + 1)   # the units in `first` all go: below the bracket, not in it
         hi.append(at(want + margin) if want + margin < total else _LAST)
     if max(hi) >= _POS_INF: return False                 # the bracket reaches +inf, NaN or kept units: the passes
     # For a score x that is not NaN, `key(x) < lo` is `x < float(lo)` (-0.0 and 0.0 compare equal both ways). A NaN
@@ -363,14 +366,16 @@ def _select_by_bracket(names, get, first_of, last, group, n_groups, need, pendin
     hi_f = [_float_of(h) for h in hi]
     first_below = [l > _NEG_INF for l in lo]
     step = chunk or _chunk_size(torch.device('cpu'))
-    def chunks(n):
-        "(start, scores, first, positions in `last`) of each chunk of vector `n`; its scores freed after."
+    def scan(n, fn) -> bool:
+        "`fn(start, scores, first, last positions)` per chunk of vector `n` until one returns False (then False); frees its scores."
         s, f, z = get(n), first_of(n), last.get(n)
         if f is not None: f = f.bool()
         if refuse_nan: nans[n] = _nan_count(s, f)
         for i in range(0, s.numel(), step):
             x = s[i:i + step].float()
-            yield i, x, None if f is None else f[i:i + step], None if z is None else z[(z >= i) & (z < i + len(x))] - i
+            if fn(i, x, None if f is None else f[i:i + step], None if z is None else z[(z >= i) & (z < i + len(x))] - i) is False:
+                return False
+        return True
     def mark_below(g, x, f, z, out=None):
         low = torch.lt(x, lo_f[g]) if out is None else torch.lt(x, lo_f[g], out=out)
         if f is not None and first_below[g]: low |= f
@@ -379,21 +384,22 @@ def _select_by_bracket(names, get, first_of, last, group, n_groups, need, pendin
     below = {n: torch.zeros((), dtype=torch.long) for n in names}
     inside = {n: [] for n in names}                      # (positions, keys) of the units inside the bracket
     room = [_room(sum(size[n] for n in names if group[n] == g)) for g in range(n_groups)]
-    for n in names:                                      # pass 1
+    def gather(n, i, x, f, z):
         g = group[n]
-        for i, x, f, z in chunks(n):
-            low = mark_below(g, x, f, z)
-            below[n] += torch.count_nonzero(low)
-            ins = x <= hi_f[g]
-            if f is not None and not first_below[g]: ins |= f
-            ins &= low.logical_not_()
-            if z is not None: ins[z] = False
-            where = ins.nonzero().squeeze(1)
-            room[g] -= len(where)
-            if room[g] < 0: return False                 # many ties, or a sample that missed
-            key = _keys(x[where])
-            if f is not None: key = _put_first(key, f[where])
-            inside[n].append((where.to(torch.int32) + i, key))   # int32 positions: vectors hold fewer than 2**31 units
+        low = mark_below(g, x, f, z)
+        below[n] += torch.count_nonzero(low)
+        ins = x <= hi_f[g]
+        if f is not None and not first_below[g]: ins |= f
+        ins &= low.logical_not_()
+        if z is not None: ins[z] = False
+        where = ins.nonzero().squeeze(1)
+        room[g] -= len(where)
+        if room[g] < 0: return False                     # many ties, or a sample that missed
+        key = _keys(x[where])
+        if f is not None: key = _put_first(key, f[where])
+        inside[n].append((where.to(torch.int32) + i, key))   # int32 positions: vectors hold fewer than 2**31 units
+    for n in names:                                      # pass 1
+        if not scan(n, lambda *a: gather(n, *a)): return False
     if refuse_nan: _refuse_nan(nans, refuse_nan)         # before any result exists
     below = dict(zip(names, torch.stack(list(below.values())).tolist()))
     gone = {}
@@ -416,7 +422,7 @@ def _select_by_bracket(names, get, first_of, last, group, n_groups, need, pendin
     result = {}
     for n in names:                                      # pass 2
         out = torch.empty(size[n], dtype=torch.bool)
-        for i, x, f, z in chunks(n): mark_below(group[n], x, f, z, out=out[i:i + len(x)])
+        scan(n, lambda i, x, f, z: mark_below(group[n], x, f, z, out=out[i:i + len(x)]))
         out.index_fill_(0, gone[n], True)
         if emit is not None: emit(n, out)
         else: result[n] = out
