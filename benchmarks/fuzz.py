@@ -1,10 +1,12 @@
-"""Fuzz suite of issue 11, long mode: random architectures, random channel masks, `Pruner.prune_masked`.
+"""Fuzz suite of issue 11, long mode: random architectures, random channel masks, `Pruner.prune_masked`; random plans.
 
 Each model is built from its seed alone (tests/fuzz_models.py, shared with the quick mode in tests/test_fuzz.py):
 convolutions (plain, grouped, depthwise), batch / group / layer norms, residual additions, concatenations, Linear
 heads after a pool or a flatten, nn.MultiheadAttention, a timm-style attention and MLPs. Random filters are masked
 (Sparsifier at filter / row granularity, with couple_norms), then `Pruner.prune_masked` must give the masked
-model's outputs (allclose), the widths the masks call for, and no mask left behind.
+model's outputs (allclose), the widths the masks call for, and no mask left behind. A fresh copy of each model is
+then pruned by `Pruner.prune` (a random context, a ratio of 50, 80 or 95 %): it must run, keep its output shape and
+lose parameters.
 
 Prints the count of models, passes, failures (with their seeds and architectures) and the time; writes FUZZ.md.
 
@@ -42,7 +44,7 @@ def main(argv=None):
     cut = collections.Counter(f for r in results if r.removed for f in r.features)
     cmd = f'python benchmarks/fuzz.py --n {args.n} --seed {args.seed}'
     lines = [
-        '# Fuzz: prune_masked on random architectures (issue 11)', '',
+        '# Fuzz: prune_masked and plans on random architectures (issue 11)', '',
         f'Command: `{cmd}` · fasterprune {fasterprune.__version__}, torch {torch.__version__}, '
         f'torch-pruning {torch_pruning.__version__}, Python {platform.python_version()}, 1 torch thread', '',
         '## Summary', '',

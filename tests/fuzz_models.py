@@ -432,10 +432,28 @@ def check_case(seed: int, atol: float = 1e-5) -> Result:
     res.removed = sum(before.values()) - sum(got.values())
     return res
 
+def check_plan(seed: int) -> list[str]:
+    """Prune a fresh model `seed` by a plan (a random context, and a ratio up to 95 %): it must run, give outputs of the
+    same shape and have fewer parameters. A group spanning a concatenation must leave each part a channel."""
+    model, x, _ = random_model(seed)
+    rng = random.Random(seed + 7)
+    context, ratio = rng.choice(['local', 'global']), rng.choice([0.5, 0.8, 0.95])
+    model.eval()
+    with torch.no_grad(): shape = model(x).shape
+    n_before = sum(p.numel() for p in model.parameters())
+    Pruner(model, x, context=context).prune(ratio)
+    with torch.no_grad(): out = model.eval()(x)
+    problems = [] if out.shape == shape else [f'output shape {tuple(out.shape)} != {tuple(shape)}']
+    if sum(p.numel() for p in model.parameters()) >= n_before: problems.append('no fewer parameters')
+    return [f'plan ({context}, {ratio}): {p}' for p in problems]
+
 def run_case(seed: int) -> Result:
-    "`check_case`, with an exception reported as a problem of that seed."
-    try: return check_case(seed)
+    "`check_case` and `check_plan`, an exception reported as a problem of that seed."
+    try: res = check_case(seed)
     except Exception as e:
         try: desc = ' | '.join(random_model(seed)[2].desc)
         except Exception: desc = '?'
-        return Result(seed, [f'{type(e).__name__}: {e}'], desc=desc)
+        res = Result(seed, [f'{type(e).__name__}: {e}'], desc=desc)
+    try: res.problems += check_plan(seed)
+    except Exception as e: res.problems.append(f'plan: {type(e).__name__}: {e}')
+    return res

@@ -1,8 +1,10 @@
-"""The fuzz suite of issue 11 (quick mode): random architectures, random channel masks, `Pruner.prune_masked`.
+"""The fuzz suite of issue 11 (quick mode): random architectures, random channel masks, `Pruner.prune_masked`; and
+random plans, `Pruner.prune`.
 
 Every model (seeds 0..199, see tests/fuzz_models.py) must give the masked model's outputs after `prune_masked`,
 with each layer's width what its masks say (the dead channels of each coupled group gone, one unit kept) and no
-mask left. The long mode is `python benchmarks/fuzz.py` (2,000 models and more)."""
+mask left; and a fresh copy pruned by a plan (random context, ratio up to 95 %) must run with fewer parameters.
+The long mode is `python benchmarks/fuzz.py` (2,000 models and more)."""
 import collections
 import warnings
 from fuzz_models import run_case, FEATURES

@@ -68,6 +68,16 @@ def _unit_view(g: _Group, per_channel: Tensor) -> Tensor:
     if g.block > 1: return per_channel.view(g.n, g.block)
     return per_channel.view(g.channel_groups, g.n).t()
 
+def _layer_units(g: _Group) -> list[Tensor]:
+    "For each layer whose output channels `g` removes, the units its channels lie in (a concatenated part: some of them)."
+    out = []
+    for mb in g.group.members:
+        if not (mb.out and isinstance(mb.module, nn.Module) and len(mb.root_idxs)): continue
+        mine = torch.zeros(len(g.group.root.idxs), dtype=torch.bool)
+        mine[torch.as_tensor(mb.root_idxs, dtype=torch.long)] = True
+        out.append(_unit_view(g, mine).any(1).nonzero().squeeze(1))
+    return out
+
 def _channel_groups(group: CoupledGroup, heads: dict) -> int:
     cg = 1
     for mb in group.members:
@@ -365,28 +375,44 @@ class Pruner:
 
     def _plan(self, ratio, groups: list[_Group], scores: dict[str, Tensor]) -> dict[str, Tensor]:
         "`{group key: bool vector of the units to remove}` reaching `ratio` (a float, or `{group key: ratio}`)."
+        removed = self._choose(ratio, groups, scores, guard=False)
+        if any(g.key in removed and any(removed[g.key][u].all() for u in _layer_units(g)) for g in groups):
+            removed = self._choose(ratio, groups, scores, guard=True)   # a layer would lose all its channels
+        return {k: v for k, v in removed.items() if v.any()}
+
+    def _choose(self, ratio, groups: list[_Group], scores: dict[str, Tensor], guard: bool) -> dict[str, Tensor]:
+        """The lowest-scored units of each group (local) or of all (global); with `guard`, the best unit of each layer's
+        channels stays too (a concatenated part would otherwise lose them all)."""
+        def guarded(g: _Group, s: Tensor, n_keep: int = 1) -> tuple[Tensor, int]:
+            "`s` with the units that must stay at +inf, and how many they are: the `n_keep` best, and each layer's best with `guard`."
+            s = s.clone()
+            keep = [s.argmax().view(1) if n_keep == 1 else s.topk(n_keep).indices]
+            if guard: keep += [u[s[u].argmax()].view(1) for u in _layer_units(g) if len(u)]
+            keep = torch.cat(keep).unique()
+            s[keep] = float('inf')
+            return s, len(keep)
         removed = {}
         if self.mode == 'global' and not isinstance(ratio, dict):
             n0 = sum(self.initial.get(g.key, g.n) for g in groups)
             k = round(ratio * n0) - (n0 - sum(g.n for g in groups))
-            flat, kept = [], 0
-            for g in groups:
-                s = scores[g.key].clone()
-                n_keep = self._kept(g)
-                s[s.argmax() if n_keep == 1 else s.topk(n_keep).indices] = float('inf')   # one unit stays, or all but max_ratio
-                flat.append(s); kept += n_keep
-            k = min(max(k, 0), sum(g.n for g in groups) - kept)
+            flat, kept = [], {}
+            for g in groups:                             # one unit stays, or all but max_ratio
+                s, kept[g.key] = guarded(g, scores[g.key], self._kept(g))
+                flat.append(s)
+            k = min(max(k, 0), sum(g.n for g in groups) - sum(kept.values()))
             pick = lowest_k(torch.cat(flat), k).split([g.n for g in groups])
-            for g, p in zip(groups, pick):
+            for g, s, p in zip(groups, flat, pick):
                 kg = self._rounded(g, int(p.sum()))
-                removed[g.key] = p if kg == int(p.sum()) else lowest_k(scores[g.key], kg)
+                if guard: kg = min(kg, g.n - kept[g.key])
+                removed[g.key] = p if kg == int(p.sum()) else lowest_k(s if guard else scores[g.key], kg)
         else:
             for g in groups:
                 r = ratio.get(g.key) if isinstance(ratio, dict) else ratio
                 if r is None: continue
                 n0 = self.initial.get(g.key, g.n)
-                removed[g.key] = lowest_k(scores[g.key], self._rounded(g, round(r * n0) - (n0 - g.n)))
-        return {k: v for k, v in removed.items() if v.any()}
+                s, n_kept = guarded(g, scores[g.key]) if guard else (scores[g.key], 1)
+                removed[g.key] = lowest_k(s, min(self._rounded(g, round(r * n0) - (n0 - g.n)), g.n - n_kept))
+        return removed
 
     def _steps(self, removed: dict[str, Tensor], groups: list[_Group]) -> list[dict]:
         return [{'layer': g.key[:-1], 'out': g.key[-1] == '>', 'idxs': _channels(g, removed[g.key])}
@@ -521,9 +547,8 @@ class Pruner:
                 live = (dead & _shifted(g.group)).view(g.channel_groups, -1).any(0) & units
                 if live.any(): shifted[g.key[:-1]] = int(live.sum()); units &= ~live
             if units.all(): units[0] = False            # a group keeps at least one unit
-            for mb in g.group.members:                  # and every layer one channel (a concatenated part, too)
-                u = torch.as_tensor(mb.root_idxs, dtype=torch.long) % g.n
-                if mb.out and isinstance(mb.module, nn.Module) and len(u) and units[u].all(): units[u[0]] = False
+            for u in _layer_units(g):                   # and every layer one channel (a concatenated part, too)
+                if len(u) and units[u].all(): units[u[0]] = False
             if units.any(): removed[g.key] = units
         if shifted:
             shifted = {n: shifted[n] for n in sorted(shifted, key=list(self.names.values()).index)}   # in model order
