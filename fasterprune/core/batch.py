@@ -6,13 +6,14 @@ Docs: https://fasterprune.github.io/fasterprune/core.batch.html.md"""
 
 # %% ../../nbs/07_core.batch.ipynb #046c3bf1
 from __future__ import annotations
+import traceback
 from typing import Callable
 import torch
 import torch.nn as nn
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['map_tensors', 'first_sample', 'plain', 'to_device', 'call_model']
+__all__ = ['map_tensors', 'first_sample', 'plain', 'to_device', 'call_model', 'running_module', 'failed_on_inputs']
 
 # %% ../../nbs/07_core.batch.ipynb #0894d910
 def map_tensors(f: Callable[[Tensor], Tensor], x):
@@ -49,3 +50,23 @@ def call_model(model: nn.Module, x):
     if isinstance(x, (tuple, list)): return model(*x)
     if isinstance(x, dict): return model(**x)
     return model(x)
+
+# %% ../../nbs/07_core.batch.ipynb #3cf1e7c6
+def running_module(e: BaseException, model: nn.Module) -> str | None:
+    "The name of the innermost module of `model` whose forward was running when `e` was raised (None if none was)."
+    names = {m: n for n, m in model.named_modules()}
+    for f, _ in reversed(list(traceback.walk_tb(e.__traceback__))):
+        m = f.f_locals.get('self')
+        if isinstance(m, nn.Module) and m in names: return names[m] or type(m).__name__
+    return None
+
+def failed_on_inputs(model: nn.Module, e: Exception, doing: str, forward_fn=None, takes_forward_fn: bool = True) -> ValueError:
+    """A clear error for `model` (or `forward_fn(model, inputs)`) failing on the example inputs while `doing` something,
+    written with `{it}` or `{its}` for the model ('timing {it}', 'counting {its} MACs')."""
+    name, module = type(model).__name__, running_module(e, model)
+    if module is None and forward_fn is not None:
+        return ValueError(f"forward_fn(model, example_inputs) failed while {doing.format(it=name, its=name + chr(39) + 's')} "
+                          f"({type(e).__name__}: {e}); it must run the model on the example inputs")
+    return ValueError(f"{name} failed on the example inputs{f' in module {module!r}' if module else ''} while "
+                      f"{doing.format(it='it', its='its')} ({type(e).__name__}: {e}); pass inputs the model accepts "
+                      f"(a batch from the data){', or a forward_fn(model, inputs)' if takes_forward_fn else ''}")

@@ -10,7 +10,7 @@ import statistics, time, warnings
 import torch
 import torch.nn as nn
 import torch_pruning as tp
-from .batch import first_sample, plain, call_model
+from .batch import first_sample, plain, call_model, failed_on_inputs
 from .selection import as_fraction
 from .state import keep_modes
 
@@ -36,9 +36,15 @@ def forwarded(model: nn.Module, example_inputs, forward_fn=None) -> nn.Module:
 
 def count_macs_params(model: nn.Module, example_inputs, forward_fn=None) -> dict[str, int]:
     "`{'macs': ..., 'params': ...}` of `model` for one sample (fed through `forward_fn(model, inputs)` if given), counted by torch-pruning's `count_ops_and_params`."
-    with keep_modes(model), torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        macs, params = tp.utils.count_ops_and_params(forwarded(model, example_inputs, forward_fn), first_sample(example_inputs))
+    try:
+        with keep_modes(model), torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            macs, params = tp.utils.count_ops_and_params(forwarded(model, example_inputs, forward_fn), first_sample(example_inputs))
+    except Exception:
+        try:                                             # torch-pruning counts on a copy: run the model itself to say where
+            with keep_modes(model), torch.no_grad(): call_model(forwarded(model, example_inputs, forward_fn), first_sample(example_inputs))
+        except Exception as e: raise failed_on_inputs(model, e, 'counting {its} MACs and parameters', forward_fn) from e
+        raise                                            # the model runs: the counter itself failed
     return {'macs': int(macs), 'params': int(params)}
 
 def model_device(model: nn.Module) -> torch.device:
@@ -54,7 +60,9 @@ def measure_latency(model: nn.Module, inputs, repeats: int = 20, warmup: int = 3
     "Median time in seconds of one forward pass of `inputs` (eval mode, no gradients, plain tensors, device work included)."
     device, inputs, times = model_device(model), plain(inputs), []
     with keep_modes(model, train=False):
-        for _ in range(warmup): call_model(model, inputs)
+        try: call_model(model, inputs)                   # a first pass, also to warm up
+        except Exception as e: raise failed_on_inputs(model, e, 'timing {it}', takes_forward_fn=False) from e
+        for _ in range(warmup - 1): call_model(model, inputs)
         for _ in range(repeats):
             _sync(device); t = time.perf_counter()
             call_model(model, inputs)

@@ -16,6 +16,7 @@ from torch import Tensor
 import torch_pruning as tp
 from torch_pruning.pruner import function as _tpf
 from ..core.state import keep_modes
+from ..core.batch import failed_on_inputs
 
 # %% auto #0
 __all__ = ['check_torch_pruning', 'build_graph', 'Slice']
@@ -103,14 +104,6 @@ def _frames(e: BaseException) -> list:
     "The frames of `e`'s traceback, innermost first."
     return [f for f, _ in traceback.walk_tb(e.__traceback__)][::-1]
 
-def _in_module(e: BaseException, model: nn.Module) -> str | None:
-    "The name of the innermost module of `model` whose forward was running when `e` was raised."
-    names = {m: n for n, m in model.named_modules()}
-    for f in _frames(e):
-        m = f.f_locals.get('self')
-        if isinstance(m, nn.Module) and m in names: return names[m] or type(m).__name__
-    return None
-
 def _near_node(e: BaseException, model: nn.Module) -> str | None:
     "The layer(s) next to the graph node torch-pruning was working on when `e` was raised."
     names = {m: n for n, m in model.named_modules()}
@@ -142,13 +135,7 @@ def _trace_error(model: nn.Module, e: Exception, forward_fn=None) -> ValueError:
                           f"{os.path.basename(inner.co_filename)}:{inner.co_name}): the model ran on the example inputs, "
                           f"but torch-pruning does not support this structure, so its channels cannot be removed: change "
                           f"that part of the model, or mask weights with Sparsifier instead")
-    module = _in_module(e, model)
-    if module is None and forward_fn is not None:
-        return ValueError(f"forward_fn(model, example_inputs) failed while tracing {name} ({type(e).__name__}: {e}); "
-                          f"it must run the model on the example inputs")
-    return ValueError(f"{name} failed on the example inputs{f' in module {module!r}' if module else ''} while tracing it "
-                      f"to find its coupled layers ({type(e).__name__}: {e}); pass inputs the model accepts "
-                      f"(a batch from the data), or a forward_fn(model, inputs)")
+    return failed_on_inputs(model, e, 'tracing {it} to find its coupled layers', forward_fn)
 
 _HOOKS = ('_forward_hooks', '_forward_pre_hooks', '_forward_hooks_with_kwargs', '_forward_pre_hooks_with_kwargs',
           '_forward_hooks_always_called')

@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 from fastai.learner import Learner
 from fasterprune.all import (Sparsifier, SparsifyCallback, PruneCallback, Pruner, Criteria, register_criteria,
-                             load_pruned, attach_masks, recalibrate_bn, sparsity_report, as_schedule, Schedule, sched_lin, iterative, large_final, digits_dls, small_cnn)
+                             load_pruned, attach_masks, recalibrate_bn, sparsity_report, count_macs_params, measure_latency, as_schedule, Schedule, sched_lin, iterative, large_final, digits_dls, small_cnn)
 from faults.harness import Fault
 
 def _cnn():
@@ -128,6 +128,10 @@ CASES = [
     # --- Pruner
     Fault('api-pruner-bad-example-inputs', _cnn, lambda m, x: Pruner(m, torch.randn(2, 5)), ValueError,
           r"failed on the example inputs in module '0'.*size: \[2, 5\]"),
+    Fault('api-count-macs-bad-inputs', _cnn, lambda m, x: count_macs_params(m, torch.randn(2, 5, 8, 8)), ValueError,
+          r"Sequential failed on the example inputs in module '0' while counting its MACs and parameters.*to have 3 channels"),
+    Fault('api-latency-bad-inputs', _cnn, lambda m, x: measure_latency(m, torch.randn(2, 5, 8, 8)), ValueError,
+          r"in module '0' while timing it .*pass inputs the model accepts \(a batch from the data\)$"),
     Fault('api-pruner-context-typo', _cnn, _pr(context='everywhere'), ValueError, r"'local', 'global'.*got 'everywhere'"),
     Fault('api-pruner-criteria-unknown', _cnn, _pr('l3'), ValueError, r"unknown criteria 'l3'; allowed:"),
     Fault('api-pruner-ignore-unknown', _cnn, _pr(ignore=['backbone.*']), ValueError, r"ignored layer 'backbone\.\*' matches no layer"),
