@@ -7,16 +7,15 @@ Docs: https://fasterprune.github.io/fasterprune/analyze.search.html.md"""
 # %% ../../nbs/52_analyze.search.ipynb #32d891a6
 from __future__ import annotations
 import random
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
-import numpy as np
 import torch
 import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from .evaluate import as_evaluator
+from ..core.state import seeded
 from .sensitivity import (Candidates, Sensitivity, fill_budget, _batches, _differences,
                                              _save_json, _load_json, _check_signature)
 from ..core.budget import Budget, as_budget
@@ -161,23 +160,13 @@ def _check_analysis(analysis: Sensitivity, cands: Candidates) -> None:
         raise ValueError(f"the analysis measured other layers than the search prunes: not analysed {sorted(searched - analysed)}, "
                          f"not searched {sorted(analysed - searched)}; analyse and search with the same ignore= and layer_types=")
 
-@contextmanager
-def _seeded(seed: int):
-    "Run the block from the random state of `seed` (torch, Python's `random`, NumPy), and put the states back after it."
-    py, npy = random.getstate(), np.random.get_state()
-    try:
-        with torch.random.fork_rng():
-            torch.manual_seed(seed); random.seed(seed); np.random.seed(seed)
-            yield
-    finally: random.setstate(py); np.random.set_state(npy)
-
 def _tuned_scores(cands: Candidates, e: dict, batches, n_batches, ev, fine_tune, seeds: Iterable[int]) -> list[float]:
     "The scores of candidate `e` after adaptive BN and `fine_tune`, one run from the random state of each of `seeds`."
     scores = []
     for seed in seeds:
         m = cands.pruned(e['groups'])
         if batches is not None: recalibrate_bn(m, batches, n_batches)
-        with _seeded(seed): fine_tune(m)
+        with seeded(seed): fine_tune(m)
         scores.append(ev(m))
     return scores
 

@@ -6,8 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/auto.lottery.html.md"""
 
 # %% ../../nbs/74_auto.lottery.ipynb #ed658136
 from __future__ import annotations
-import numbers, random
-import numpy as np
+import numbers
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator, learner_evaluator
 from ..analyze.sensitivity import model_signature, _save_json, _load_json
 from ..core.criteria import Criteria, large_final
+from ..core.state import rng_states, set_rng_states
 from ..sparse.sparsifier import Sparsifier
 if TYPE_CHECKING:
     import pandas as pd
@@ -147,24 +147,11 @@ def lottery_rounds(model: nn.Module,
     sp.release()
     return run
 
-def _rng_states() -> dict:
-    "The random states training draws from: torch's (and CUDA's), Python's and NumPy's."
-    kind, keys, *rest = np.random.get_state()
-    return dict(torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-                python=random.getstate(), numpy=[kind, torch.from_numpy(keys.astype(np.int64)), *rest])
-
-def _set_rng_states(d: dict) -> None:
-    torch.set_rng_state(d['torch'])
-    if d['cuda'] and torch.cuda.is_available() and len(d['cuda']) == torch.cuda.device_count(): torch.cuda.set_rng_state_all(d['cuda'])
-    random.setstate(d['python'])
-    kind, keys, *rest = d['numpy']
-    np.random.set_state((kind, keys.numpy().astype(np.uint32), *rest))
-
 def _checkpoint(run: LotteryRun, model: nn.Module, folder: Path | None) -> None:
     "Save the trained model of the last round, the random states and the run, so that `resume` continues after it."
     if folder is None: return
     torch.save(model.state_dict(), folder / 'trained.pth')
-    torch.save(_rng_states(), folder / 'rng.pth')
+    torch.save(rng_states(), folder / 'rng.pth')
     run.save(folder / 'run.json')
 
 def _resume(model: nn.Module, folder: Path, new: LotteryRun) -> LotteryRun:
@@ -176,7 +163,7 @@ def _resume(model: nn.Module, folder: Path, new: LotteryRun) -> LotteryRun:
         raise ValueError(f"{folder} holds a run of another model or other settings ({', '.join(differ)} differ); "
                          f"use another folder, or the same model and settings")
     model.load_state_dict(torch.load(folder / 'trained.pth', weights_only=True))
-    if (folder / 'rng.pth').exists(): _set_rng_states(torch.load(folder / 'rng.pth', weights_only=True))
+    if (folder / 'rng.pth').exists(): set_rng_states(torch.load(folder / 'rng.pth', weights_only=True))
     return run
 
 # %% ../../nbs/74_auto.lottery.ipynb #713edd0b

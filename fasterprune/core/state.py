@@ -1,4 +1,4 @@
-"""Modes and optimizers: the parts of the training state that the engines touch and give back.
+"""Modes, optimizers and random states: the parts of the training state that the engines touch and give back.
 
 Docs: https://fasterprune.github.io/fasterprune/core.state.html.md"""
 
@@ -6,12 +6,15 @@ Docs: https://fasterprune.github.io/fasterprune/core.state.html.md"""
 
 # %% ../../nbs/08_core.state.ipynb #04e4d788
 from __future__ import annotations
+import random
 from contextlib import contextmanager
 from typing import Iterator
+import numpy as np
+import torch
 import torch.nn as nn
 
 # %% auto #0
-__all__ = ['keep_modes', 'unwrap_optimizer', 'optimizer_state']
+__all__ = ['keep_modes', 'unwrap_optimizer', 'optimizer_state', 'rng_states', 'set_rng_states', 'seeded']
 
 # %% ../../nbs/08_core.state.ipynb #47e8565d
 @contextmanager
@@ -36,3 +39,28 @@ def optimizer_state(obj) -> dict:
     "The `{parameter: state dict}` of a torch or fastai optimizer, an `OptimWrapper` or a `Learner` (empty if none)."
     opt = unwrap_optimizer(obj)
     return getattr(opt, 'state', None) or {}
+
+# %% ../../nbs/08_core.state.ipynb #f17cb53f
+def rng_states() -> dict:
+    "The states of torch's (and CUDA's), Python's and NumPy's generators, as tensors and plain values `torch.save` keeps."
+    kind, keys, *rest = np.random.get_state()
+    return dict(torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+                python=random.getstate(), numpy=[kind, torch.from_numpy(keys.astype(np.int64)), *rest])
+
+def set_rng_states(states: dict) -> None:
+    "Put back the generator states `rng_states` read (CUDA's only on a machine with as many devices)."
+    torch.set_rng_state(states['torch'])
+    cuda = states['cuda']
+    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count(): torch.cuda.set_rng_state_all(cuda)
+    random.setstate(states['python'])
+    kind, keys, *rest = states['numpy']
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), *rest))
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    "Run the block from the generator states of `seed` (torch and CUDA, Python's `random`, NumPy); then the caller's are back."
+    saved = rng_states()
+    try:
+        torch.manual_seed(seed); random.seed(seed); np.random.seed(seed)
+        yield
+    finally: set_rng_states(saved)
