@@ -6,7 +6,8 @@ Docs: https://fasterprune.github.io/fasterprune/auto.netadapt.html.md"""
 
 # %% ../../nbs/70_auto.netadapt.ipynb #83ab70c9
 from __future__ import annotations
-import itertools, platform, warnings
+import itertools, platform, re, warnings
+from contextlib import nullcontext
 from copy import deepcopy
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -24,7 +25,7 @@ from ..core.batch import call_model, first_sample, plain, to_device
 from ..core.budget import (Budget, Resource, as_budget, count_macs_params, measure_latency, model_device,
                                      preferred_multiple)
 from ..core.criteria import Criteria, large_final
-from ..core.state import keep_modes
+from ..core.state import keep_modes, seeded
 from ..prune.graph import build_graph, transaction
 from ..prune.pruner import PRUNABLE, apply_plan, pruning_plan, recalibrate_bn, save_pruned, _set_plan
 from ..data import example_inputs as _example_inputs
@@ -381,10 +382,19 @@ def _restore(model: nn.Module, file: Path) -> nn.Module:
 # %% ../../nbs/70_auto.netadapt.ipynb #460d686f
 _RUN = 'fasterprune.netadapt'
 
-def _files(path: str | Path) -> tuple[Path, Path, Path]:
-    "The run's JSON, its chosen model's checkpoint and its unfinished iteration's best candidate."
-    path = Path(path)
-    return path, path.with_suffix('.pth'), path.with_suffix('.candidate.pth')
+def _chosen_file(path: Path, iteration: int) -> Path:
+    "Next to the run's JSON `path`: the checkpoint of the model chosen at `iteration` (0: the start)."
+    return path.with_suffix(f'.{iteration}.pth')
+
+def _candidate_file(path: Path, iteration: int, j: int) -> Path:
+    "Next to the run's JSON `path`: the checkpoint of candidate `j` of `iteration`, while it is the iteration's best."
+    return path.with_suffix(f'.{iteration}.candidate{j}.pth')
+
+def _remove_stale(path: Path, keep: set) -> None:
+    "Delete the run's checkpoints (next to its JSON `path`) whose names are not in `keep`."
+    mine = re.compile(re.escape(path.stem) + r'\.\d+(\.candidate\d+)?\.pth')
+    for f in path.parent.glob(path.stem + '.*.pth'):
+        if mine.fullmatch(f.name) and f.name not in keep: f.unlink(missing_ok=True)
 
 class NetAdaptRun:
     "The iterations of `netadapt`: `to_dataframe`, `plot`, the chosen `model`, predicted vs measured latency, `save`/`load`, `apply`."
@@ -395,6 +405,7 @@ class NetAdaptRun:
         self.reason = reason                  # why it stopped: 'budget', 'max_iterations', 'stuck'; None while running
         self.pending = pending                # the unfinished iteration: its proposals and the scores so far
         self.model: nn.Module | None = None   # the chosen model (the last iteration's)
+        self.model_file: str | None = None    # its checkpoint's name, next to the JSON (once saved)
 
     @property
     def baseline(self) -> float: return self.rows[0]['score']
@@ -444,24 +455,32 @@ class NetAdaptRun:
     def to_dict(self) -> dict:
         return dict(format=_RUN, version=1, signature=self.signature, budget=self.budget, metric=self.metric,
                     settings=self.settings, pruning=self.pruning, reason=self.reason, pending=self.pending,
-                    table=None if self.table is None else self.table.to_dict(), rows=self.rows)
+                    table=None if self.table is None else self.table.to_dict(), rows=self.rows, model_file=self.model_file)
 
     def save(self, path: str | Path) -> Path:
-        "Write the run to `path` (JSON) and its chosen model next to it (`.pth`, by `save_pruned`)."
-        path, model_file, _ = _files(path)
-        if self.model is not None: save_pruned(self.model, model_file)
-        return _save_json(self.to_dict(), path)
+        """Write the run to `path` (JSON) and its chosen model next to it (`<name>.<iteration>.pth`, by `save_pruned`):
+        the model first, then the JSON that names it, then the checkpoints it no longer names are deleted."""
+        path = Path(path)
+        if self.model is not None:
+            self.model_file = _chosen_file(path, len(self.rows) - 1).name
+            save_pruned(self.model, path.parent / self.model_file)
+        _save_json(self.to_dict(), path)
+        _remove_stale(path, {self.model_file, (self.pending or {}).get('best_file')})
+        return path
 
     @classmethod
     def load(cls, path: str | Path, model: nn.Module | None = None) -> NetAdaptRun:
         "Read a run saved by `save`; with `model` (the model it started from), check it and restore the chosen model."
-        path, model_file, _ = _files(path)
+        path = Path(path)
         d = _load_json(path, _RUN, 'NetAdapt run', 'run netadapt again')
         table = None if d['table'] is None else LatencyTable.from_dict(d['table'])
         res = cls(d['budget'], d['rows'], d['signature'], d['metric'], d['settings'], d['pruning'], table, d['reason'], d['pending'])
+        res.settings.setdefault('seed', None)             # a run saved before seeds: its fine-tunes were not seeded
+        res.model_file = d.get('model_file', path.with_suffix('.pth').name)   # before: one fixed name
         if model is not None:
             _check_signature(res.signature, model, 'NetAdapt run', path, 'run netadapt on this model')
-            res.model = _restore(model, model_file) if model_file.exists() else deepcopy(model)
+            file = path.parent / res.model_file if res.model_file else None
+            res.model = _restore(model, file) if file is not None and file.exists() else deepcopy(model)
         return res
 
     def apply(self, model: nn.Module | Learner, example_inputs=None) -> nn.Module:
@@ -501,6 +520,7 @@ def netadapt(model: nn.Module,
              layer_types: type | tuple = PRUNABLE,  # layers whose output channels may be removed
              round_to: int | str | None = 'auto', # as in `Pruner`
              path: str | Path | None = None,      # save after each candidate; continue what is found there
+             seed: int | None = 0,                # iteration i fine-tunes every candidate from the random state of seed + i (None: as it is)
              progress: bool = True,
             ) -> NetAdaptRun:
     "NetAdapt (Yang et al. 2018): iterations of per-group proposals meeting a resource step, short-term fine-tuned, the best kept."
@@ -520,9 +540,11 @@ def netadapt(model: nn.Module,
     options = dict(criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
     cands = Candidates(model, example_inputs, **options)
     settings = dict(step=step, decay=decay, fine_tune=None if tune is None else fine_tune if isinstance(fine_tune, str)
-                    else getattr(fine_tune, '__name__', 'function'), calibrate_batches=n_batches)
+                    else getattr(fine_tune, '__name__', 'function'), calibrate_batches=n_batches, seed=seed)
     bud, pruning = dict(name=budget.name, keep=budget.keep), cands.pruning
-    json_file, model_file, cand_file = _files(path) if path is not None else (None, None, None)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"seed must be an integer or None, got {seed!r}")
+    json_file = None if path is None else Path(path)
     res = None
     if json_file is not None and json_file.exists():
         res = NetAdaptRun.load(json_file, model)
@@ -571,17 +593,23 @@ def netadapt(model: nn.Module,
             res.pending = dict(iteration=i, step=s, target=target, capped=capped,
                                proposals={k: u for k, (u, _) in found.items() if u is not None}, scores={}, best=None)
         p = res.pending
-        best = _restore(model, cand_file) if p['best'] is not None else None
+        best_file = json_file.parent / p.get('best_file', json_file.with_suffix('.candidate.pth').name) if json_file else None
+        best = _restore(model, best_file) if p['best'] is not None else None
         todo = [k for k in p['proposals'] if k not in p['scores']]
         for k in progress_bar(todo, display=progress and len(todo) > 1, leave=False):
             m = cands.pruned({k: p['proposals'][k] / groups[k].n})
             if batches is not None: recalibrate_bn(m, batches, n_batches)
-            if tune is not None: tune(m)
+            if tune is not None:
+                with seeded(seed + i) if seed is not None else nullcontext(): tune(m)
             p['scores'][k] = ev(m)
             if p['best'] is None or p['scores'][k] > p['scores'][p['best']]:
                 p['best'], best = k, m
-                if path is not None: save_pruned(best, cand_file)
-            if path is not None: _save_json(res.to_dict(), json_file)
+                if path is not None:                     # a new file, named in the JSON written after it
+                    p['best_file'] = _candidate_file(json_file, i, len(p['scores'])).name
+                    save_pruned(best, json_file.parent / p['best_file'])
+            if path is not None:
+                _save_json(res.to_dict(), json_file)
+                _remove_stale(json_file, {res.model_file, p.get('best_file')})
         k, u = p['best'], p['proposals'][p['best']]
         fraction = budget.fraction(cands.cost(budget, {k: u / groups[k].n}))
         steps = pruning_plan(best)[len(pruning_plan(current)):]
@@ -590,9 +618,7 @@ def netadapt(model: nn.Module,
                    candidates=len(p['scores']), **lat(best, fraction))
         res.rows.append(dict(row, scores=p['scores'], steps=steps))
         res.model, res.pending = best, None
-        if path is not None:
-            res.save(path)
-            cand_file.unlink(missing_ok=True)
+        if path is not None: res.save(path)
     if path is not None: res.save(path)
     return res
 

@@ -641,11 +641,13 @@ def read_checkpoint(file) -> object:
                          f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}") from None
 
 def save_pruned(obj, file) -> Path:
-    "Save the pruning plan and the weights (masks included) of a pruned model (or Learner) to `file`."
+    "Save the pruning plan and the weights (masks included) of a pruned model (or Learner) to `file` (through a temporary file: never half written)."
     model, file = _model_file(obj, file)
     file.parent.mkdir(parents=True, exist_ok=True)
     plan = getattr(model, '_fasterprune_plan', {'steps': [], 'example_inputs': None})
-    torch.save({'plan': plan, 'state_dict': model.state_dict()}, file)
+    tmp = file.with_name(file.name + '.tmp')
+    torch.save({'plan': plan, 'state_dict': model.state_dict()}, tmp)
+    tmp.replace(file)
     return file
 
 def _pruned_checkpoint(file) -> tuple[dict, dict]:
