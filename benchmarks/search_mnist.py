@@ -26,7 +26,7 @@ Run from the repository root:  python benchmarks/search_mnist.py [--quick] [--ru
 [--top 5] [--search-ft-seeds 2] [--ratios 0.2 0.4 0.6 0.8] [--ft-seeds 4] [--threads 1] [--out DIR]
 """
 from __future__ import annotations
-import argparse, time, warnings
+import argparse, math, statistics, time, warnings
 from copy import deepcopy
 from pathlib import Path
 
@@ -154,12 +154,17 @@ def main(argv=None):
     seeds = f"{args.seed}" if not several else f"{args.seed}..{args.seed + args.runs - 1}"
     summary = list(verdicts)
     if several:
-        gaps = [r['rows'][2]['tuned'] - r['rows'][0]['tuned'] for r in runs]
-        alone = [r['rows'][3]['tuned'] - r['rows'][0]['tuned'] for r in runs]
-        summary += [f"- Over the {len(runs)} runs (seeds {seeds}), the one-step search minus the uniform ratio after the same fine-tunes: "
-                    f"{', '.join(f'{g:+.4f}' for g in gaps)} (mean {sum(gaps) / len(gaps):+.4f}, ahead in {sum(g > 0 for g in gaps)} of {len(gaps)}).",
-                    f"- Over the same runs, the search by adaptive BN alone minus the uniform ratio: "
-                    f"{', '.join(f'{g:+.4f}' for g in alone)} (mean {sum(alone) / len(alone):+.4f}, ahead in {sum(g > 0 for g in alone)} of {len(alone)})."]
+        def compare(what: str, key: str, row: int) -> str:
+            "One summary line: plan `row` minus the uniform ratio on `key`, per run, with the mean and its standard error."
+            d = [r['rows'][row][key] - r['rows'][0][key] for r in runs]
+            se = statistics.stdev(d) / math.sqrt(len(d))
+            return (f"- {what} minus the uniform ratio: {', '.join(f'{g:+.4f}' for g in d)} (mean {statistics.mean(d):+.4f}, "
+                    f"standard error {se:.4f}; ahead in {sum(g > 0 for g in d)} of {len(d)}).")
+        summary += [f"- Over the {len(runs)} runs (seeds {seeds}):",
+                    compare("Before fine-tuning (adaptive BN), the one-step search", 'adaptive', 2),
+                    compare("Before fine-tuning, the search by adaptive BN alone", 'adaptive', 3),
+                    compare("After the same fine-tunes, the one-step search", 'tuned', 2),
+                    compare("After the same fine-tunes, the search by adaptive BN alone", 'tuned', 3)]
     else:
         alone = runs[0]['rows'][3]
         summary.append(f"- Search by adaptive BN alone, fine-tuned the same: {alone['tuned']:.4f} (max - min {alone['spread']:.4f}).")
