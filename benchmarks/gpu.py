@@ -175,6 +175,7 @@ def bench_fit(device, size: int, bs: int, n_batches: int, epochs: int, repeats: 
     sys.path.insert(0, str(HERE))
     from mnist import TensorDL
     from fasterprune.sparse.callback import SparsifyCallback
+    from fasterprune.sparse.sparsifier import Sparsifier
     try: import fasterai.sparse.all as fa
     except ImportError: fa = None
     n = bs * n_batches
@@ -182,7 +183,7 @@ def bench_fit(device, size: int, bs: int, n_batches: int, epochs: int, repeats: 
     x = torch.randn(n, 3, size, size, generator=g).to(device)
     y = torch.randint(0, 10, (n,), generator=g).to(device)
     dls = DataLoaders(TensorDL(x, y, bs=bs, shuffle=True), TensorDL(x[:bs], y[:bs], bs=bs), device=device)
-    def fit(lib):
+    def fit(lib, profile: dict | None = None):
         set_seed(0)
         model = resnet18(num_classes=10).to(device)
         if device.type == 'cuda': model = model.to(memory_format=torch.channels_last)
@@ -192,20 +193,43 @@ def bench_fit(device, size: int, bs: int, n_batches: int, epochs: int, repeats: 
         if lib == 'fasterai': cbs = [fa.SparsifyCallback(sparsity=90, granularity='weight', context='global',
                                                          criteria=fa.large_final, schedule=fa.agp)]
         ctx = torch.autocast('cuda', dtype=torch.bfloat16) if device.type == 'cuda' else contextlib.nullcontext()
-        with learn.no_bar(), learn.no_logging(), ctx, contextlib.redirect_stdout(open(os.devnull, 'w')):
-            sync(device); t = time.perf_counter(); learn.fit(epochs, 1e-3, cbs=cbs); sync(device)
+        unwrap = timing(Sparsifier, ('prune', 'after_backward', 'apply_masks'), profile, device) if profile is not None else None
+        try:
+            with learn.no_bar(), learn.no_logging(), ctx, contextlib.redirect_stdout(open(os.devnull, 'w')):
+                sync(device); t = time.perf_counter(); learn.fit(epochs, 1e-3, cbs=cbs); sync(device)
+        finally:
+            if unwrap: unwrap()
         return time.perf_counter() - t
     libs = ['plain', 'fasterprune'] + (['fasterai'] if fa is not None else [])
     for lib in libs: fit(lib)                 # warm-up of every path
     times = {lib: [] for lib in libs}
     for _ in range(repeats):
         for lib in libs: times[lib].append(fit(lib))
+    parts, steps = {}, epochs * n_batches
+    fit('fasterprune', parts)                 # one more, untimed: its cuts and masks timed apart
+    parts = dict(cuts=parts['prune calls'], cut_ms=1e3 * parts['prune'] / parts['prune calls'],
+                 masks_ms_per_step=1e3 * (parts['after_backward'] + parts['apply_masks']) / steps)
+    print(f"fit parts (one more fit): {parts['cuts']} cuts of {parts['cut_ms']:.1f} ms; masks {parts['masks_ms_per_step']:.2f} ms "
+          f"a step ({steps} steps)", flush=True)
     med = {lib: statistics.median(v) for lib, v in times.items()}
     res = dict(size=size, batch=bs, batches=n_batches, epochs=epochs, plain_s=med['plain'],
-               **{f'{lib}_ratio': med[lib] / med['plain'] for lib in libs if lib != 'plain'}, **zero_moments(device))
+               **{f'{lib}_ratio': med[lib] / med['plain'] for lib in libs if lib != 'plain'}, **parts, **zero_moments(device))
     print('fit: ' + ', '.join(f"{lib} {med[lib]:.2f} s" + (f" (x{med[lib] / med['plain']:.3f})" if lib != 'plain' else '')
                               for lib in libs) + ('' if fa is not None else '; fasterai not installed'), flush=True)
     return res
+
+def timing(cls, names, totals: dict, device):
+    "Wrap the methods `names` of `cls` to add their time and calls to `totals`; returns what unwraps them."
+    original = {n: cls.__dict__[n] for n in names}
+    def wrapped(n, f):
+        def run(*args, **kwargs):
+            sync(device); t = time.perf_counter(); out = f(*args, **kwargs); sync(device)
+            totals[n] = totals.get(n, 0.) + time.perf_counter() - t
+            totals[n + ' calls'] = totals.get(n + ' calls', 0) + 1
+            return out
+        return run
+    for n, f in original.items(): setattr(cls, n, wrapped(n, f))
+    return lambda: [setattr(cls, n, f) for n, f in original.items()]
 
 def zero_moments(device, repeats: int = 9) -> dict:
     """What masked gradients cost the optimizer: fastai's Adam step on resnet18 when 90 % of the conv gradients (and so
@@ -281,6 +305,9 @@ def summary(res: dict) -> list[str]:
         r = res['fit']
         peers = ', '.join(f"{k[:-6]} {v:.3f}x" for k, v in r.items() if k in ('fasterprune_ratio', 'fasterai_ratio'))
         lines.append(f"- Fit on {where}, resnet18 at {r['size']} px, SparsifyCallback(0.9, global, agp) against a plain fit: {peers}.")
+        if 'cuts' in r:
+            lines.append(f"- In one more such fit, timed by parts: {r['cuts']} cuts of {r['cut_ms']:.1f} ms each; "
+                         f"`mask_grads` + `apply_masks` {r['masks_ms_per_step']:.2f} ms a step on average.")
         if 'adam_masked_ratio' in r:
             lines.append(f"- Optimizer on {where}: fastai's Adam step with 90 % of resnet18's conv gradients masked to zero (their "
                          f"moments zero) takes {r['adam_masked_ratio']:.2f}x one with dense gradients; `sqrt` of zeros takes "
@@ -296,7 +323,8 @@ def markdown(res: dict) -> str:
     lines = [f"# Speed on {h['device']}", '',
              f"`{h['command']}`, {h['date']}. {h['machine']}; python {h['python']}, torch {h['torch']}, "
              f"torchvision {h['torchvision']}, fasterprune {h['fasterprune']}, threads {h['threads']}."
-             + (f" Updated: {h['updated']}." if h.get('updated') else ''), '',
+             + (' Updated: ' + '; '.join(f"{part} by {run}" for part, run in h['part_runs'].items()) + '.'
+                if h.get('part_runs') else ''), '',
              '## Summary', '', *summary(res), '']
     if 'selection' in res:
         lines += ['## Selection: one global prune to 90 % (weight granularity, magnitude)', '',
@@ -367,15 +395,16 @@ def main(argv=None):
                                         size=224, bs=256 if cuda else 16, repeats=20 if cuda else 5))
     res['header']['wall_s'] = round(time.perf_counter() - t0, 1)
     name = f"SPEED-{'gpu' if cuda else 'cpu'}"
-    old = out / f'{name}.json'
+    old, wall = out / f'{name}.json', res['header']['wall_s']
     if set(args.parts) != set(PARTS) and old.exists():   # a run of some parts updates those parts of the last full run
         kept = json.loads(old.read_text())
         kept.update({k: v for k, v in res.items() if k != 'header'})
-        kept['header']['updated'] = f"{', '.join(args.parts)} from `{res['header']['command']}` ({res['header']['date']})"
+        runs = kept['header'].setdefault('part_runs', {})
+        runs.update({part: f"`{res['header']['command']}` ({res['header']['date']}, {wall} s)" for part in args.parts})
         res = kept
-    (out / f'{name}.md').write_text(markdown(res) + f"\nWall time: {res['header']['wall_s']} s.\n")
+    (out / f'{name}.md').write_text(markdown(res) + f"\nWall time of the full run: {res['header']['wall_s']} s.\n")
     (out / f'{name}.json').write_text(json.dumps(res, indent=1))
-    print(f"wrote {out / (name + '.md')} in {res['header']['wall_s']} s")
+    print(f"wrote {out / (name + '.md')} in {wall} s")
     return res
 
 
