@@ -346,9 +346,9 @@ def _channel_criteria(rng: random.Random) -> Criteria:
     layer, so coupled layers of the same width lose the same channels), or per index modulo a period (the same
     position in every group: grouped convs, heads)."""
     pattern, key = rng.choice(('random', 'index', 'periodic')), torch.rand(256, generator=torch.Generator().manual_seed(rng.randrange(2**31)))
-    period = rng.choice((2, 4))
-    def score(w):
-        if pattern == 'random': return torch.rand(w.shape, generator=torch.Generator().manual_seed(rng.randrange(2**31)))
+    period, base = rng.choice((2, 4)), rng.randrange(2**30)
+    def score(w):   # the same scores for the same layer every time it is scored (selection may score a layer several times)
+        if pattern == 'random': return torch.rand(w.shape, generator=torch.Generator().manual_seed(base + w.numel()))
         idx = torch.arange(w.shape[0]) % (period if pattern == 'periodic' else 256)
         return key[idx].view(-1, *[1] * (w.dim() - 1)).expand_as(w).clone()
     return Criteria(score, f'fuzz-{pattern}')

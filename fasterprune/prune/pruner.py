@@ -62,6 +62,7 @@ class _Group:
     n: int                   # units now
     producers: list[str]     # layers whose output channels are removed
     block: int = 1           # or: units are runs of this many consecutive channels (a reshape's blocks)
+    aligned: bool = True     # False: a grouped layer sees part of the channels; plans leave the group alone
 
 def _unit_view(g: _Group, per_channel: Tensor) -> Tensor:
     "A vector over the group's channels as `(units, channels of a unit)`."
@@ -78,15 +79,23 @@ def _layer_units(g: _Group) -> list[Tensor]:
         out.append(_unit_view(g, mine).any(1).nonzero().squeeze(1))
     return out
 
+def _grouping(m: nn.Module) -> int:
+    "The groups a grouped conv (not a depthwise one) or a `GroupNorm` splits its channels into (1 for other layers)."
+    if isinstance(m, _CONV) and m.groups > 1 and not (m.groups == m.out_channels == m.in_channels): return m.groups
+    return m.num_groups if isinstance(m, nn.GroupNorm) else 1
+
 def _channel_groups(group: CoupledGroup, heads: dict) -> int:
+    "The equal groups the channels of `group` come in: a unit is one position in each."
     cg = 1
     for mb in group.members:
-        m, g = mb.module, 1
-        if isinstance(m, _CONV) and m.groups > 1 and not (m.groups == m.out_channels == m.in_channels): g = m.groups
-        elif isinstance(m, nn.GroupNorm): g = m.num_groups
-        elif m in heads and mb.out: g = heads[m]
+        g = _grouping(mb.module)
+        if g == 1 and mb.module in heads and mb.out: g = heads[mb.module]
         cg = math.lcm(cg, g)
     return cg
+
+def _aligned(group: CoupledGroup) -> bool:
+    "False if a grouped layer sees only part of the group's channels (one side of a concatenation): its groups need not line up with the units."
+    return all(_grouping(mb.module) == 1 or len(mb.root_idxs) == len(group.root.idxs) for mb in group.members)
 
 # %% ../../nbs/30_prune.pruner.ipynb #ebb73f41
 def _pooled(scorer, criteria: Criteria, name: str, module: nn.Module, out: bool) -> Tensor:
@@ -310,7 +319,7 @@ class Pruner:
             producers = list(dict.fromkeys(self.names[mb.module] for mb in group.members
                                            if mb.out and mb.module in self.layers.values()))
             key = self.names[group.root.module] + ('>' if group.root.out else '<')
-            out.append(_Group(key, group, cg, n_root // (cg * group.block), producers, group.block))
+            out.append(_Group(key, group, cg, n_root // (cg * group.block), producers, group.block, _aligned(group)))
         return out
 
     def _before_plan(self, groups: list[_Group]) -> dict[str, int]:
@@ -329,6 +338,10 @@ class Pruner:
         "The prunable groups of the model as it is now: the graph is walked again only after channels were removed."
         if self._groups is None: self._groups = self._scan()
         return self._groups
+
+    def _plannable(self) -> list[_Group]:
+        "The groups a plan may prune: all but those whose channels a grouped layer sees only in part."
+        return [g for g in self._current_groups() if g.aligned]
 
     def _output_layers(self, every_group: list[CoupledGroup]) -> dict[str, nn.Module]:
         return {self.names[mb.module]: mb.module for g in every_group if g.reaches_output for mb in g.members
@@ -484,7 +497,7 @@ class Pruner:
         budget = as_budget(macs=macs, params=params, latency=latency)
         if budget is None: raise ValueError("give the budget to check: macs=, params= or latency= (the fraction to keep)")
         budget = self._target(None, budget)
-        groups = self._current_groups()
+        groups = self._plannable()
         lowest = rank0_decides(lambda: self._cost(budget, groups, self._scores(groups))(_MAX_RATIO))
         if not budget.fits(lowest): raise self._unreachable(budget, lowest)
 
@@ -495,7 +508,7 @@ class Pruner:
 
     def _planned_here(self, ratio, budget: Budget | None) -> tuple[float | dict, list[dict], dict[str, float]]:
         target = self._target(ratio, budget)
-        groups = self._current_groups()
+        groups = self._plannable()
         scores = self._scores(groups)
         measured = {}
         if isinstance(target, Budget):
@@ -593,7 +606,7 @@ from fastcore.basics import patch
 @patch
 def prunable_groups(self: Pruner) -> list[_Group]:
     "The groups that may be pruned now: each with its `key` (root layer and '>' or '<'), `n` units, `channel_groups` and `producers`."
-    return self._current_groups()
+    return self._plannable()
 
 @patch
 def unit_scores(self: Pruner, groups: list[_Group] | None = None) -> dict[str, Tensor]:
