@@ -480,6 +480,9 @@ class NetAdaptRun:
         if model is not None:
             _check_signature(res.signature, model, 'NetAdapt run', path, 'run netadapt on this model')
             file = path.parent / res.model_file if res.model_file else None
+            if file is not None and not file.exists() and len(res.rows) > 1:
+                raise FileNotFoundError(f"{path} names its chosen model {file.name}, which is not next to it: keep the "
+                                        f"run's .pth files with its JSON (or run netadapt again)")
             res.model = _restore(model, file) if file is not None and file.exists() else deepcopy(model)
         return res
 
@@ -519,7 +522,7 @@ def netadapt(model: nn.Module,
              ignore=None,                         # names / patterns / modules whose output channels stay
              layer_types: type | tuple = PRUNABLE,  # layers whose output channels may be removed
              round_to: int | str | None = 'auto', # as in `Pruner`
-             path: str | Path | None = None,      # save after each candidate; continue what is found there
+             path: str | Path | None = None,      # JSON saved after each candidate (checkpoints <name>.<i>[.candidate<j>].pth beside it); continue what is found there
              seed: int | None = 0,                # iteration i fine-tunes every candidate from the random state of seed + i (None: as it is)
              progress: bool = True,
             ) -> NetAdaptRun:
@@ -550,7 +553,9 @@ def netadapt(model: nn.Module,
         res = NetAdaptRun.load(json_file, model)
         diff = _differences(dict(budget=res.budget, settings=res.settings, metric=res.metric, pruning=res.pruning),
                             dict(budget=bud, settings=settings, metric=ev.name, pruning=pruning))
-        if diff: raise ValueError(f"{path} holds a NetAdapt run with other settings ({diff}); use another path or delete it")
+        if diff:
+            hint = "; it ran without a seed (or was saved before seeds were recorded): pass seed=None to continue it" if res.settings['seed'] is None else ""
+            raise ValueError(f"{path} holds a NetAdapt run with other settings ({diff}); use another path or delete it{hint}")
         if isinstance(table, (str, Path)): table = LatencyTable.load(table, model, example_inputs)
         if table is not None and table.to_dict() != res.table.to_dict():
             raise ValueError(f"{path} holds a NetAdapt run with another latency table; use another path or delete it")

@@ -41,8 +41,9 @@ def count_macs_params(model: nn.Module, example_inputs, forward_fn=None) -> dict
             warnings.simplefilter('ignore')
             macs, params = tp.utils.count_ops_and_params(forwarded(model, example_inputs, forward_fn), first_sample(example_inputs))
     except Exception:
-        try:                                             # torch-pruning counts on a copy: run the model itself to say where
-            with keep_modes(model), torch.no_grad(): call_model(forwarded(model, example_inputs, forward_fn), first_sample(example_inputs))
+        try:                                             # torch-pruning counts on a copy (in eval mode): run the model itself to say where
+            with keep_modes(model, train=False), torch.no_grad():
+                call_model(forwarded(model, example_inputs, forward_fn), first_sample(example_inputs))
         except Exception as e: raise failed_on_inputs(model, e, 'counting {its} MACs and parameters', forward_fn) from e
         raise                                            # the model runs: the counter itself failed
     return {'macs': int(macs), 'params': int(params)}

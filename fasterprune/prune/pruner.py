@@ -285,7 +285,7 @@ class Pruner:
                                  if isinstance(mb.module, supported_types())}
         self.scored = {n: m for n, m in model.named_modules() if n in scored}
         if isinstance(context, dict):
-            producers = {n: self.layers[n] for g in groups for n in g.producers}
+            producers = {n: self.layers[n] for g in groups if g.aligned for n in g.producers}
             self.mode, ratios = resolve_targets(context, None, producers, 'pruning_ratio', as_ratio)
             self.targets = {g.key: r for g in groups if (r := self._group_ratio(g, ratios)) is not None}
         else: self.mode, self.targets = context, None
@@ -340,8 +340,12 @@ class Pruner:
         return self._groups
 
     def _plannable(self) -> list[_Group]:
-        "The groups a plan may prune: all but those whose channels a grouped layer sees only in part."
-        return [g for g in self._current_groups() if g.aligned]
+        "The groups a plan may prune: all but those whose channels a grouped layer sees only in part (none: a clear error)."
+        groups = [g for g in self._current_groups() if g.aligned]
+        if not groups:
+            raise ValueError("no coupled group can be pruned by a plan: in each, a grouped layer (GroupNorm, grouped conv) "
+                             "sees only part of the channels of a concatenation; prune_masked still removes masked channels")
+        return groups
 
     def _output_layers(self, every_group: list[CoupledGroup]) -> dict[str, nn.Module]:
         return {self.names[mb.module]: mb.module for g in every_group if g.reaches_output for mb in g.members
@@ -386,6 +390,12 @@ class Pruner:
         below = [u for u in ok if u <= g.n - k]
         return g.n - (max(below) if below else min(ok))
 
+    def _leaving(self, g: _Group, k: int, n_keep: int) -> int:
+        "`k` units to remove from `g`, or fewer so that `n_keep` stay: the least kept count allowed by round_to."
+        if g.n - k >= n_keep: return k
+        ok = [u for u in range(n_keep, g.n + 1) if not self.round_to or (u * g.channel_groups) % self.round_to == 0]
+        return g.n - (ok[0] if ok else n_keep)
+
     def _plan(self, ratio, groups: list[_Group], scores: dict[str, Tensor]) -> dict[str, Tensor]:
         "`{group key: bool vector of the units to remove}` reaching `ratio` (a float, or `{group key: ratio}`)."
         removed = self._choose(ratio, groups, scores, guard=False)
@@ -416,7 +426,7 @@ class Pruner:
             pick = lowest_k(torch.cat(flat), k).split([g.n for g in groups])
             for g, s, p in zip(groups, flat, pick):
                 kg = self._rounded(g, int(p.sum()))
-                if guard: kg = min(kg, g.n - kept[g.key])
+                if guard: kg = self._leaving(g, kg, kept[g.key])
                 removed[g.key] = p if kg == int(p.sum()) else lowest_k(s if guard else scores[g.key], kg)
         else:
             for g in groups:
@@ -424,7 +434,7 @@ class Pruner:
                 if r is None: continue
                 n0 = self.initial.get(g.key, g.n)
                 s, n_kept = guarded(g, scores[g.key]) if guard else (scores[g.key], 1)
-                removed[g.key] = lowest_k(s, min(self._rounded(g, round(r * n0) - (n0 - g.n)), g.n - n_kept))
+                removed[g.key] = lowest_k(s, self._leaving(g, self._rounded(g, round(r * n0) - (n0 - g.n)), n_kept))
         return removed
 
     def _steps(self, removed: dict[str, Tensor], groups: list[_Group]) -> list[dict]:
