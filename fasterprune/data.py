@@ -6,6 +6,8 @@ Docs: https://fasterprune.github.io/fasterprune/data.html.md"""
 
 # %% ../nbs/05_data.ipynb #9fd7972f
 from __future__ import annotations
+import random
+from contextlib import contextmanager
 from functools import partial
 import torch
 import torch.nn as nn
@@ -14,7 +16,7 @@ from fastai.data.transforms import Categorize
 from fastai.torch_core import TensorImage, to_device
 
 # %% auto #0
-__all__ = ['digits_tensors', 'digits_dls', 'n_inputs', 'example_inputs', 'small_cnn']
+__all__ = ['digits_tensors', 'digits_dls', 'n_inputs', 'keep_shuffles', 'example_inputs', 'small_cnn']
 
 # %% ../nbs/05_data.ipynb #4c965006
 def digits_tensors(size: int = 8, channels: int = 1, valid_pct: float = 0.2, seed: int = 42):
@@ -47,14 +49,20 @@ def n_inputs(dls: DataLoaders, batch) -> int:
     "How many elements of `batch` are the model's inputs (as fastai's Learner decides)."
     return getattr(dls, 'n_inp', 1 if len(batch) == 1 else len(batch) - 1)
 
+@contextmanager
+def keep_shuffles(*loaders):
+    """Inside, fastai loaders may draw their shuffles (it yields their generators); afterwards each has its own generator
+    back, in the state it had (fastai replaces a loader's generator by a new one each time it is iterated)."""
+    saved = [(dl, dl.rng, dl.rng.getstate()) for dl in loaders if isinstance(getattr(dl, 'rng', None), random.Random)]
+    try: yield [rng for _, rng, _ in saved]
+    finally:
+        for dl, rng, state in saved: rng.setstate(state); dl.rng = rng
+
 def example_inputs(dls: DataLoaders, n: int = 8):
     "The inputs of one training batch of `dls` (at most `n` samples; a tuple if the model takes several)."
     dl = dls.train
     if 'world_size' in vars(dl) and vars(dl).get('dl') is not None: dl = dl.dl   # fastai's DistributedDL: the loader it wraps
-    rng = getattr(dl, 'rng', None)
-    state = rng.getstate() if rng is not None else None
-    b = to_device(dl.one_batch(), dls.train.device)
-    if rng is not None: rng.setstate(state); dl.rng = rng   # reading it leaves the order of later batches as it was
+    with keep_shuffles(dl): b = to_device(dl.one_batch(), dls.train.device)   # later batches come in the same order
     xs = tuple(x[:n] for x in b[:n_inputs(dls, b)])
     return xs[0] if len(xs) == 1 else xs
 

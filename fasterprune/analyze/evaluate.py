@@ -15,6 +15,7 @@ from fastcore.basics import patch
 from fastai.learner import Learner
 from ..core.batch import to_device
 from ..core.budget import model_device
+from ..data import keep_shuffles
 from ..core.state import keep_modes
 
 # %% auto #0
@@ -115,18 +116,6 @@ def _using(learn: Learner, model: nn.Module):
         with learn.no_bar(), learn.no_logging(): yield learn
     finally: learn.model, learn.opt = saved
 
-@contextmanager
-def _shuffles_from_random(learn: Learner):
-    """Inside, the Learner's loaders shuffle from a generator seeded by Python's `random` (so a block run under
-    `core.state.seeded` sees the same batches every time); afterwards their own generators are back as they were."""
-    rngs = [dl.rng for dl in learn.dls.loaders if isinstance(getattr(dl, 'rng', None), random.Random)]
-    states = [r.getstate() for r in rngs]
-    try:
-        for r in rngs: r.seed(random.getrandbits(64))
-        yield
-    finally:
-        for r, s in zip(rngs, states): r.setstate(s)
-
 def learner_evaluator(learn: Learner, epochs: int = 1, lr: float | None = None,
                       higher_is_better: bool | None = None,   # is the metric better when higher? None: lower if its name has 'loss' or 'error'
                       **fit_kwargs) -> Evaluator:
@@ -143,7 +132,9 @@ def learner_evaluator(learn: Learner, epochs: int = 1, lr: float | None = None,
         with _using(learn, model): res = learn.validate()
         return sign * (res[1] if metrics else res[0])
     def fine_tune(model):
-        with _using(learn, model), _shuffles_from_random(learn): learn.fit_one_cycle(epochs, lr, **fit_kwargs)
+        with _using(learn, model), keep_shuffles(*learn.dls.loaders) as rngs:
+            for rng in rngs: rng.seed(random.getrandbits(64))   # shuffles follow Python's `random` (`seeded`: the same batches)
+            learn.fit_one_cycle(epochs, lr, **fit_kwargs)
     return Evaluator(evaluate, fine_tune, name if higher_is_better else '-' + name)
 
 @patch
