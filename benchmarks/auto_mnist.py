@@ -147,14 +147,11 @@ def amc_row(ctx: Context) -> nn.Module:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_setup_args(ap)
+    add_setup_args(ap, ft_seeds=3)
     ap.add_argument('--macs', type=float, default=0.3, help='fraction of the MACs every row keeps')
     ap.add_argument('--methods', nargs='+', default=None, help='rows to run (default all)')
     ap.add_argument('--row-ft-epochs', type=int, default=1,
                     help="length of the evaluator's fine_tune, for rows that fine-tune while they search (epochs)")
-    ap.add_argument('--ft-epochs', type=int, default=1)
-    ap.add_argument('--ft-lr', type=float, default=1e-3)
-    ap.add_argument('--ft-seeds', type=int, default=3, help='fine-tune each row with this many seeds: mean and spread')
     ap.add_argument('--out', type=Path, default=RESULTS)
     ap.add_argument('--quick', action='store_true', help='a smoke run: 2,000 training digits, 1 epoch, tiny searches')
     args = ap.parse_args(argv)

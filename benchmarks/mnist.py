@@ -55,8 +55,8 @@ def make_cnn() -> nn.Sequential:
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
 
 
-def add_setup_args(ap, select: int = 2000, unseen_select: bool = False) -> None:
-    "The options every per-layer-plan benchmark shares: data, baseline training, calibration, seeds, threads."
+def add_setup_args(ap, select: int = 2000, unseen_select: bool = False, ft_seeds: int = 4) -> None:
+    "The options every per-layer-plan benchmark shares: data, baseline training, calibration, the common fine-tune (`score_plan`), seeds, threads."
     ap.add_argument('--data', type=Path, default=DEFAULT_DATA)
     ap.add_argument('--epochs', type=int, default=4, help='epochs to train the baseline')
     ap.add_argument('--lr', type=float, default=3e-3)
@@ -66,6 +66,9 @@ def add_setup_args(ap, select: int = 2000, unseen_select: bool = False) -> None:
     ap.add_argument('--unseen-select', action=argparse.BooleanOptionalAction, default=unseen_select,
                     help='train the baseline without the --select digits, so that plans are chosen on digits it never saw '
                          '(the common fine-tunes still use all training digits)')
+    ap.add_argument('--ft-epochs', type=int, default=1)
+    ap.add_argument('--ft-lr', type=float, default=1e-3)
+    ap.add_argument('--ft-seeds', type=int, default=ft_seeds, help='fine-tune each plan with this many seeds: mean and spread')
     ap.add_argument('--seed', type=int, default=42)
     ap.add_argument('--threads', type=int, default=2)
 

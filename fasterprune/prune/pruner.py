@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools, math, warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 import torch
 import torch.nn as nn
@@ -64,20 +65,21 @@ class _Group:
     block: int = 1           # or: units are runs of this many consecutive channels (a reshape's blocks)
     aligned: bool = True     # False: a grouped layer sees part of the channels; plans leave the group alone
 
+    @cached_property
+    def layer_units(self) -> list[Tensor]:
+        "For each layer whose output channels the group removes, the units its channels lie in (a concatenated part: some of them)."
+        out = []
+        for mb in self.group.members:
+            if not (mb.out and isinstance(mb.module, nn.Module) and len(mb.root_idxs)): continue
+            mine = torch.zeros(len(self.group.root.idxs), dtype=torch.bool)
+            mine[torch.as_tensor(mb.root_idxs, dtype=torch.long)] = True
+            out.append(_unit_view(self, mine).any(1).nonzero().squeeze(1))
+        return out
+
 def _unit_view(g: _Group, per_channel: Tensor) -> Tensor:
     "A vector over the group's channels as `(units, channels of a unit)`."
     if g.block > 1: return per_channel.view(g.n, g.block)
     return per_channel.view(g.channel_groups, g.n).t()
-
-def _layer_units(g: _Group) -> list[Tensor]:
-    "For each layer whose output channels `g` removes, the units its channels lie in (a concatenated part: some of them)."
-    out = []
-    for mb in g.group.members:
-        if not (mb.out and isinstance(mb.module, nn.Module) and len(mb.root_idxs)): continue
-        mine = torch.zeros(len(g.group.root.idxs), dtype=torch.bool)
-        mine[torch.as_tensor(mb.root_idxs, dtype=torch.long)] = True
-        out.append(_unit_view(g, mine).any(1).nonzero().squeeze(1))
-    return out
 
 def _grouping(m: nn.Module) -> int:
     "The groups a grouped conv (not a depthwise one) or a `GroupNorm` splits its channels into (1 for other layers)."
@@ -399,7 +401,7 @@ class Pruner:
     def _plan(self, ratio, groups: list[_Group], scores: dict[str, Tensor]) -> dict[str, Tensor]:
         "`{group key: bool vector of the units to remove}` reaching `ratio` (a float, or `{group key: ratio}`)."
         removed = self._choose(ratio, groups, scores, guard=False)
-        if any(g.key in removed and any(removed[g.key][u].all() for u in _layer_units(g)) for g in groups):
+        if any(g.key in removed and any(removed[g.key][u].all() for u in g.layer_units) for g in groups):
             removed = self._choose(ratio, groups, scores, guard=True)   # a layer would lose all its channels
         return {k: v for k, v in removed.items() if v.any()}
 
@@ -410,7 +412,7 @@ class Pruner:
             "`s` with the units that must stay at +inf, and how many they are: the `n_keep` best, and each layer's best with `guard`."
             s = s.clone()
             keep = [s.argmax().view(1) if n_keep == 1 else s.topk(n_keep).indices]
-            if guard: keep += [u[s[u].argmax()].view(1) for u in _layer_units(g) if len(u)]
+            if guard: keep += [u[s[u].argmax()].view(1) for u in g.layer_units if len(u)]
             keep = torch.cat(keep).unique()
             s[keep] = float('inf')
             return s, len(keep)
@@ -570,7 +572,7 @@ class Pruner:
                 live = (dead & _shifted(g.group)).view(g.channel_groups, -1).any(0) & units
                 if live.any(): shifted[g.key[:-1]] = int(live.sum()); units &= ~live
             if units.all(): units[0] = False            # a group keeps at least one unit
-            for u in _layer_units(g):                   # and every layer one channel (a concatenated part, too)
+            for u in g.layer_units:                   # and every layer one channel (a concatenated part, too)
                 if len(u) and units[u].all(): units[u[0]] = False
             if units.any(): removed[g.key] = units
         if shifted:
