@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 
 # %% auto #0
-__all__ = ['keep_modes', 'unwrap_optimizer', 'optimizer_state', 'rng_states', 'set_rng_states', 'seeded']
+__all__ = ['keep_modes', 'unwrap_optimizer', 'optimizer_state', 'elementwise_optimizer', 'rng_states', 'set_rng_states', 'seeded']
 
 # %% ../../nbs/08_core.state.ipynb #47e8565d
 @contextmanager
@@ -39,6 +39,23 @@ def optimizer_state(obj) -> dict:
     "The `{parameter: state dict}` of a torch or fastai optimizer, an `OptimWrapper` or a `Learner` (empty if none)."
     opt = unwrap_optimizer(obj)
     return getattr(opt, 'state', None) or {}
+
+# %% ../../nbs/08_core.state.ipynb #8e2a4243
+_ELEMENTWISE_STEPPERS = ('weight_decay', 'l2_reg', 'average_grad', 'average_sqr_grad', 'momentum_step', 'sgd_step',
+                         'rms_prop_step', 'step_stat', 'adam_step', 'radam_step', 'qhadam_step')   # in fastai.optimizer
+_ELEMENTWISE_TORCH = ('SGD', 'Adam', 'AdamW', 'Adamax', 'NAdam', 'RAdam', 'RMSprop', 'Adagrad', 'Adadelta', 'ASGD', 'Rprop')
+
+def elementwise_optimizer(obj) -> bool:
+    """True if the step of `obj` (a torch or fastai optimizer, an `OptimWrapper`, a Learner's current one) updates each
+    weight from its own gradient and state alone: fastai's SGD, RMSProp, Adam, RAdam, QHAdam and torch's SGD, Adam(W),
+    Adamax, NAdam, RAdam, RMSprop, Adagrad, Adadelta, ASGD, Rprop. False for any other (or a subclass), and for None."""
+    import fastai.optimizer as fo
+    if hasattr(obj, 'create_opt'): obj = obj.opt                # a Learner
+    if type(obj) is fo.OptimWrapper: obj = obj.opt
+    if type(obj) is fo.Optimizer:
+        known = {getattr(fo, n) for n in _ELEMENTWISE_STEPPERS}
+        return all(getattr(cb, 'func', cb) in known for cb in obj.cbs)   # a stepper may be a partial
+    return type(obj) in {getattr(torch.optim, n) for n in _ELEMENTWISE_TORCH}
 
 # %% ../../nbs/08_core.state.ipynb #f17cb53f
 def rng_states() -> dict:

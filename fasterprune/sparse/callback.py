@@ -15,6 +15,7 @@ from ..core.registry import as_criteria
 from ..core.schedule import as_schedule, agp, training_batches
 from ..core.selection import parse_target, as_fraction, check_layer_types
 from ..core.distributed import dist_rank
+from ..core.state import elementwise_optimizer
 from .sparsifier import Sparsifier
 from ..data import example_inputs
 from ..report.sparsity import sparsity_report
@@ -47,6 +48,7 @@ class SparsifyCallback(Callback):
                  reset_end: bool = False,               # with lth: rewind once more at the end of fit
                  save_tickets: bool = False,            # with lth: `learn.save` the ticket after each prune
                  keep_masks: bool = True,               # after fit keep the masks (False: bake them in)
+                 mask_grads: bool | None = None,        # zero removed weights' gradients before each step (None: unless the optimizer is elementwise)
                  model: nn.Module | None = None,        # sparsify this module instead of `learn.model`
                  verbose: bool = True):
         # Everything that can be checked without the model is checked now.
@@ -65,7 +67,7 @@ class SparsifyCallback(Callback):
         if rewind_epoch < 0: raise ValueError(f"rewind_epoch must be >= 0, got {rewind_epoch}")
         if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
             raise ValueError(f"every must be a positive number of batches or None, got {every!r}")
-        store_attr('layer_type,include,exclude,keep_one,max_sparsity,lth,rewind_epoch,reset_end,save_tickets,keep_masks,every,verbose')
+        store_attr('layer_type,include,exclude,keep_one,max_sparsity,lth,rewind_epoch,reset_end,save_tickets,keep_masks,mask_grads,every,verbose')
         self.sparse_model = model
         self.sparsifier, self.report, self.history, self._ticket = None, None, [], None
 
@@ -95,6 +97,7 @@ class SparsifyCallback(Callback):
         self._targets = self.sparsifier.targets if isinstance(self.sparsity, dict) else self.sparsity   # layers as the engine names them
         self._final, self.history = self._target_at(1.), []
         self._every = self.every or self._default_every()
+        self._mask_grads = self.mask_grads if self.mask_grads is not None else not elementwise_optimizer(self.learn)
         # Fresh masks already are at 0: prune when the schedule first leaves 0. Adopted masks: on the first batch.
         if self.sparsifier.sparsity() > 0: self._applied = None
         else: self._applied = {n: 0. for n in self._targets} if isinstance(self._targets, dict) else 0.
@@ -116,8 +119,10 @@ class SparsifyCallback(Callback):
         i = self.epoch * self.n_iter + self.iter
         if (i + 1) % self._every and self.iter != self.n_iter - 1 and target != self._final: return   # not a cut
         if not getattr(self.sparsifier.scorer, 'ready', True): return   # a data-driven criterion before its first batch
-        self.sparsifier.prune(target, keep_removed=self._schedule.monotone)
-        self.sparsifier.clear_optimizer_state(self.opt)
+        regrows = not self._schedule.monotone
+        if regrows and not self._mask_grads: self.sparsifier.clear_optimizer_state(self.opt)   # what comes back starts clean
+        self.sparsifier.prune(target, keep_removed=not regrows)
+        if self._mask_grads: self.sparsifier.clear_optimizer_state(self.opt)    # masked gradients then keep it at zero
         self._applied = target
         if self.lth:
             self._rewind()
@@ -125,8 +130,8 @@ class SparsifyCallback(Callback):
         if target == self._final and self._schedule.monotone: self.sparsifier.release()  # no more pruning
 
     def before_step(self):
-        "Let gradient-based criteria read the gradients, then zero those of removed weights."
-        if self.sparsifier is not None: self.sparsifier.after_backward()
+        "Let gradient-based criteria read the gradients, then zero those of removed weights (unless that cannot matter)."
+        if self.sparsifier is not None: self.sparsifier.after_backward(mask_grads=self._mask_grads)
 
     def after_step(self):
         "Zero the removed weights."
@@ -145,6 +150,7 @@ class SparsifyCallback(Callback):
         self._log(f'Final Sparsity: {self.sparsifier.sparsity():.2%}')
         self.report = sparsity_report(self.sparsifier.model, self.sparsifier.layers)
         self._log(str(self.report))
+        if not self._mask_grads: self.sparsifier.clear_optimizer_state(self.opt)   # as masked gradients leave it
         self.sparsifier.release()
         self._ticket = None
         if not self.keep_masks: self.sparsifier.bake()

@@ -258,10 +258,10 @@ class Sparsifier:
         return targets >= cur - 1e-12
 
     # --- keeping pruned weights at zero while training
-    def after_backward(self) -> None:
+    def after_backward(self, mask_grads: bool = True) -> None:
         "Call after each backward pass, before the optimizer step: criteria read the gradients, then pruned ones are zeroed."
         self.scorer.after_backward()
-        self.mask_grads()
+        if mask_grads: self.mask_grads()
 
     @torch.no_grad()
     def mask_grads(self) -> None:
