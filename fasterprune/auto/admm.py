@@ -63,21 +63,35 @@ class ADMM:
         self.model, self.layers = model, layers
         self.units = {n: self.granularity.units(m) for n, m in layers.items()}
         self.removed = {n: round(self.targets[n] * self.units[n].n) for n in layers}   # units each projection zeroes
+        self.couplings: list[tuple[str, ...]] = []   # layers that lose the same channels (see `couple_channels`)
         with torch.no_grad():
             self.U = {n: torch.zeros_like(m.weight) for n, m in layers.items()}
-            self.Z = {n: self.project(n, m.weight) for n, m in layers.items()}
+            self.Z = self.project(self._weights())
         self.distances: list[float] = []              # ||W - Z|| after each update
 
     def __repr__(self):
         return (f"ADMM({len(self.layers)} layers, granularity={self.granularity!r}, rho={self.rho:g}, "
                 f"{len(self.distances)} updates)")
 
+    def _weights(self) -> dict[str, Tensor]: return {n: m.weight.detach() for n, m in self.layers.items()}
+
     @torch.no_grad()
-    def project(self, name: str, v: Tensor) -> Tensor:
-        "The Euclidean projection of `v` (a tensor of layer `name`'s weight shape) on the constraint: its `removed[name]` weakest units zeroed."
-        u = self.units[name]
-        gone = select_lowest({name: u.pool(ADMM_PROJECTION(v), ADMM_PROJECTION.reducer)}, {name: self.removed[name]})[name]
-        return v * u.expand(~gone).to(v.dtype)
+    def removed_units(self, values: dict[str, Tensor]) -> dict[str, Tensor]:
+        """`{layer: bool vector}`: the units the projection zeroes in `values` (`{layer: tensor of its weight shape}`, every
+        layer of a coupling included): each layer's `removed[layer]` weakest, coupled layers' by their summed squared norms."""
+        key = {n: c[0] for c in self.couplings for n in c}
+        scores = {}
+        for n, v in values.items():
+            s, k = self.units[n].pool(ADMM_PROJECTION(v), ADMM_PROJECTION.reducer), key.get(n, n)
+            scores[k] = scores[k] + s if k in scores else s
+        gone = select_lowest(scores, {k: self.removed[k] for k in scores})
+        return {n: gone[key.get(n, n)] for n in values}
+
+    @torch.no_grad()
+    def project(self, values: dict[str, Tensor]) -> dict[str, Tensor]:
+        "The Euclidean projection of `values` (`{layer: tensor of its weight shape}`) on the constraint: the `removed_units` zeroed."
+        gone = self.removed_units(values)
+        return {n: v * self.units[n].expand(~gone[n]).to(v.dtype) for n, v in values.items()}
 
     def penalty(self) -> Tensor:
         "ρ/2 Σ ||W − Z + U||², differentiable in the weights: add it to the training loss."
@@ -91,31 +105,44 @@ class ADMM:
     @torch.no_grad()
     def update(self) -> float:
         "The Z-step `Z = Π(W + U)` and the dual step `U += W − Z` (then ρ grows, U rescaled to match); returns ||W − Z||."
-        for n, m in self.layers.items():
-            w = m.weight.detach()
-            self.Z[n] = self.project(n, w + self.U[n])
-            self.U[n] += w - self.Z[n]
+        ws = self._weights()
+        self.Z = self.project({n: w + self.U[n] for n, w in ws.items()})
+        for n, w in ws.items(): self.U[n] += w - self.Z[n]
         self.distances.append(self.distance())
         if self.rho_growth != 1:
             for u in self.U.values(): u /= self.rho_growth     # the scaled dual is the dual over ρ
             self.rho *= self.rho_growth
         return self.distances[-1]
 
-    def check_channels(self, example_inputs) -> Pruner | None:
-        "With a channel granularity, a `Pruner` on the model, or a clear error if a layer's channels cannot be removed on its own."
+    def couple_channels(self, example_inputs) -> Pruner | None:
+        """With a channel granularity: find the selected layers that lose the same output channels (a residual sum couples
+        them), to be projected together from now on, and return a `Pruner` on the model; a clear error for a layer whose
+        channels cannot be removed, or a coupling not wholly selected or with different targets. None for other granularities."""
         if not removes_channels(self.granularity): return None
         pr = Pruner(self.model, example_inputs)
-        owner = {n: g for g in pr._current_groups() for n in g.producers}
-        for n in self.layers:
-            g = owner.get(n)
-            if g is None:
-                pr.release()
-                raise ValueError(f"the output channels of layer {n!r} cannot be removed (it feeds the model's output or an "
-                                 f"ignored layer): exclude it from the channel ADMM")
-            if len(g.producers) > 1:
-                pr.release()
-                raise ValueError(f"layers {g.producers} lose the same output channels (coupled), but ADMM projects each layer "
-                                 f"on its own: exclude all but one of them, or use granularity='weight'")
+        try:
+            owner, couplings = {n: g for g in pr._current_groups() for n in g.producers}, []
+            for n in self.layers:
+                g = owner.get(n)
+                if g is None:
+                    raise ValueError(f"the output channels of layer {n!r} cannot be removed (it feeds the model's output or an "
+                                     f"ignored layer): exclude it from the channel ADMM")
+                if len(g.producers) == 1: continue
+                coupled = tuple(m for m, _ in self.model.named_modules() if m in g.producers)   # in the model's order
+                if coupled in couplings: continue
+                if missing := [p for p in coupled if p not in self.layers]:
+                    raise ValueError(f"layers {list(coupled)} lose the same output channels (coupled), but {missing} are not "
+                                     f"selected: select all of them, or none")
+                if len({self.targets[p] for p in coupled}) > 1:
+                    raise ValueError(f"layers {list(coupled)} lose the same output channels (coupled): give them one sparsity, "
+                                     f"got {({p: self.targets[p] for p in coupled})}")
+                couplings.append(coupled)
+        except Exception:
+            pr.release()
+            raise
+        if couplings != self.couplings:                # Z becomes the joint projection
+            self.couplings = couplings
+            self.Z = self.project({n: w + self.U[n] for n, w in self._weights().items()})
         return pr
 
     @torch.no_grad()
@@ -124,10 +151,10 @@ class ADMM:
         masks while fine-tuning); with a channel granularity the masked channels are then removed by a `Pruner` (`example_inputs` needed)."""
         if removes_channels(self.granularity) and example_inputs is None:
             raise ValueError(f"granularity {self.granularity!r} removes channels: pass example_inputs= (a batch the model accepts)")
-        pr = self.check_channels(example_inputs)
+        pr = self.couple_channels(example_inputs)
         try:
             sp = Sparsifier(self.model, self.granularity, context=dict(self.targets), criteria=ADMM_PROJECTION)
-            sp.prune()
+            sp.mask_units(self.removed_units(self._weights()))   # Π(W), coupled layers together
             if pr is None: return sp
             sp.couple_norms(example_inputs)   # the masked channels' biases and batch norms zeroed too: they output exactly 0
             sp.release()
@@ -197,7 +224,7 @@ def admm_prune(model: nn.Module,
     admm = ADMM(model, sparsity, granularity, rho, rho_growth, layer_types, include, exclude)
     if removes_channels(admm.granularity):     # fail before training on a layer the Pruner cannot prune alone
         if example_inputs is None: raise ValueError(f"granularity {admm.granularity!r} removes channels: pass example_inputs=")
-        admm.check_channels(example_inputs).release()
+        admm.couple_channels(example_inputs).release()
     admm_train(model, admm, train_dl, loss_func, epochs, lr, opt_func, update_every, progress)
     pruned = admm.prune(example_inputs)
     finetune_masked(model, pruned if isinstance(pruned, Sparsifier) else None, train_dl, loss_func, finetune_epochs, lr, opt_func, progress)
@@ -221,7 +248,10 @@ class ADMMCallback(Callback):
         self.update_every, self.admm = update_every, None
 
     def before_fit(self):
-        if self.admm is None or self.admm.model is not self.learn.model: self.admm = ADMM(self.learn.model, **self.kwargs)
+        if self.admm is None or self.admm.model is not self.learn.model:
+            self.admm = ADMM(self.learn.model, **self.kwargs)
+            pr = self.admm.couple_channels(_example_inputs(self.dls))   # channels: coupled layers projected together
+            if pr is not None: pr.release()
 
     def after_loss(self):
         if self.training: self.learn.loss_grad = self.learn.loss_grad + self.admm.penalty()
@@ -247,7 +277,7 @@ def admm_prune(self: Learner, sparsity: float | dict, granularity: str | Granula
     cb = ADMMCallback(sparsity, granularity, rho, rho_growth, update_every, layer_type, include, exclude)
     x = _example_inputs(self.dls)
     cb.admm = ADMM(self.model, **cb.kwargs)
-    pr = cb.admm.check_channels(x)
+    pr = cb.admm.couple_channels(x)
     if pr is not None: pr.release()
     self.fit(epochs, lr, cbs=cb)
     pruned = cb.admm.prune(x)

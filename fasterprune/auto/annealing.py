@@ -311,7 +311,7 @@ def auto_compress(model: nn.Module,
         work = deepcopy(model)                         # a round works on a copy: an error leaves `model` as the last round left it
         if ratios:
             admm = ADMM(work, ratios, 'filter', rho)
-            admm.check_channels(example_inputs).release()
+            admm.couple_channels(example_inputs).release()
             admm_train(work, admm, train_dl, loss_func, admm_epochs, lr, opt_func or torch.optim.Adam, update_every, progress=False)
             admm.prune(example_inputs)
             finetune_masked(work, None, train_dl, loss_func, finetune_epochs, lr, opt_func or torch.optim.Adam, progress=False)

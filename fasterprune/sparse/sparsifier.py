@@ -193,6 +193,21 @@ class Sparsifier:
         self.current = targets
         self.scorer.after_prune()
 
+    @torch.no_grad()
+    def mask_units(self, removed: dict[str, Tensor]) -> None:
+        """Mask exactly the units `removed[layer]` (a bool vector, one entry per unit) that the caller chose, instead of a
+        `prune` by the criterion; all are checked before any mask changes, and the other layers stay as they are."""
+        for n, r in removed.items():
+            if n not in self.layers: raise ValueError(f"no selected layer {n!r}; the layers are {list(self.layers)}")
+            if r.dtype != torch.bool or r.shape != (self.units[n].n,):
+                raise ValueError(f"mask_units: layer {n!r} has {self.units[n].n} units of {self.granularity!r}; expected a bool "
+                                 f"vector of shape ({self.units[n].n},), got {r.dtype} of shape {tuple(r.shape)}")
+        for n, r in removed.items(): self._set_mask(n, r)
+        self._any_removed = self.sparsity() > 0
+        self._update_channels()
+        cur = self.current if isinstance(self.current, dict) else dict.fromkeys(self.layers, self.current)
+        self.current = {**cur, **{n: int(r.sum()) / len(r) for n, r in removed.items()}}
+
     def _write_mask(self, name: str, removed: Tensor) -> Tensor:
         "Mask the units `removed` (a flat bool vector) of layer `name`; returns the mask."
         m = self.layers[name]
