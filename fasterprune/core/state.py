@@ -43,12 +43,12 @@ def optimizer_state(obj) -> dict:
 # %% ../../nbs/08_core.state.ipynb #8e2a4243
 _ELEMENTWISE_STEPPERS = ('weight_decay', 'l2_reg', 'average_grad', 'average_sqr_grad', 'momentum_step', 'sgd_step',
                          'rms_prop_step', 'step_stat', 'adam_step', 'radam_step', 'qhadam_step')   # in fastai.optimizer
-_ELEMENTWISE_TORCH = ('SGD', 'Adam', 'AdamW', 'Adamax', 'NAdam', 'RAdam', 'RMSprop', 'Adagrad', 'Adadelta', 'ASGD', 'Rprop')
+_ELEMENTWISE_TORCH = ('SGD', 'Adam', 'AdamW', 'NAdam', 'RAdam', 'RMSprop', 'Adagrad', 'Adadelta')   # not ASGD (it averages weights after the step), Rprop, Adamax (state moves with zero gradients)
 
 def elementwise_optimizer(obj) -> bool:
     """True if the step of `obj` (a torch or fastai optimizer, an `OptimWrapper`, a Learner's current one) updates each
     weight from its own gradient and state alone: fastai's SGD, RMSProp, Adam, RAdam, QHAdam and torch's SGD, Adam(W),
-    Adamax, NAdam, RAdam, RMSprop, Adagrad, Adadelta, ASGD, Rprop. False for any other (or a subclass), and for None."""
+    NAdam, RAdam, RMSprop, Adagrad, Adadelta. False for any other (or a subclass), and for None."""
     import fastai.optimizer as fo
     if hasattr(obj, 'create_opt'): obj = obj.opt                # a Learner
     if type(obj) is fo.OptimWrapper: obj = obj.opt

@@ -137,6 +137,10 @@ class SparsifyCallback(Callback):
         "Zero the removed weights."
         if self.sparsifier is not None: self.sparsifier.apply_masks()
 
+    def after_train(self):
+        "Without masked gradients, zero the removed weights' optimizer state, as masking leaves it: before checkpoints are saved."
+        if self.sparsifier is not None and not self._mask_grads: self.sparsifier.clear_optimizer_state(self.opt)
+
     def after_epoch(self):
         "Record (and print) the sparsity reached."
         s = self.sparsifier.sparsity()
@@ -150,7 +154,6 @@ class SparsifyCallback(Callback):
         self._log(f'Final Sparsity: {self.sparsifier.sparsity():.2%}')
         self.report = sparsity_report(self.sparsifier.model, self.sparsifier.layers)
         self._log(str(self.report))
-        if not self._mask_grads: self.sparsifier.clear_optimizer_state(self.opt)   # as masked gradients leave it
         self.sparsifier.release()
         self._ticket = None
         if not self.keep_masks: self.sparsifier.bake()
