@@ -168,10 +168,23 @@ def bench_masking(device, n_weights: int, bs: int, repeats: int, width: int) -> 
     return dict(weights=n, batch=bs, step_s=p, masked_step_s=m, ratio=m / p, masks_s=t_masks)
 
 
+def cpu_description() -> str:
+    "The CPU's name, family and model, and the vector instructions torch uses: timings on two 'AMD EPYC' can differ 2x."
+    info = {}
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            k, _, v = line.partition(':')
+            info.setdefault(k.strip(), v.strip())
+    except OSError: pass
+    name = info.get('model name') or platform.processor() or platform.machine()
+    fm = f"family {info['cpu family']} model {info['model']}, " if 'cpu family' in info and 'model' in info else ''
+    return f"{name} ({fm}{torch.backends.cpu.get_cpu_capability()})"
+
 # ------------------------------------------------------------------------------------------------ fit
 def bench_fit(device, size: int, bs: int, n_batches: int, epochs: int, repeats: int) -> dict:
     from fastai.data.core import DataLoaders
     from fastai.learner import Learner
+    import fastai.callback.progress                  # Learner.no_bar (fasterai imported it; it may be absent)
     from fastai.torch_core import set_seed
     sys.path.insert(0, str(HERE))
     from mnist import TensorDL
@@ -388,7 +401,7 @@ def main(argv=None):
     gpu_name = torch.cuda.get_device_name(device) if cuda else None
     res = {'header': dict(command='python benchmarks/gpu.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
                           date=datetime.date.today().isoformat(), device=gpu_name or 'CPU',
-                          machine=f"{gpu_name or platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+                          machine=f"{gpu_name + ' on ' if gpu_name else ''}{cpu_description()}, {os.cpu_count()} CPUs",
                           python=platform.python_version(), torch=torch.__version__, torchvision=torchvision.__version__,
                           fasterprune=fasterprune.__version__, threads=torch.get_num_threads())}
     print(res['header'], flush=True)
