@@ -47,6 +47,10 @@ def _matches(spec, name: str, module: nn.Module) -> bool:
     if isinstance(spec, str): return name == spec or fnmatch.fnmatchcase(name, spec)
     raise TypeError(f"layers are named by strings (names or patterns) or modules, got {type(spec).__name__}")
 
+def _as_specs(specs) -> list:
+    "Layer specs as a list: one name, pattern or module stands for itself (a string is not split into letters)."
+    return [specs] if isinstance(specs, (str, nn.Module)) else list(specs or [])
+
 def _check_found(specs, named, what):
     for spec in specs:
         if not any(_matches(spec, n, m) for n, m in named):
@@ -75,7 +79,7 @@ def select_layers(model: nn.Module,
                  ) -> dict[str, nn.Module]:
     "The `{name: module}` of `model` that take part, in model order."
     types = check_layer_types(layer_types, supported)
-    include, exclude = list(include or []), list(exclude or [])
+    include, exclude = _as_specs(include), _as_specs(exclude)
     named = [(n, m) for n, m in model.named_modules() if n]
     _check_found(include, named, 'include')
     _check_found(exclude, named, 'exclude')
@@ -95,7 +99,7 @@ def select_layers(model: nn.Module,
 # %% ../../nbs/03_core.selection.ipynb #54539a7a
 def find_modules(model: nn.Module, specs: Iterable | None, what: str = 'layer') -> dict[str, nn.Module]:
     "`{name: module}` of every module of `model` matched by `specs` (names, patterns or modules), with its submodules."
-    specs = list(specs or [])
+    specs = _as_specs(specs)
     named = [(n, m) for n, m in model.named_modules() if n]
     _check_found(specs, named, what)
     found = {}
