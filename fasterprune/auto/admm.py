@@ -60,7 +60,7 @@ class ADMM:
         else:
             layers = select_layers(model, layer_types, include, exclude)
             self.targets = dict.fromkeys(layers, target)
-        self.model, self.layers = model, layers
+        self.model, self.layers, self.per_layer = model, layers, isinstance(context, dict)
         self.units = {n: self.granularity.units(m) for n, m in layers.items()}
         self.removed = {n: round(self.targets[n] * self.units[n].n) for n in layers}   # units each projection zeroes
         self.couplings: list[tuple[str, ...]] = []   # layers that lose the same channels (see `couple_channels`)
@@ -116,8 +116,9 @@ class ADMM:
 
     def couple_channels(self, example_inputs) -> Pruner | None:
         """With a channel granularity: find the selected layers that lose the same output channels (a residual sum couples
-        them), to be projected together from now on, and return a `Pruner` on the model; a clear error for a layer whose
-        channels cannot be removed, or a coupling not wholly selected or with different targets. None for other granularities."""
+        them), to be projected together from now on, and return a `Pruner` on the model; None for other granularities.
+        With per-layer targets (a dict), a coupling's unnamed layers join it with its target, as in `Pruner(context={...})`;
+        otherwise a coupling not wholly selected is refused, as are a layer whose channels cannot be removed and two targets."""
         if not removes_channels(self.granularity): return None
         pr = Pruner(self.model, example_inputs)
         try:
@@ -130,20 +131,35 @@ class ADMM:
                 if len(g.producers) == 1: continue
                 coupled = tuple(m for m, _ in self.model.named_modules() if m in g.producers)   # in the model's order
                 if coupled in couplings: continue
-                if missing := [p for p in coupled if p not in self.layers]:
-                    raise ValueError(f"layers {list(coupled)} lose the same output channels (coupled), but {missing} are not "
-                                     f"selected: select all of them, or none")
-                if len({self.targets[p] for p in coupled}) > 1:
+                named = {p: self.targets[p] for p in coupled if p in self.layers}
+                if len(set(named.values())) > 1:
                     raise ValueError(f"layers {list(coupled)} lose the same output channels (coupled): give them one sparsity, "
-                                     f"got {({p: self.targets[p] for p in coupled})}")
+                                     f"got {named}")
+                if (missing := [p for p in coupled if p not in named]) and not self.per_layer:
+                    raise ValueError(f"layers {list(coupled)} lose the same output channels (coupled), but {missing} are not "
+                                     f"selected: select all of them or none, or give the targets per layer (a dict)")
                 couplings.append(coupled)
         except Exception:
             pr.release()
             raise
+        self._join(couplings)
         if couplings != self.couplings:                # Z becomes the joint projection
             self.couplings = couplings
             self.Z = self.project({n: w + self.U[n] for n, w in self._weights().items()})
         return pr
+
+    @torch.no_grad()
+    def _join(self, couplings: list[tuple[str, ...]]) -> None:
+        "Add the coupled layers not yet selected, with their coupling's target (and a zero dual)."
+        modules = dict(self.model.named_modules())
+        for coupled in couplings:
+            target = next(self.targets[p] for p in coupled if p in self.layers)
+            for p in coupled:
+                if p in self.layers: continue
+                m = self.layers[p] = modules[p]
+                self.targets[p], self.units[p] = target, self.granularity.units(m)
+                self.removed[p] = round(target * self.units[p].n)
+                self.U[p] = torch.zeros_like(m.weight)
 
     @torch.no_grad()
     def prune(self, example_inputs=None) -> Sparsifier | PruneStep:
