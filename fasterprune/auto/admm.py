@@ -54,6 +54,9 @@ class ADMM:
         self.rho, self.rho_growth = _positive(rho, 'rho'), _positive(rho_growth, 'rho_growth')
         if self.rho_growth < 1: raise ValueError(f"rho_growth must be >= 1 (ρ never decreases), got {rho_growth!r}")
         context, target = parse_target('local', sparsity, 'sparsity', as_value=as_ratio)
+        if isinstance(context, dict) and (include is not None or exclude is not None):
+            raise ValueError("include=/exclude= narrow the layers of one sparsity for all; per-layer targets (a dict) name "
+                             "their layers themselves: drop include/exclude, or leave those layers out of the dict")
         if isinstance(context, dict):
             layers = select_layers(model, supported_types(), include=list(context))
             _, self.targets = resolve_targets(context, None, layers, 'sparsity', as_ratio)
@@ -64,6 +67,7 @@ class ADMM:
         self.units = {n: self.granularity.units(m) for n, m in layers.items()}
         self.removed = {n: round(self.targets[n] * self.units[n].n) for n in layers}   # units each projection zeroes
         self.couplings: list[tuple[str, ...]] = []   # layers that lose the same channels (see `couple_channels`)
+        self.coupled = False                          # has `couple_channels` run (channel granularities train coupled)
         with torch.no_grad():
             self.U = {n: torch.zeros_like(m.weight) for n, m in layers.items()}
             self.Z = self.project(self._weights())
@@ -139,27 +143,41 @@ class ADMM:
                     raise ValueError(f"layers {list(coupled)} lose the same output channels (coupled), but {missing} are not "
                                      f"selected: select all of them or none, or give the targets per layer (a dict)")
                 couplings.append(coupled)
+            joined = self._joined(couplings)
         except Exception:
             pr.release()
             raise
-        self._join(couplings)
+        if joined: self._join(joined)
+        self.coupled = True
         if couplings != self.couplings:                # Z becomes the joint projection
             self.couplings = couplings
             self.Z = self.project({n: w + self.U[n] for n, w in self._weights().items()})
         return pr
 
-    @torch.no_grad()
-    def _join(self, couplings: list[tuple[str, ...]]) -> None:
-        "Add the coupled layers not yet selected, with their coupling's target (and a zero dual)."
-        modules = dict(self.model.named_modules())
+    def _joined(self, couplings: list[tuple[str, ...]]) -> dict[str, tuple]:
+        "`{layer: (module, target, units)}` of the coupled layers not yet selected, each with its coupling's target."
+        modules, joined = dict(self.model.named_modules()), {}
         for coupled in couplings:
             target = next(self.targets[p] for p in coupled if p in self.layers)
             for p in coupled:
                 if p in self.layers: continue
-                m = self.layers[p] = modules[p]
-                self.targets[p], self.units[p] = target, self.granularity.units(m)
-                self.removed[p] = round(target * self.units[p].n)
-                self.U[p] = torch.zeros_like(m.weight)
+                try: units = self.granularity.units(modules[p])
+                except (TypeError, ValueError) as e:
+                    raise ValueError(f"layer {p!r} loses the same output channels as {[q for q in coupled if q != p]} "
+                                     f"(coupled), but granularity {self.granularity!r} cannot split it: {e}") from None
+                joined[p] = modules[p], target, units
+        return joined
+
+    @torch.no_grad()
+    def _join(self, joined: dict[str, tuple]) -> None:
+        "Add the `joined` layers (with a zero dual), keeping every per-layer dict in model order."
+        for p, (m, target, units) in joined.items():
+            self.layers[p], self.targets[p], self.units[p] = m, target, units
+            self.removed[p], self.U[p] = round(target * units.n), torch.zeros_like(m.weight)
+        order = {n: i for i, (n, _) in enumerate(self.model.named_modules())}
+        for name in ('layers', 'targets', 'units', 'removed', 'U'):    # Z is projected anew from these
+            d = getattr(self, name)
+            setattr(self, name, {n: d[n] for n in sorted(d, key=order.__getitem__)})
 
     @torch.no_grad()
     def prune(self, example_inputs=None) -> Sparsifier | PruneStep:
@@ -209,6 +227,10 @@ def admm_train(model: nn.Module, admm: ADMM, train_dl, loss_func: Callable, epoc
     if update_every is not None and (isinstance(update_every, bool) or not isinstance(update_every, int) or update_every < 1):
         raise ValueError(f"update_every must be a positive number of batches or None (each epoch), got {update_every!r}")
     if admm.model is not model: raise ValueError("admm was made for another model")
+    if removes_channels(admm.granularity) and not admm.coupled:
+        raise ValueError(f"granularity {admm.granularity!r} removes channels: call admm.couple_channels(example_inputs) before "
+                         f"training, so that layers a residual sum couples are driven toward the same channels "
+                         f"(admm_prune, ADMMCallback and auto_compress do)")
     n = len(train_dl)
     def every(i):
         if (i + 1) % (update_every or n) == 0: admm.update()
