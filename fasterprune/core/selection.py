@@ -43,7 +43,7 @@ def as_ratio(value, what: str = 'pruning_ratio', percent: bool = False) -> float
 
 # %% ../../nbs/03_core.selection.ipynb #b3397a01
 def _matches(spec, name: str, module: nn.Module) -> bool:
-    if isinstance(spec, nn.Module): return spec is module
+    if isinstance(spec, nn.Module): return any(module is m for m in spec.modules())   # the module or one inside it
     if isinstance(spec, str): return name == spec or fnmatch.fnmatchcase(name, spec)
     raise TypeError(f"layers are named by strings (names or patterns) or modules, got {type(spec).__name__}")
 
@@ -73,8 +73,8 @@ def check_layer_types(layer_types: type | tuple, supported: tuple | None = None)
 
 def select_layers(model: nn.Module,
                   layer_types: type | tuple = nn.Conv2d,        # module types that take part
-                  include: Iterable | None = None,             # names / patterns / modules to keep (default: all)
-                  exclude: Iterable | None = None,             # names / patterns / modules to leave alone
+                  include: str | nn.Module | Iterable | None = None,   # names / patterns / modules to keep (default: all)
+                  exclude: str | nn.Module | Iterable | None = None,   # names / patterns / modules to leave alone
                   supported: tuple | None = None,              # the types allowed in layer_types (default: those with granularities)
                  ) -> dict[str, nn.Module]:
     "The `{name: module}` of `model` that take part, in model order."
@@ -97,7 +97,7 @@ def select_layers(model: nn.Module,
     return layers
 
 # %% ../../nbs/03_core.selection.ipynb #54539a7a
-def find_modules(model: nn.Module, specs: Iterable | None, what: str = 'layer') -> dict[str, nn.Module]:
+def find_modules(model: nn.Module, specs: str | nn.Module | Iterable | None, what: str = 'layer') -> dict[str, nn.Module]:
     "`{name: module}` of every module of `model` matched by `specs` (names, patterns or modules), with its submodules."
     specs = _as_specs(specs)
     named = [(n, m) for n, m in model.named_modules() if n]

@@ -114,6 +114,9 @@ class Sparsifier:
                 raise ValueError(f"max_sparsity caps each layer when layers compete (context='global'); with context "
                                  f"{context if isinstance(context, str) else 'per-layer'!r} give each layer its target instead")
             max_sparsity = as_fraction(max_sparsity, 'max_sparsity')
+        if isinstance(context, dict) and (include is not None or exclude is not None):
+            raise ValueError("include=/exclude= narrow the layers of a 'local' or 'global' context; a per-layer context (a "
+                             "dict) names its layers itself: drop include/exclude, or leave those layers out of the dict")
         context = inner_names(context, model) if isinstance(context, dict) else context
         include, exclude = inner_names(include, model), inner_names(exclude, model)
         model = unwrap_model(model)    # a DistributedDataParallel's module: its layers are named without `module.`
