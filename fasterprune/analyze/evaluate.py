@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
+import fastai.callback.progress, fastai.callback.schedule   # Learner.no_bar, fit_one_cycle: what the evaluators run
 from ..core.batch import to_device
 from ..core.budget import model_device
 from ..data import keep_shuffles
