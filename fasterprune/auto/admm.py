@@ -19,7 +19,7 @@ from ..core.batch import to_device, plain
 from ..core.budget import model_device
 from ..core.criteria import squared_final
 from ..core.granularity import Granularity, NM, as_granularity, removes_channels, supported_types
-from ..core.selection import parse_target, resolve_targets, select_layers, select_lowest, as_ratio
+from ..core.selection import parse_target, resolve_targets, select_layers, select_lowest, as_ratio, refuse_narrowing
 from ..core.state import keep_modes
 from ..analyze.evaluate import _split
 from ..prune.pruner import Pruner, PruneStep
@@ -54,9 +54,7 @@ class ADMM:
         self.rho, self.rho_growth = _positive(rho, 'rho'), _positive(rho_growth, 'rho_growth')
         if self.rho_growth < 1: raise ValueError(f"rho_growth must be >= 1 (ρ never decreases), got {rho_growth!r}")
         context, target = parse_target('local', sparsity, 'sparsity', as_value=as_ratio)
-        if isinstance(context, dict) and (include is not None or exclude is not None):
-            raise ValueError("include=/exclude= narrow the layers of one sparsity for all; per-layer targets (a dict) name "
-                             "their layers themselves: drop include/exclude, or leave those layers out of the dict")
+        refuse_narrowing(isinstance(context, dict), include, exclude)
         if isinstance(context, dict):
             layers = select_layers(model, supported_types(), include=list(context))
             _, self.targets = resolve_targets(context, None, layers, 'sparsity', as_ratio)
@@ -283,13 +281,15 @@ class ADMMCallback(Callback):
         self.kwargs = dict(sparsity=sparsity, granularity=granularity, rho=rho, rho_growth=rho_growth,
                            layer_types=layer_type, include=include, exclude=exclude)
         _positive(rho, 'rho'); as_granularity(granularity)      # fail now, not at before_fit
+        refuse_narrowing(isinstance(parse_target('local', sparsity, 'sparsity', as_value=as_ratio)[0], dict), include, exclude)
         self.update_every, self.admm = update_every, None
 
     def before_fit(self):
         if self.admm is None or self.admm.model is not self.learn.model:
-            self.admm = ADMM(self.learn.model, **self.kwargs)
-            pr = self.admm.couple_channels(_example_inputs(self.dls))   # channels: coupled layers projected together
+            admm = ADMM(self.learn.model, **self.kwargs)
+            pr = admm.couple_channels(_example_inputs(self.dls))   # channels: coupled layers projected together
             if pr is not None: pr.release()
+            self.admm = admm                                        # only once coupled: a failed fit is retried whole
 
     def after_loss(self):
         if self.training: self.learn.loss_grad = self.learn.loss_grad + self.admm.penalty()

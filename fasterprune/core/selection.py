@@ -14,8 +14,8 @@ from torch import Tensor
 from .granularity import supported_types
 
 # %% auto #0
-__all__ = ['as_fraction', 'as_ratio', 'check_layer_types', 'select_layers', 'find_modules', 'parse_target', 'resolve_targets',
-           'select_lowest', 'top_units', 'lowest_k']
+__all__ = ['as_fraction', 'as_ratio', 'check_layer_types', 'select_layers', 'refuse_narrowing', 'find_modules', 'parse_target',
+           'resolve_targets', 'select_lowest', 'top_units', 'lowest_k']
 
 # %% ../../nbs/03_core.selection.ipynb #31d8e617
 def as_fraction(value: float, what: str = 'sparsity', percent: bool = False) -> float:
@@ -42,19 +42,26 @@ def as_ratio(value, what: str = 'pruning_ratio', percent: bool = False) -> float
     return r
 
 # %% ../../nbs/03_core.selection.ipynb #b3397a01
-def _matches(spec, name: str, module: nn.Module) -> bool:
-    if isinstance(spec, nn.Module): return any(module is m for m in spec.modules())   # the module or one inside it
-    if isinstance(spec, str): return name == spec or fnmatch.fnmatchcase(name, spec)
-    raise TypeError(f"layers are named by strings (names or patterns) or modules, got {type(spec).__name__}")
+class _Within:
+    "A module given as a spec: it and every module inside it (their ids, for O(1) lookups)."
+    def __init__(self, module: nn.Module): self.module, self.ids = module, {id(m) for m in module.modules()}
 
 def _as_specs(specs) -> list:
     "Layer specs as a list: one name, pattern or module stands for itself (a string is not split into letters)."
-    return [specs] if isinstance(specs, (str, nn.Module)) else list(specs or [])
+    specs = [specs] if isinstance(specs, (str, nn.Module)) else list(specs or [])
+    for s in specs:
+        if not isinstance(s, (str, nn.Module)):
+            raise TypeError(f"layers are named by strings (names or patterns) or modules, got {type(s).__name__}")
+    return [_Within(s) if isinstance(s, nn.Module) else s for s in specs]
+
+def _matches(spec: str | _Within, name: str, module: nn.Module) -> bool:
+    if isinstance(spec, _Within): return id(module) in spec.ids
+    return name == spec or fnmatch.fnmatchcase(name, spec)
 
 def _check_found(specs, named, what):
     for spec in specs:
         if not any(_matches(spec, n, m) for n, m in named):
-            shown = spec if isinstance(spec, str) else type(spec).__name__
+            shown = spec if isinstance(spec, str) else type(spec.module).__name__
             raise ValueError(f"{what} {shown!r} matches no layer of the model "
                              f"(layers are named like {', '.join(repr(n) for n, _ in named[:3])}, ...)")
 
@@ -95,6 +102,12 @@ def select_layers(model: nn.Module,
                          f"include/exclude (layers with weights here: {', '.join(present) or 'none'}); "
                          f"choose them with layer_types=..., include=... or exclude=...")
     return layers
+
+def refuse_narrowing(per_layer: bool, include=None, exclude=None) -> None:
+    "Per-layer targets (a dict) name their layers: `include`/`exclude` given with them would be ignored, so they are refused."
+    if per_layer and (include is not None or exclude is not None):
+        raise ValueError("include=/exclude= narrow the layers of one target for all; per-layer targets (a dict) name their "
+                         "layers themselves: drop include/exclude, or leave those layers out of the dict")
 
 # %% ../../nbs/03_core.selection.ipynb #54539a7a
 def find_modules(model: nn.Module, specs: str | nn.Module | Iterable | None, what: str = 'layer') -> dict[str, nn.Module]:

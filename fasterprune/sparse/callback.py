@@ -13,7 +13,7 @@ from ..core.granularity import as_granularity, removes_channels
 from ..core.criteria import large_final
 from ..core.registry import as_criteria
 from ..core.schedule import as_schedule, agp, training_batches
-from ..core.selection import parse_target, as_fraction, check_layer_types
+from ..core.selection import parse_target, as_fraction, check_layer_types, refuse_narrowing
 from ..core.distributed import dist_rank
 from ..core.state import elementwise_optimizer
 from .sparsifier import Sparsifier
@@ -56,6 +56,7 @@ class SparsifyCallback(Callback):
         check_layer_types(layer_type)
         self.context, self.sparsity = parse_target(context, sparsity, 'sparsity')
         if isinstance(self.context, dict): self.sparsity = self.context   # per-layer targets
+        refuse_narrowing(isinstance(self.context, dict), include, exclude)
         if max_sparsity is not None:
             if self.context != 'global': raise ValueError("max_sparsity caps each layer in context='global' only")
             max_sparsity = as_fraction(max_sparsity, 'max_sparsity')

@@ -13,7 +13,7 @@ from torch import Tensor
 from ..core.granularity import Granularity, NM, as_granularity, removes_channels, supported_types
 from ..core.criteria import Criteria, large_final
 from ..core.registry import as_criteria
-from ..core.selection import select_layers, parse_target, resolve_targets, as_fraction, select_lowest
+from ..core.selection import select_layers, parse_target, resolve_targets, as_fraction, select_lowest, refuse_narrowing
 from ..core.state import optimizer_state
 from ..core.following import around
 from ..core.distributed import is_distributed, broadcast_tensors, unwrap_model, inner_names
@@ -114,9 +114,7 @@ class Sparsifier:
                 raise ValueError(f"max_sparsity caps each layer when layers compete (context='global'); with context "
                                  f"{context if isinstance(context, str) else 'per-layer'!r} give each layer its target instead")
             max_sparsity = as_fraction(max_sparsity, 'max_sparsity')
-        if isinstance(context, dict) and (include is not None or exclude is not None):
-            raise ValueError("include=/exclude= narrow the layers of a 'local' or 'global' context; a per-layer context (a "
-                             "dict) names its layers itself: drop include/exclude, or leave those layers out of the dict")
+        refuse_narrowing(isinstance(context, dict), include, exclude)
         context = inner_names(context, model) if isinstance(context, dict) else context
         include, exclude = inner_names(include, model), inner_names(exclude, model)
         model = unwrap_model(model)    # a DistributedDataParallel's module: its layers are named without `module.`
