@@ -169,7 +169,7 @@ def bench_masking(device, n_weights: int, bs: int, repeats: int, width: int) -> 
 
 
 def cpu_description() -> str:
-    "The CPU's name, family and model, and the vector instructions torch uses: timings on two 'AMD EPYC' can differ 2x."
+    "The CPU's name, family and model, and the vector instructions torch uses: two hosts that both say 'AMD EPYC' fitted resnet18 5x apart."
     info = {}
     try:
         for line in Path('/proc/cpuinfo').read_text().splitlines():

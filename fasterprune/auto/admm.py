@@ -54,14 +54,15 @@ class ADMM:
         self.rho, self.rho_growth = _positive(rho, 'rho'), _positive(rho_growth, 'rho_growth')
         if self.rho_growth < 1: raise ValueError(f"rho_growth must be >= 1 (ρ never decreases), got {rho_growth!r}")
         context, target = parse_target('local', sparsity, 'sparsity', as_value=as_ratio)
-        refuse_narrowing(isinstance(context, dict), include, exclude)
-        if isinstance(context, dict):
+        refuse_narrowing(context, include, exclude)
+        self.per_layer = isinstance(context, dict)                # a dict names the layers (and may name one of a coupling)
+        if self.per_layer:
             layers = select_layers(model, supported_types(), include=list(context))
             _, self.targets = resolve_targets(context, None, layers, 'sparsity', as_ratio)
         else:
             layers = select_layers(model, layer_types, include, exclude)
             self.targets = dict.fromkeys(layers, target)
-        self.model, self.layers, self.per_layer = model, layers, isinstance(context, dict)
+        self.model, self.layers = model, layers
         self.units = {n: self.granularity.units(m) for n, m in layers.items()}
         self.removed = {n: round(self.targets[n] * self.units[n].n) for n in layers}   # units each projection zeroes
         self.couplings: list[tuple[str, ...]] = []   # layers that lose the same channels (see `couple_channels`)
@@ -281,7 +282,7 @@ class ADMMCallback(Callback):
         self.kwargs = dict(sparsity=sparsity, granularity=granularity, rho=rho, rho_growth=rho_growth,
                            layer_types=layer_type, include=include, exclude=exclude)
         _positive(rho, 'rho'); as_granularity(granularity)      # fail now, not at before_fit
-        refuse_narrowing(isinstance(parse_target('local', sparsity, 'sparsity', as_value=as_ratio)[0], dict), include, exclude)
+        refuse_narrowing(sparsity, include, exclude)
         self.update_every, self.admm = update_every, None
 
     def before_fit(self):

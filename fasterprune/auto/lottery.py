@@ -14,7 +14,6 @@ import torch
 import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
-import fastai.callback.progress, fastai.callback.schedule   # Learner.no_bar, fit_one_cycle: what learner_evaluator runs
 from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator, learner_evaluator
 from ..analyze.sensitivity import model_signature, _save_json, _load_json

@@ -103,9 +103,9 @@ def select_layers(model: nn.Module,
                          f"choose them with layer_types=..., include=... or exclude=...")
     return layers
 
-def refuse_narrowing(per_layer: bool, include=None, exclude=None) -> None:
-    "Per-layer targets (a dict) name their layers: `include`/`exclude` given with them would be ignored, so they are refused."
-    if per_layer and (include is not None or exclude is not None):
+def refuse_narrowing(targets, include=None, exclude=None) -> None:
+    "Per-layer `targets` (a dict) name their layers: `include`/`exclude` given with them would be ignored, so they are refused."
+    if isinstance(targets, dict) and (include is not None or exclude is not None):
         raise ValueError("include=/exclude= narrow the layers of one target for all; per-layer targets (a dict) name their "
                          "layers themselves: drop include/exclude, or leave those layers out of the dict")
 

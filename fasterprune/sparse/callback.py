@@ -56,7 +56,7 @@ class SparsifyCallback(Callback):
         check_layer_types(layer_type)
         self.context, self.sparsity = parse_target(context, sparsity, 'sparsity')
         if isinstance(self.context, dict): self.sparsity = self.context   # per-layer targets
-        refuse_narrowing(isinstance(self.context, dict), include, exclude)
+        refuse_narrowing(self.context, include, exclude)
         if max_sparsity is not None:
             if self.context != 'global': raise ValueError("max_sparsity caps each layer in context='global' only")
             max_sparsity = as_fraction(max_sparsity, 'max_sparsity')

@@ -114,7 +114,7 @@ class Sparsifier:
                 raise ValueError(f"max_sparsity caps each layer when layers compete (context='global'); with context "
                                  f"{context if isinstance(context, str) else 'per-layer'!r} give each layer its target instead")
             max_sparsity = as_fraction(max_sparsity, 'max_sparsity')
-        refuse_narrowing(isinstance(context, dict), include, exclude)
+        refuse_narrowing(context, include, exclude)
         context = inner_names(context, model) if isinstance(context, dict) else context
         include, exclude = inner_names(include, model), inner_names(exclude, model)
         model = unwrap_model(model)    # a DistributedDataParallel's module: its layers are named without `module.`
