@@ -8,13 +8,13 @@ Docs: https://fasterprune.github.io/fasterprune/analyze.search.html.md"""
 from __future__ import annotations
 import random
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Hashable, Iterable
 import torch
 import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
-from .evaluate import as_evaluator
+from .evaluate import Evaluator, as_evaluator
 from ..core.state import seeded
 from .sensitivity import (Candidates, Sensitivity, fill_budget, _batches, _differences,
                                              _save_json, _load_json, _check_signature)
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 # %% auto #0
-__all__ = ['scale_to_budget', 'Subnets', 'search_subnets']
+__all__ = ['FINE_TUNE_TOP', 'CHOICE_SETTINGS', 'scale_to_budget', 'uniform_plan', 'resolve_fine_tune', 'shortlist',
+           'fine_tune_shortlist', 'fine_tuned_best', 'renew_choice', 'Subnets', 'search_subnets']
 
 # %% ../../nbs/52_analyze.search.ipynb #612b4f5c
 def scale_to_budget(cands: Candidates, budget: Budget, weights: dict[str, float], max_ratio: float = 0.9,
@@ -48,6 +49,65 @@ def scale_to_budget(cands: Candidates, budget: Budget, weights: dict[str, float]
         else: lo = mid
         if fraction(hi) >= budget.keep - tol: break
     return fill_budget(cands, budget, ratios(hi), tol, order=lambda k, r: -weights[k])
+
+def uniform_plan(cands: Candidates, budget: Budget) -> dict[str, float]:
+    "`{group: ratio}` of the plan `Pruner.prune(macs=...)` (or `params=`) makes: one ratio for every group, the smallest that meets `budget`."
+    ratio, _ = cands.pruner.plan(**{budget.name: budget.keep})
+    return dict.fromkeys(cands.layers, float(ratio))
+
+# %% ../../nbs/52_analyze.search.ipynb #5232db7a
+FINE_TUNE_TOP = 3       # the plans `fine_tune_top='auto'` shortlists when a short fine-tune is available
+
+def resolve_fine_tune(fine_tune_top: int | str, fine_tune: Callable | None, fine_tune_seeds: int,
+                      ev: Evaluator) -> tuple[int, Callable | None]:
+    """`(fine_tune_top, fine_tune)` of a driver's final choice, checked: `'auto'` is `FINE_TUNE_TOP` when there is a
+    fine-tune (`fine_tune`, or the evaluator's) and 0 when there is none; a number asks for a fine-tune."""
+    if fine_tune is not None and not callable(fine_tune): raise TypeError(f"fine_tune must be a function model -> None, got {fine_tune!r}")
+    if isinstance(fine_tune_seeds, bool) or not isinstance(fine_tune_seeds, int) or fine_tune_seeds < 1:
+        raise ValueError(f"fine_tune_seeds must be an integer >= 1, got {fine_tune_seeds!r}")
+    if fine_tune is None and ev.can_fine_tune: fine_tune = ev.fine_tune
+    if isinstance(fine_tune_top, str) and fine_tune_top == 'auto': return (0 if fine_tune is None else FINE_TUNE_TOP), fine_tune
+    if isinstance(fine_tune_top, bool) or not isinstance(fine_tune_top, int) or fine_tune_top < 0:
+        raise ValueError(f"fine_tune_top must be 'auto' or an integer >= 0, got {fine_tune_top!r}")
+    if fine_tune_top and fine_tune is None:
+        raise ValueError("fine_tune_top needs a fine-tune: pass fine_tune=, or an evaluator that can fine-tune")
+    return fine_tune_top, fine_tune
+
+def shortlist(uniform: dict, others: list[dict], top: int, plan: Callable[[dict], Hashable]) -> list[dict]:
+    "The uniform plan, then the `top` best of `others` by `score` (one per `plan(entry)`, the first of equals; none the uniform plan)."
+    seen, best = {plan(uniform)}, []
+    for e in sorted(others, key=lambda e: -e['score']):       # stable: of equal scores, the first
+        if len(best) == top: break
+        if plan(e) not in seen: seen.add(plan(e)); best.append(e)
+    return [uniform, *best]
+
+def fine_tune_shortlist(entries: list[dict], make: Callable[[dict], nn.Module], fine_tune: Callable, ev: Evaluator,
+                        seeds: Iterable[int], save: Callable | None = None, progress: bool = True) -> None:
+    """Score each entry that has no `tuned` yet after `fine_tune` of `make(entry)` (a fresh pruned copy), one run from the
+    random state of each of `seeds` (`tuned_runs`), and their mean (`tuned`); `save()` after each entry."""
+    seeds, todo = list(seeds), [e for e in entries if e.get('tuned') is None]
+    for e in progress_bar(todo, display=progress and len(todo) > 1, leave=False):
+        runs = []
+        for seed in seeds:
+            m = make(e)
+            with seeded(seed): fine_tune(m)
+            runs.append(ev(m))
+        e['tuned_runs'], e['tuned'] = runs, sum(runs) / len(runs)
+        if save is not None: save()
+
+def fine_tuned_best(entries: list[dict]) -> dict:
+    "The entry of the best mean score after the short fine-tune: the first of equals (the uniform plan, first on a shortlist)."
+    return max((e for e in entries if e.get('tuned') is not None), key=lambda e: e['tuned'])
+
+CHOICE_SETTINGS = ('fine_tune_top', 'fine_tune_seeds')
+
+def renew_choice(saved: dict, settings: dict, entries: list[dict]) -> None:
+    """A run continued with another final choice (`CHOICE_SETTINGS`) keeps what it searched but not the old short
+    fine-tunes: they are forgotten and `saved` takes the new settings (a file saved before they existed is continued)."""
+    if all(saved.get(k) == settings[k] for k in CHOICE_SETTINGS): return
+    for e in entries:
+        if e is not None and e.get('tuned') is not None: e['tuned'] = e['tuned_runs'] = None
+    saved.update({k: settings[k] for k in CHOICE_SETTINGS})
 
 # %% ../../nbs/52_analyze.search.ipynb #654b3e90
 _FORMAT = 'fasterprune.subnets'
@@ -160,16 +220,6 @@ def _check_analysis(analysis: Sensitivity, cands: Candidates) -> None:
         raise ValueError(f"the analysis measured other layers than the search prunes: not analysed {sorted(searched - analysed)}, "
                          f"not searched {sorted(analysed - searched)}; analyse and search with the same ignore= and layer_types=")
 
-def _tuned_scores(cands: Candidates, e: dict, batches, n_batches, ev, fine_tune, seeds: Iterable[int]) -> list[float]:
-    "The scores of candidate `e` after adaptive BN and `fine_tune`, one run from the random state of each of `seeds`."
-    scores = []
-    for seed in seeds:
-        m = cands.pruned(e['groups'])
-        if batches is not None: recalibrate_bn(m, batches, n_batches)
-        with seeded(seed): fine_tune(m)
-        scores.append(ev(m))
-    return scores
-
 def search_subnets(model: nn.Module,
                    example_inputs,                      # a batch the model accepts
                    evaluate,                            # evaluate(model) -> float, an Evaluator or a Learner
@@ -183,9 +233,9 @@ def search_subnets(model: nn.Module,
                    tol: float = 0.01,                   # candidates keep between budget - tol and the budget
                    analysis: Sensitivity | None = None, # sample around its allocation for the budget
                    spread: float = 0.1,                 # with `analysis`: the noise added to its ratios
-                   fine_tune_top: int = 0,              # then fine-tune the best this many and the uniform strategy, rank them by the score after
+                   fine_tune_top: int | str = 'auto',   # then fine-tune the best this many and the uniform strategy, rank them by the score after ('auto': 3 if there is a fine-tune, else 0)
                    fine_tune: Callable | None = None,   # that short fine-tune, model -> None in place (default: the evaluator's)
-                   fine_tune_seeds: int = 1,            # fine-tune each of them from the seeds seed, seed + 1, ...; rank by the mean
+                   fine_tune_seeds: int = 2,            # fine-tune each of them from the seeds seed, seed + 1, ...; rank by the mean
                    criteria: str | Criteria = large_final,   # which channels go first (scored by the weights)
                    ignore=None,                         # names / patterns / modules whose output channels stay
                    layer_types: type | tuple = PRUNABLE,  # layers whose output channels may be removed
@@ -193,19 +243,16 @@ def search_subnets(model: nn.Module,
                    path: str | Path | None = None,      # save after each candidate; continue what is found there
                    progress: bool = True,
                   ) -> Subnets:
-    "Sample `n_subnets` per-group strategies meeting the budget, score each pruned copy after adaptive BN (and the best after a short fine-tune): ranked `Subnets`."
+    """Sample `n_subnets` per-group strategies meeting the budget, score each pruned copy after adaptive BN, then the best and
+    the uniform plan after a short fine-tune (the uniform plan winning ties): ranked `Subnets`."""
     budget = as_budget(macs=macs, params=params)
     if budget is None: raise ValueError("give the budget to search at: macs= or params= (the fraction to keep)")
-    for name, v, lo in (('n_subnets', n_subnets, 1), ('fine_tune_top', fine_tune_top, 0), ('fine_tune_seeds', fine_tune_seeds, 1)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    if isinstance(n_subnets, bool) or not isinstance(n_subnets, int) or n_subnets < 1:
+        raise ValueError(f"n_subnets must be an integer >= 1, got {n_subnets!r}")
     max_ratio = as_ratio(max_ratio, 'max_ratio')
     if max_ratio == 0: raise ValueError("max_ratio must be above 0")
     ev = as_evaluator(evaluate)
-    if fine_tune is not None and not callable(fine_tune): raise TypeError(f"fine_tune must be a function model -> None, got {fine_tune!r}")
-    if fine_tune_top and fine_tune is None:
-        if not ev.can_fine_tune: raise ValueError("fine_tune_top needs a fine-tune: pass fine_tune=, or an evaluator that can fine-tune")
-        fine_tune = ev.fine_tune
+    fine_tune_top, fine_tune = resolve_fine_tune(fine_tune_top, fine_tune, fine_tune_seeds, ev)
     cands = Candidates(model, example_inputs, criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
     budget = cands.bind(budget)
     batches = _batches(calibrate, n_batches)
@@ -224,13 +271,16 @@ def search_subnets(model: nn.Module,
     res = None
     if path is not None and Path(path).exists():
         res = Subnets.load(path, model)
-        diff = _differences(dict(budget=res.budget, settings=res.settings, metric=res.metric, criteria=res.criteria, pruning=res.pruning),
-                            dict(budget=bud, settings=settings, metric=ev.name, criteria=crit, pruning=pruning))
+        searched = lambda s: {k: v for k, v in s.items() if k not in CHOICE_SETTINGS}   # the final choice may change
+        diff = _differences(dict(budget=res.budget, settings=searched(res.settings), metric=res.metric, criteria=res.criteria,
+                                 pruning=res.pruning),
+                            dict(budget=bud, settings=searched(settings), metric=ev.name, criteria=crit, pruning=pruning))
         if diff: raise ValueError(f"{path} holds a search with other settings ({diff}); use another path or delete it")
+        renew_choice(res.settings, settings, [res.uniform, *res.subnets])
     def entry(rs): return dict(groups=rs, layers=cands.layer_ratios(rs), fraction=budget.fraction(cands.cost(budget, rs)),
                                score=None, tuned=None, tuned_runs=None)
     if res is None:
-        uniform = scale_to_budget(cands, budget, dict.fromkeys(keys, 1.), max_ratio, tol)
+        uniform = uniform_plan(cands, budget)
         rng, seen, strategies = random.Random(seed), {tuple(sorted(cands.removed(uniform).items()))}, []
         for _ in range(20 * n_subnets):                     # distinct strategies (as channel counts), none the uniform one
             if len(strategies) == n_subnets: break
@@ -239,20 +289,19 @@ def search_subnets(model: nn.Module,
             if sig not in seen: seen.add(sig); strategies.append(rs)
         res = Subnets(bud, ev(cands.model), [entry(rs) for rs in strategies], entry(uniform),
                       cands.signature, ev.name, crit, settings, pruning)
-    def score(e):
+    def pruned(e):
         m = cands.pruned(e['groups'])
         if batches is not None: recalibrate_bn(m, batches, n_batches)
-        e['score'] = ev(m)
-        if path is not None: res.save(path)
+        return m
+    save = (lambda: res.save(path)) if path is not None else None
     todo = [e for e in [res.uniform, *res.subnets] if e['score'] is None]
-    for e in progress_bar(todo, display=progress and len(todo) > 1, leave=False): score(e)
+    for e in progress_bar(todo, display=progress and len(todo) > 1, leave=False):
+        e['score'] = ev(pruned(e))
+        if save: save()
     if fine_tune_top:
-        top = sorted(res.subnets, key=lambda s: -s['score'])[:fine_tune_top]    # stable: ties go to the first sampled
-        todo = [e for e in [res.uniform, *top] if e.get('tuned') is None]
-        for e in progress_bar(todo, display=progress and len(todo) > 1, leave=False):
-            e['tuned_runs'] = _tuned_scores(cands, e, batches, n_batches, ev, fine_tune, range(seed, seed + fine_tune_seeds))
-            e['tuned'] = sum(e['tuned_runs']) / fine_tune_seeds
-            if path is not None: res.save(path)
+        plan = lambda e: tuple(sorted(cands.removed(e['groups']).items()))
+        fine_tune_shortlist(shortlist(res.uniform, res.subnets, fine_tune_top, plan), pruned, fine_tune, ev,
+                            range(seed, seed + fine_tune_seeds), save, progress)
     return res
 
 @patch

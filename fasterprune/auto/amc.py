@@ -9,7 +9,7 @@ from __future__ import annotations
 import math, random
 from copy import deepcopy
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -18,6 +18,8 @@ from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator
 from ..analyze.sensitivity import Candidates, _batches
+from ..analyze.search import (uniform_plan, resolve_fine_tune, shortlist, fine_tune_shortlist, fine_tuned_best,
+                                        renew_choice)
 from ..core.budget import as_budget
 from ..core.criteria import Criteria, large_final
 from ..core.selection import as_ratio
@@ -164,33 +166,47 @@ N_STATE = 10
 _FORMAT = 'fasterprune.amc'
 
 class AMCRun:
-    "The episodes of `amc`: `to_dataframe()`, `plot()`, the best allocation (`layers`, for `Pruner(context=...)`), `apply`, `save`/`load`."
-    def __init__(self, rows: list[dict], layers_of: dict[str, list[str]], pruning: dict, budget: dict, signature: str, metric: str):
+    """The episodes of `amc` and the uniform plan beside them: `to_dataframe()`, `plot()`, the chosen allocation (`best`,
+    `layers` for `Pruner(context=...)`), `apply`, `save`/`load`."""
+    def __init__(self, rows: list[dict], layers_of: dict[str, list[str]], pruning: dict, budget: dict, signature: str, metric: str,
+                 uniform: dict | None = None):
         self.rows, self.layers_of, self.pruning, self.budget = rows, layers_of, pruning, budget
         self.signature, self.metric = signature, metric
+        self.uniform = uniform      # the uniform plan: {'ratios', 'score', 'kept', 'tuned', 'tuned_runs'} (a run saved before it: None)
+
+    @property
+    def candidates(self) -> list[dict]:
+        "The uniform plan (once scored), then the episodes."
+        return ([self.uniform] if self.uniform is not None else []) + self.rows
 
     @property
     def best(self) -> dict:
-        "The episode with the best score."
-        return max(self.rows, key=lambda r: r['score'])
+        """The plan chosen: of those given the short fine-tune, the best by the mean score after it; without one, the best
+        score. Ties go to the uniform plan, then to the first episode."""
+        if any(r.get('tuned') is not None for r in self.candidates): return fine_tuned_best(self.candidates)
+        return max(self.candidates, key=lambda r: r['score'])
 
     @property
     def layers(self) -> dict[str, float]:
-        "`{layer: ratio}` of the best episode: what `Pruner(context=...)` and `PruneCallback(context=...)` take."
+        "`{layer: ratio}` of the chosen plan: what `Pruner(context=...)` and `PruneCallback(context=...)` take."
         return {n: r for k, r in self.best['ratios'].items() for n in self.layers_of[k]}
 
     def __repr__(self):
         b = self.best
-        return (f"AMCRun({len(self.rows)} episodes at {self.budget['name']} <= {self.budget['keep']:.0%}; best: episode "
-                f"{b['episode']}, {self.metric} {b['score']:.4f}, keeps {b['kept']:.2%})")
+        tuned = f" ({b['tuned']:.4f} fine-tuned)" if b.get('tuned') is not None else ''
+        return (f"AMCRun({len(self.rows)} episodes at {self.budget['name']} <= {self.budget['keep']:.0%}; best: "
+                f"{'uniform plan' if b is self.uniform else 'episode ' + str(b['episode'])}, {self.metric} {b['score']:.4f}{tuned}, "
+                f"keeps {b['kept']:.2%})")
 
     def to_dataframe(self) -> pd.DataFrame:
-        "One row per episode: score (adaptive BN), reward, budget share kept, exploration noise, and each group's ratio."
+        """One row per episode: score (adaptive BN), reward, budget share kept, exploration noise, the score after the short
+        fine-tune (`tuned`, shortlisted episodes), and each group's ratio."""
         import pandas as pd
-        return pd.DataFrame([{k: v for k, v in r.items() if k != 'ratios'} | r['ratios'] for r in self.rows]).set_index('episode')
+        rows = [{k: v for k, v in r.items() if k not in ('ratios', 'tuned_runs')} | r['ratios'] for r in self.rows]
+        return pd.DataFrame(rows).set_index('episode')
 
     def plot(self) -> Figure:
-        "Score per episode (warm-up episodes in grey) and the running best."
+        "Score per episode (warm-up episodes in grey), the running best, the scores after the short fine-tune and the uniform plan's."
         import matplotlib.pyplot as plt
         df = self.to_dataframe()
         fig, ax = plt.subplots(figsize=(7, 3.6))
@@ -198,7 +214,13 @@ class AMCRun:
         ax.plot(warm.index, warm.score, '.', color='gray', label='warm-up (random)')
         ax.plot(df[~df.warmup].index, df[~df.warmup].score, '.', color='tab:blue', label='agent')
         ax.plot(df.index, df.score.cummax(), '-', color='tab:orange', label='best so far')
-        ax.set(xlabel='episode', ylabel=f'{self.metric} (adaptive BN)', title='AMC episodes'); ax.legend(fontsize=8)
+        tuned = [(r['episode'], r['tuned']) for r in self.rows if r.get('tuned') is not None]
+        if tuned: ax.plot(*zip(*tuned), 'k^', label='after the short fine-tune')
+        if self.uniform is not None:
+            ax.axhline(self.uniform['score'], color='tab:red', ls='-.', lw=1, label='uniform plan')
+            if self.uniform.get('tuned') is not None:
+                ax.axhline(self.uniform['tuned'], color='black', ls='-.', lw=1, label='uniform plan, fine-tuned')
+        ax.set(xlabel='episode', ylabel=self.metric, title='AMC episodes (scores after adaptive BN)'); ax.legend(fontsize=8)
         plt.tight_layout()
         return fig
 
@@ -207,7 +229,7 @@ class AMCRun:
         _check_signature(self.signature, model, 'AMC run')
 
     def apply(self, model: nn.Module, example_inputs) -> nn.Module:
-        "Prune `model` (the architecture searched, unpruned) to the best allocation, in place."
+        "Prune `model` (the architecture searched, unpruned) to the chosen allocation, in place."
         self.check_model(model)
         pr = Pruner(model, example_inputs, context=self.layers, **Candidates.options(model, self.pruning))
         pr.prune(); pr.release()
@@ -247,8 +269,13 @@ def amc(model: nn.Module,
         layer_types: type | tuple = PRUNABLE,
         round_to: int | str | None = 'auto',
         path: str | Path | None = None,       # checkpoint after each episode; continue what is found there
-        progress: bool = True) -> AMCRun:
-    "Per-group channel ratios chosen by a DDPG agent under a MACs/params budget, scored after adaptive BN (He et al., 2018)."
+        progress: bool = True,
+        fine_tune_top: int | str = 'auto',    # then fine-tune the best this many episodes and the uniform plan, choose by the score after ('auto': 3 if there is a fine-tune, else 0)
+        fine_tune: Callable | None = None,    # that short fine-tune, model -> None in place (default: the evaluator's)
+        fine_tune_seeds: int = 2,             # fine-tune each of them from the seeds seed, seed + 1, ...; choose by the mean
+       ) -> AMCRun:
+    """Per-group channel ratios chosen by a DDPG agent under a MACs/params budget, scored after adaptive BN (He et al., 2018);
+    then the best episodes and the uniform plan after a short fine-tune (the uniform plan winning ties)."""
     budget = as_budget(macs=macs, params=params)
     if budget is None: raise ValueError("give the budget: macs= or params= (the fraction to keep)")
     for name, v, lo in (('episodes', episodes, 1), ('warmup', warmup, 0), ('updates', updates, 0), ('batch_size', batch_size, 1),
@@ -260,6 +287,7 @@ def amc(model: nn.Module,
     max_ratio = as_ratio(max_ratio, 'max_ratio')
     if max_ratio == 0: raise ValueError("max_ratio must be above 0")
     ev = as_evaluator(evaluate)
+    fine_tune_top, fine_tune = resolve_fine_tune(fine_tune_top, fine_tune, fine_tune_seeds, ev)
     cands = Candidates(model, example_inputs, criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
     budget = cands.bind(budget)
     env, batches = _Env(cands, budget, max_ratio), _batches(calibrate, n_batches)
@@ -269,7 +297,17 @@ def amc(model: nn.Module,
     settings = dict(budget=budget.name, keep=budget.keep, seed=seed, warmup=warmup, max_ratio=max_ratio, noise=noise,
                     noise_decay=noise_decay, updates=updates, batch_size=batch_size, hidden=hidden,
                     baseline_decay=baseline_decay, pruning=cands.pruning, calibrate_batches=n_batches)
+    choice = dict(fine_tune_top=fine_tune_top, fine_tune_seeds=fine_tune_seeds)    # the final choice, which a continued run may change
+    def pruned(ratios):
+        m = cands.pruned(ratios)
+        if batches is not None: recalibrate_bn(m, batches, n_batches)
+        return m
     path = None if path is None else Path(path)
+    def checkpoint():                                          # through a temporary file: a stop never leaves half a checkpoint
+        tmp = path.with_name(path.name + '.tmp')
+        torch.save(dict(format=_FORMAT, signature=cands.signature, settings=settings, rows=run.rows, agent=agent.state_dict(),
+                        rng=rng.getstate(), base=base, sigma=sigma, uniform=run.uniform, choice=choice), tmp)
+        tmp.replace(path)
     if path is not None and path.exists():
         ck = torch.load(path, weights_only=False)
         if ck.get('format') != _FORMAT or ck['signature'] != cands.signature or ck['settings'] != settings:
@@ -278,6 +316,8 @@ def amc(model: nn.Module,
                              "use another path, or the same model and settings")
         agent.load_state_dict(ck['agent']); rng.setstate(ck['rng'])
         run.rows, base, sigma, start = ck['rows'], ck['base'], ck['sigma'], len(ck['rows'])
+        run.uniform = ck.get('uniform')                        # a checkpoint made before the final choice has neither
+        renew_choice(ck.get('choice', {}), choice, run.candidates)
     for ep in progress_bar(range(start, episodes), display=progress, leave=False):
         ratios, steps, prev = {}, [], 0.
         for t, k in enumerate(env.keys):
@@ -289,24 +329,29 @@ def amc(model: nn.Module,
             ratio = env.clip(t, ratios, a * max_ratio)         # the budget stays reachable
             ratios[k], prev = ratio, ratio / max_ratio
             steps.append((s, prev))
-        pruned = cands.pruned(ratios)
-        if batches is not None: recalibrate_bn(pruned, batches, n_batches)
-        score = ev(pruned)
+        score = ev(pruned(ratios))
         reward = score - (score if base is None else base)
         base = score if base is None else baseline_decay * base + (1 - baseline_decay) * score
         for t, (s, a) in enumerate(steps):
             last = t == len(steps) - 1
             agent.buffer.add(s, a, reward, torch.zeros(N_STATE) if last else steps[t + 1][0], last)
         run.rows.append(dict(episode=ep, score=score, reward=reward, kept=budget.fraction(cands.cost(budget, ratios)),
-                             noise=sigma if ep >= warmup else None, warmup=ep < warmup, ratios=ratios))   # the noise this episode used
+                             noise=sigma if ep >= warmup else None, warmup=ep < warmup, ratios=ratios,   # the noise this episode used
+                             tuned=None, tuned_runs=None))
         if ep >= warmup:
             for _ in range(updates): agent.update(min(batch_size, len(agent.buffer.items)))
             sigma *= noise_decay
-        if path is not None:                                   # through a temporary file: a stop never leaves half a checkpoint
-            tmp = path.with_name(path.name + '.tmp')
-            torch.save(dict(format=_FORMAT, signature=cands.signature, settings=settings, rows=run.rows,
-                            agent=agent.state_dict(), rng=rng.getstate(), base=base, sigma=sigma), tmp)
-            tmp.replace(path)
+        if path is not None: checkpoint()
+    save = checkpoint if path is not None else None
+    if run.uniform is None:
+        rs = uniform_plan(cands, budget)                       # the plan of `Pruner.prune(macs=...)`
+        run.uniform = dict(ratios=rs, score=ev(pruned(rs)), kept=budget.fraction(cands.cost(budget, rs)), tuned=None, tuned_runs=None)
+        if save: save()
+    if fine_tune_top:
+        short = shortlist(run.uniform, run.rows, fine_tune_top, lambda r: tuple(sorted(cands.removed(r['ratios']).items())))
+        for r in run.rows:                                     # fine-tuned when the run had fewer episodes, no longer shortlisted
+            if r.get('tuned') is not None and not any(r is s for s in short): r['tuned'] = r['tuned_runs'] = None
+        fine_tune_shortlist(short, lambda r: pruned(r['ratios']), fine_tune, ev, range(seed, seed + fine_tune_seeds), save, progress)
     return run
 
 # %% ../../nbs/73_auto.amc.ipynb #1f26cab8

@@ -19,7 +19,8 @@ from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator
 from ..analyze.sensitivity import (Candidates, model_signature, _batches, _differences, _save_json, _load_json,
                                              _check_signature)
-from ..analyze.search import scale_to_budget
+from ..analyze.search import (scale_to_budget, uniform_plan, resolve_fine_tune, shortlist, fine_tune_shortlist,
+                                        fine_tuned_best, renew_choice, CHOICE_SETTINGS)
 from .admm import ADMM, admm_train, finetune_masked
 from ..core.budget import as_budget
 from ..core.criteria import Criteria, large_final
@@ -59,41 +60,57 @@ def scale_to_sparsity(units: dict[str, int], weights: dict[str, float], sparsity
 _FORMAT = 'fasterprune.annealing'
 
 class Annealing:
-    "The walk of a simulated annealing: `history`, `best`, `allocation` (`{layer: ratio}`), `to_dataframe`, `plot`, `save`/`load`, `apply`."
+    """The walk of a simulated annealing and the uniform plan beside it: `history`, `uniform`, `best` (the choice), `allocation`
+    (`{layer: ratio}`), `to_dataframe`, `plot`, `save`/`load`, `apply`."""
     def __init__(self, budget: dict, baseline: float, history: list[dict], signature: str | None = None, metric: str = 'score',
-                 settings: dict | None = None, pruning: dict | None = None):
+                 settings: dict | None = None, pruning: dict | None = None, uniform: dict | None = None):
         self.budget, self.baseline, self.history = budget, baseline, history
         # history: one entry per step: {'step', 'temperature', 'weights', 'ratios', 'layers', 'fraction', 'score',
-        #   'delta', 'probability', 'draw', 'accepted', 'current', 'best'}; the start has no delta/draw
+        #   'delta', 'probability', 'draw', 'accepted', 'current', 'best'}; the start has no delta/draw;
+        #   a state of the final shortlist also has 'tuned' and 'tuned_runs' (the scores after the short fine-tune)
+        self.uniform = uniform      # the uniform plan: {'ratios', 'layers', 'fraction', 'score', 'tuned', 'tuned_runs'}
         self.signature, self.metric, self.settings, self.pruning = signature, metric, settings or {}, pruning
 
     @property
     def channels(self) -> bool: return self.budget['name'] != 'sparsity'
 
     @property
+    def candidates(self) -> list[dict]:
+        "The uniform plan (once scored), then the states of the walk."
+        return ([self.uniform] if self.uniform is not None else []) + self.history
+
+    @property
     def best(self) -> dict:
-        "The best state evaluated (the first of equals)."
-        return max(self.history, key=lambda h: (h['score'], -h['step']))
+        """The plan chosen: of those given the short fine-tune, the best by the mean score after it; without one, the best
+        score. Ties go to the uniform plan, then to the first state."""
+        if any(h.get('tuned') is not None for h in self.candidates): return fine_tuned_best(self.candidates)
+        return max(self.candidates, key=lambda h: h['score'])
 
     @property
     def allocation(self) -> dict[str, float]:
-        "The best state's `{layer: ratio}`: `context=` for `Pruner` (channels) or `Sparsifier` (weights)."
+        "The chosen plan's `{layer: ratio}`: `context=` for `Pruner` (channels) or `Sparsifier` (weights)."
         return dict(self.best['layers'])
 
     def __repr__(self):
         acc = sum(bool(h.get('accepted')) for h in self.history[1:])
-        best = f", best {self.metric}={self.best['score']:.4f}" if self.history else ''
+        best = ''
+        if self.history:
+            b = self.best
+            best = f", best: {'uniform plan' if b is self.uniform else 'step ' + str(b['step'])}, {self.metric}={b['score']:.4f}"
+            if b.get('tuned') is not None: best += f" ({b['tuned']:.4f} fine-tuned)"
         return (f"Annealing({len(self.history)} states, {acc} moves accepted, {self.budget['name']}="
                 f"{self.budget['keep']:.2%}{best}, baseline {self.baseline:.4f})")
 
     def to_dataframe(self) -> pd.DataFrame:
-        "One row per step: temperature, score, Δ, acceptance probability and draw, accepted, current and best score, the fraction, each layer's ratio."
+        """One row per step: temperature, score, Δ, acceptance probability and draw, accepted, current and best score, the score
+        after the short fine-tune (`tuned`, shortlisted states), the fraction, each layer's ratio."""
         import pandas as pd
-        cols = ['temperature', 'score', 'delta', 'probability', 'draw', 'accepted', 'current', 'best', 'fraction']
+        cols = ['temperature', 'score', 'delta', 'probability', 'draw', 'accepted', 'current', 'best', 'tuned', 'fraction']
         return pd.DataFrame([dict(step=h['step'], **{c: h.get(c) for c in cols}, **h['layers']) for h in self.history]).set_index('step')
 
     def plot(self, ax: Axes | None = None) -> Axes:
-        "Each state's score (accepted ones filled), the current and the best score along the walk, and the unpruned baseline."
+        """Each state's score (accepted ones filled), the current and the best score along the walk, the scores after the short
+        fine-tune, the uniform plan's and the unpruned baseline's."""
         import matplotlib.pyplot as plt
         if ax is None: _, ax = plt.subplots(figsize=(6, 3.5))
         steps = [h['step'] for h in self.history]
@@ -101,6 +118,12 @@ class Annealing:
                    c=['tab:blue' if h.get('accepted', True) else 'white' for h in self.history], edgecolors='tab:blue')
         ax.plot(steps, [h['current'] for h in self.history], color='tab:orange', label='current')
         ax.plot(steps, [h['best'] for h in self.history], color='tab:green', ls='--', label='best')
+        tuned = [(h['step'], h['tuned']) for h in self.history if h.get('tuned') is not None]
+        if tuned: ax.plot(*zip(*tuned), 'k^', label='after the short fine-tune')
+        if self.uniform is not None:
+            ax.axhline(self.uniform['score'], color='tab:red', ls='-.', lw=1, label='uniform plan')
+            if self.uniform.get('tuned') is not None:
+                ax.axhline(self.uniform['tuned'], color='black', ls='-.', lw=1, label='uniform plan, fine-tuned')
         ax.axhline(self.baseline, color='gray', ls=':', label='unpruned')
         ax.set(xlabel='step (one temperature each)', ylabel=self.metric,
                title=f"Simulated annealing at {self.budget['name']}={self.budget['keep']:.0%}")
@@ -108,8 +131,8 @@ class Annealing:
         return ax
 
     def to_dict(self) -> dict:
-        return dict(format=_FORMAT, version=1, signature=self.signature, budget=self.budget, metric=self.metric,
-                    settings=self.settings, pruning=self.pruning, baseline=self.baseline, history=self.history)
+        return dict(format=_FORMAT, version=2, signature=self.signature, budget=self.budget, metric=self.metric,
+                    settings=self.settings, pruning=self.pruning, baseline=self.baseline, history=self.history, uniform=self.uniform)
 
     def save(self, path: str | Path) -> Path:
         "Write the walk to `path` as JSON."
@@ -119,7 +142,8 @@ class Annealing:
     def load(cls, path: str | Path, model: nn.Module | None = None) -> Annealing:
         "Read a walk saved by `save`; with `model`, check it was made for that architecture."
         d = _load_json(path, _FORMAT, 'simulated annealing', 'anneal again')
-        res = cls(d['budget'], d['baseline'], d['history'], d['signature'], d['metric'], d['settings'], d['pruning'])
+        res = cls(d['budget'], d['baseline'], d['history'], d['signature'], d['metric'], d['settings'], d['pruning'],
+                  d.get('uniform'))           # a walk saved before version 2 has no uniform plan
         if model is not None: res.check_model(model, path)
         return res
 
@@ -128,7 +152,7 @@ class Annealing:
         _check_signature(self.signature, model, 'annealing', source)
 
     def apply(self, model: nn.Module | Learner, example_inputs=None) -> nn.Module:
-        """Prune `model` (or a Learner's model) to the best allocation as the walk pruned it: channels removed by a `Pruner`, or
+        """Prune `model` (or a Learner's model) to the chosen allocation as the walk pruned it: channels removed by a `Pruner`, or
         weights masked by a `Sparsifier` (the model keeps its masks, for a fine-tuning that holds them; `bake_masks` after)."""
         learn = model if isinstance(model, Learner) else None
         if learn is not None:
@@ -184,8 +208,12 @@ def simulated_annealing(model: nn.Module,
                         round_to: int | str | None = 'auto', # channels: as in `Pruner`
                         path: str | Path | None = None,      # save after each step; continue what is found there
                         progress: bool = True,
+                        fine_tune_top: int | str = 'auto',   # then fine-tune the best this many states and the uniform plan, choose by the score after ('auto': 3 if there is a fine-tune, else 0)
+                        fine_tune: Callable | None = None,   # that short fine-tune, model -> None in place (default: the evaluator's)
+                        fine_tune_seeds: int = 2,            # fine-tune each of them from the seeds seed, seed + 1, ...; choose by the mean
                        ) -> Annealing:
-    "Simulated annealing of per-layer ratios under a budget, each state a pruned copy scored by `evaluate`: the `Annealing` walk."
+    """Simulated annealing of per-layer ratios under a budget, each state a pruned copy scored by `evaluate`; then the best
+    states and the uniform plan after a short fine-tune (the uniform plan winning ties): the `Annealing` walk."""
     n_steps = _check_temperatures(start_temperature, stop_temperature, cooling_rate)
     if isinstance(perturbation, bool) or not isinstance(perturbation, (int, float)) or not 0 < perturbation <= 1:
         raise ValueError(f"perturbation must be in (0, 1] (the largest change of a layer's weight), got {perturbation!r}")
@@ -196,6 +224,7 @@ def simulated_annealing(model: nn.Module,
     if (budget is None) == (sparsity is None):
         raise ValueError("give one target: macs= or params= (the fraction to keep, channels) or sparsity= (the share of weights to remove)")
     ev = as_evaluator(evaluate)
+    fine_tune_top, fine_tune = resolve_fine_tune(fine_tune_top, fine_tune, fine_tune_seeds, ev)
     batches = _batches(calibrate, n_batches)
     if budget is not None:
         cands = Candidates(model, example_inputs, criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
@@ -209,6 +238,9 @@ def simulated_annealing(model: nn.Module,
             m = cands.pruned(rs)
             if batches is not None: recalibrate_bn(m, batches, n_batches)
             return m
+        plan = lambda rs: tuple(sorted(cands.removed(rs).items()))
+        uniform = lambda: uniform_plan(cands, budget)            # the plan of `Pruner.prune(macs=...)`
+        tunable, tune = pruned, fine_tune
         baseline_model, signature = cands.model, cands.signature
     else:
         sparsity = as_fraction(sparsity, 'sparsity')
@@ -226,15 +258,30 @@ def simulated_annealing(model: nn.Module,
             _sparsify(m, rs, pruning).bake()
             if batches is not None: recalibrate_bn(m, batches, n_batches)
             return m
+        plan = lambda rs: tuple(sorted((n, round(r * units[n])) for n, r in rs.items()))
+        uniform = lambda: state(dict.fromkeys(keys, 1.))         # every layer at the same sparsity (the walk's start)
+        held = {}                  # id(copy) -> its Sparsifier, while the copy is fine-tuned
+        def tunable(rs):           # a masked copy whose masks hold through a fine-tune: applied before every forward pass...
+            m = deepcopy(model)
+            sp = held[id(m)] = _sparsify(m, rs, pruning); sp.release()
+            m.register_forward_pre_hook(lambda mod, args: sp.apply_masks())
+            if batches is not None: recalibrate_bn(m, batches, n_batches)
+            return m
+        def tune(m):               # ...and once more after it, for an evaluator that reads the weights
+            fine_tune(m)
+            held.pop(id(m)).apply_masks()
         baseline_model, signature = model, model_signature(model)
     settings = dict(start_temperature=start_temperature, stop_temperature=stop_temperature, cooling_rate=cooling_rate,
-                    perturbation=perturbation, seed=seed, max_ratio=max_ratio, tol=tol, calibrate_batches=n_batches)
+                    perturbation=perturbation, seed=seed, max_ratio=max_ratio, tol=tol, calibrate_batches=n_batches,
+                    fine_tune_top=fine_tune_top, fine_tune_seeds=fine_tune_seeds)
     res = None
     if path is not None and Path(path).exists():
         res = Annealing.load(path, model)
-        diff = _differences(dict(budget=res.budget, settings=res.settings, metric=res.metric, pruning=res.pruning),
-                            dict(budget=bud, settings=settings, metric=ev.name, pruning=pruning))
+        walked = lambda s: {k: v for k, v in s.items() if k not in CHOICE_SETTINGS}   # the final choice may change
+        diff = _differences(dict(budget=res.budget, settings=walked(res.settings), metric=res.metric, pruning=res.pruning),
+                            dict(budget=bud, settings=walked(settings), metric=ev.name, pruning=pruning))
         if diff: raise ValueError(f"{path} holds an annealing with other settings ({diff}); use another path or delete it")
+        renew_choice(res.settings, settings, res.candidates)
     if res is None: res = Annealing(bud, ev(baseline_model), [], signature, ev.name, settings, pruning)
     moves, draws = np.random.default_rng(seed), random.Random(seed)
     weights, temperature, current, best = dict.fromkeys(keys, 1.), float(start_temperature), None, None
@@ -250,7 +297,7 @@ def simulated_annealing(model: nn.Module,
             score = h['score']
         else: score = ev(pruned(ratios))
         h = dict(step=step, temperature=temperature, weights=trial, ratios=ratios, layers=layers_of(ratios),
-                 fraction=fraction(ratios), score=score)
+                 fraction=fraction(ratios), score=score, tuned=None, tuned_runs=None)
         if step:
             delta = score - current
             probability = 1. if delta >= 0 else math.exp(delta / temperature)
@@ -265,6 +312,16 @@ def simulated_annealing(model: nn.Module,
         if step >= len(res.history):
             res.history.append(h)
             if path is not None: res.save(path)
+    save = (lambda: res.save(path)) if path is not None else None
+    if res.uniform is None:
+        rs = uniform()
+        same = next((h for h in res.history if plan(h['ratios']) == plan(rs)), None)     # scored already
+        res.uniform = dict(ratios=rs, layers=layers_of(rs), fraction=fraction(rs),
+                           score=same['score'] if same is not None else ev(pruned(rs)), tuned=None, tuned_runs=None)
+        if save: save()
+    if fine_tune_top:
+        fine_tune_shortlist(shortlist(res.uniform, res.history, fine_tune_top, lambda h: plan(h['ratios'])),
+                            lambda h: tunable(h['ratios']), tune, ev, range(seed, seed + fine_tune_seeds), save, progress)
     return res
 
 @patch
@@ -300,6 +357,7 @@ def auto_compress(model: nn.Module,
     _check_temperatures(annealing.get('start_temperature', 0.05), annealing.get('stop_temperature', 0.01),
                         annealing.get('cooling_rate', 0.8))
     ev = as_evaluator(evaluate)
+    annealing.setdefault('fine_tune_top', 0)        # each round's ratios are judged by ADMM and fine-tuning, not a short fine-tune
     budget.bind(model, example_inputs)
     records = []
     for r in progress_bar(range(1, rounds + 1), display=progress and rounds > 1, leave=False):
