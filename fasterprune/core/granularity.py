@@ -110,6 +110,11 @@ class Units:
         x = x[tuple(slice(0, s) for s in logical)]
         return x.permute(_inverse(self.perm)).contiguous()
 
+    def kept(self, mask: Tensor) -> Tensor:
+        "Flat `bool` vector: True for the units with a weight left in `mask` (a view of it, where units are weights)."
+        if self.n == self.shape.numel(): return mask.permute(self.perm).reshape(-1)
+        return self.pool(mask.float(), 'sum') > 0
+
     def removed(self, mask: Tensor) -> Tensor:
         "Flat `bool` vector: True for the units whose weights are all masked out in `mask`."
         if self.n == self.shape.numel(): return ~mask.permute(self.perm).reshape(-1)

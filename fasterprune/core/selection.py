@@ -15,7 +15,7 @@ from .granularity import supported_types
 
 # %% auto #0
 __all__ = ['as_fraction', 'as_ratio', 'check_layer_types', 'select_layers', 'refuse_narrowing', 'find_modules', 'parse_target',
-           'resolve_targets', 'select_lowest', 'top_units', 'lowest_k']
+           'resolve_targets', 'select_lowest', 'top_units', 'lowest_k', 'lowest_below', 'choose_lowest']
 
 # %% ../../nbs/03_core.selection.ipynb #31d8e617
 def as_fraction(value: float, what: str = 'sparsity', percent: bool = False) -> float:
@@ -191,7 +191,7 @@ def _kth_digit(hist: Tensor, want: Tensor) -> tuple[list[int], list[int]]:
 # %% ../../nbs/03_core.selection.ipynb #bc97d227
 def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = None, first: dict | None = None,
                   last: dict | None = None, emit: Callable | None = None, chunk: int | None = None,
-                  refuse_nan: str | None = None) -> dict[str, Tensor] | None:
+                  refuse_nan: str | None = None, frontier: dict | None = None) -> dict[str, Tensor] | None:
     """`{name: flat bool vector}` of the units to remove: the `k` lowest over all score vectors (an int `k`) or the
     `k[name]` lowest of each (a dict); lowest tier first, then units marked in `first` (as if scored -inf), then
     lowest score, then lowest position; the units at the positions `last[name]` (a long tensor) go after all others
@@ -199,7 +199,9 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
     units (`top_units`), found only if the selection reaches that high. A score vector (or `first` vector) may be given
     as a function that returns it: it is then called once per pass instead of kept. With `emit`, each result goes to `emit(name, vector)` as
     soon as it is ready and nothing is returned. With `refuse_nan` (what the scores come from, for the message), a NaN
-    score of a unit not marked in `first` is an error, raised before any result is emitted."""
+    score of a unit not marked in `first` is an error, raised before any result is emitted. A `frontier` dict gets, where
+    the bracket found the answer, `{group: (score of the k-th unit, units per unit of score just above it)}` (group 0, or
+    the vector's index with a `k` per vector): what `lowest_below` needs to guess the bound of the next, slightly larger cut."""
     names = list(scores)
     if not names: return {}
     _get = lambda d, n: None if d is None or d.get(n) is None else (d[n]() if callable(d[n]) else d[n]).reshape(-1)
@@ -251,7 +253,8 @@ def select_lowest(scores: dict, k: int | dict[str, int], tiers: dict | None = No
     pending, tops = [n for n, m in best.items() if m == 1 and tiers is None], {}
     find_best([n for n in best if n not in pending])
     if tiers is None and _BRACKET:                       # on the CPU: a sample brackets the k-th key, two passes
-        done = _select_by_bracket(names, get, first_of, last, group, n_groups, need, pending, emit, refuse_nan, nans, chunk)
+        done = _select_by_bracket(names, get, first_of, last, group, n_groups, need, pending, emit, refuse_nan, nans, chunk,
+                                  frontier)
         if done is not False: return done
         nans.clear()
 
@@ -341,7 +344,8 @@ def _float_of(key: int) -> float:
     k = torch.tensor(key, dtype=torch.int32)
     return (k ^ ((k >> 31) & 0x7FFFFFFF)).view(torch.float32).item()
 
-def _select_by_bracket(names, get, first_of, last, group, n_groups, need, pending, emit, refuse_nan, nans, chunk):
+def _select_by_bracket(names, get, first_of, last, group, n_groups, need, pending, emit, refuse_nan, nans, chunk,
+                       frontier=None):
     """`select_lowest` without tiers on the CPU in two passes: keys sampled from each vector give a bracket around the
     k-th key; a first pass counts the scores below it and keeps those inside (positions and keys, a small share), where
     the k-th key and its ties are found exactly; a second pass marks the scores below the bracket, plus those chosen
@@ -427,6 +431,9 @@ def _select_by_bracket(names, get, first_of, last, group, n_groups, need, pendin
         j = need[g] - sum(below[n] for n in members)     # the k-th key is the j-th inside the bracket
         if not 1 <= j <= len(keys): return False
         kth = keys.kthvalue(j).values
+        if frontier is not None:                         # the k-th score, and how densely units lie just above it
+            kth_f, above = _float_of(int(kth)), int(torch.count_nonzero(keys > kth))
+            frontier[g] = (kth_f, above / (hi_f[g] - kth_f) if above and hi_f[g] > kth_f else None)
         tie = keys == kth
         take = j - int(torch.count_nonzero(keys < kth))   # ties that go: the first ones, in vector and position order
         chosen = (keys < kth) | (tie & (tie.cumsum(0) <= take))
@@ -500,3 +507,41 @@ def top_units(scores: Tensor, n: int, first: Tensor | None = None, chunk: int | 
 def lowest_k(scores: Tensor, k: int, tiers: Tensor | None = None) -> Tensor:
     "Bool vector marking exactly `k` units: lowest `tiers` first, then lowest `scores`, then lowest index."
     return select_lowest({'': scores}, k, None if tiers is None else {'': tiers})['']
+
+# %% ../../nbs/03_core.selection.ipynb #4319c82d
+def lowest_below(scores: Tensor, kept: Tensor, bound: float, room: int, chunk: int | None = None) -> tuple[Tensor, Tensor] | None:
+    """`(positions, scores)` of the units marked in `kept` whose score is at most `bound`, in position order. None if more
+    than `room` units are found, or a kept unit's score is NaN (`select_lowest` ranks or refuses it)."""
+    s, keep = scores.reshape(-1), kept.reshape(-1)
+    step, pos, vals, found = chunk or _chunk_size(s.device), [], [], 0
+    for i in range(0, s.numel(), step):
+        x = s[i:i + step]
+        p = _positions(torch.gt(keep[i:i + step], torch.gt(x, bound)))   # kept and not above: at most the bound, or NaN
+        found += len(p)
+        if found > room: return None
+        v = x[p]
+        if v.isnan().any(): return None
+        pos.append(p + i); vals.append(v)
+    empty = torch.zeros(0, dtype=torch.long, device=s.device)
+    return (torch.cat(pos) if pos else empty), (torch.cat(vals) if vals else s[:0])
+
+def _positions(b: Tensor) -> Tensor:
+    """The positions of the True entries of the flat bool vector `b`. On the CPU, where `nonzero` costs about 2 ns an entry
+    whatever it finds, the entries are first read eight at a time as 64-bit words: only the words holding a True are opened."""
+    if b.device.type != 'cpu' or b.numel() % 8 or not b.is_contiguous(): return b.nonzero().squeeze(1)
+    words = (b.view(torch.int64) != 0).nonzero().squeeze(1)
+    inside = b.view(-1, 8).index_select(0, words).view(-1).nonzero().squeeze(1)
+    return words[inside // 8] * 8 + inside % 8
+
+def choose_lowest(found: list[tuple[Tensor, Tensor]], need: int) -> tuple[list[Tensor], float]:
+    """Of the candidates `found` (per vector, in vector order, as `lowest_below` gives them), the positions of the `need`
+    lowest, per vector (lowest score first, then the first vector and position, as `select_lowest` ranks them), and the
+    score of the last one chosen."""
+    keys = torch.cat([_keys(v) for _, v in found])
+    if not 0 < need <= len(keys): raise ValueError(f"need {need} of {len(keys)} candidates")
+    kth = keys.kthvalue(need).values
+    tie = keys == kth
+    take = need - int(torch.count_nonzero(keys < kth))
+    chosen = (keys < kth) | (tie & (tie.cumsum(0) <= take))
+    return [p[c] for (p, _), c in zip(found, chosen.split([len(p) for p, _ in found]))], _float_of(int(kth))
+

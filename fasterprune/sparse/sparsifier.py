@@ -13,7 +13,8 @@ from torch import Tensor
 from ..core.granularity import Granularity, NM, as_granularity, removes_channels, supported_types
 from ..core.criteria import Criteria, large_final
 from ..core.registry import as_criteria
-from ..core.selection import select_layers, parse_target, resolve_targets, as_fraction, select_lowest, refuse_narrowing
+from ..core.selection import (select_layers, parse_target, resolve_targets, as_fraction, select_lowest, refuse_narrowing,
+                                     lowest_below, choose_lowest)
 from ..core.state import optimizer_state
 from ..core.following import around
 from ..core.distributed import is_distributed, broadcast_tensors, unwrap_model, inner_names
@@ -150,6 +151,7 @@ class Sparsifier:
         self._any_removed = self.current > 0   # no unit masked yet: nothing to zero at each step
         self.coupled: dict[str, list[nn.Parameter]] = {}   # per layer: bias / batch-norm parameters of its channels
         self.kept_channels: dict[str, Tensor] = {}         # per coupled layer: its kept output channels
+        self._frontier: dict | None = None                 # where the last cut stopped: guesses the next (`_prune_more`)
 
     @property
     def masks(self) -> dict[str, Tensor]:
@@ -169,8 +171,9 @@ class Sparsifier:
         targets = self._check_targets(target)
         keep = self._grows(targets) if keep_removed is None else keep_removed
         names = list(self.layers)
-        gone = [torch.count_nonzero(self.units[n].removed(_mask(self.layers[n]))) for n in names] if keep else []
-        gone = dict(zip(names, torch.stack([g.to(gone[0].device) for g in gone]).tolist() if keep else [0] * len(names)))  # one sync
+        kept = [torch.count_nonzero(self.units[n].kept(_mask(self.layers[n]))) for n in names] if keep else []
+        kept = torch.stack([c.to(kept[0].device) for c in kept]).tolist() if keep else []   # one sync
+        gone = {n: self.units[n].n - c for n, c in zip(names, kept)} if keep else dict.fromkeys(names, 0)
         units = {n: self.units[n].n for n in names}
         if self.mode == 'global':
             k = max(round(targets * sum(units.values())), sum(gone.values()))   # never fewer than those that stay removed
@@ -183,13 +186,16 @@ class Sparsifier:
         if unchanged: self.apply_masks()   # the same units would be chosen again
         else:
             if self.scorer.needs_data: self.scorer.sync()                # every rank scores all ranks' statistics
-            shared = is_distributed() and not self.criteria.deterministic  # random scores: rank 0's masks for all
-            select_lowest(**self._ranking(keep), k=k, emit=self._write_mask if shared else self._set_mask,
-                          refuse_nan=f'criteria {self.criteria!r}')   # NaN: an error before any mask changes
+            if not (keep and self._prune_more(k, gone)):
+                shared = is_distributed() and not self.criteria.deterministic  # random scores: rank 0's masks for all
+                frontier = {} if keep else None
+                select_lowest(**self._ranking(keep), k=k, emit=self._write_mask if shared else self._set_mask,
+                              refuse_nan=f'criteria {self.criteria!r}', frontier=frontier)   # NaN: an error before any mask changes
+                self._frontier = {(0 if self.mode == 'global' else names[g]): v for g, v in frontier.items()} if frontier else None
+                if shared:
+                    broadcast_tensors(self.masks)
+                    for m in self.layers.values(): _fill_removed(m.weight, _mask(m))
             self._any_removed = (k if isinstance(k, int) else sum(k.values())) > 0
-            if shared:
-                broadcast_tensors(self.masks)
-                for m in self.layers.values(): _fill_removed(m.weight, _mask(m))
             self._update_channels()
         self.current = targets
         self.scorer.after_prune()
@@ -208,6 +214,57 @@ class Sparsifier:
         self._update_channels()
         cur = self.current if isinstance(self.current, dict) else dict.fromkeys(self.layers, self.current)
         self.current = {**cur, **{n: int(r.sum()) / len(r) for n, r in removed.items()}}
+
+    def _prune_more(self, k: int | dict, gone: dict[str, int]) -> bool:
+        """Remove the units a growing target adds to those removed, in one pass over the kept units: the lowest of them lie
+        a little above where the last cut stopped (`lowest_below`, `choose_lowest`), and they are the units `select_lowest`
+        would choose. False, with nothing changed, where this cannot answer (no last cut to start from, a bound still too
+        low after three tries, a layer reaching its protected units): then `prune` selects among all units."""
+        if not self._frontier or not self.criteria.deterministic or isinstance(self.granularity, NM): return False
+        names = list(self.layers)
+        if self.mode == 'global': groups, need = {0: names}, {0: k - sum(gone.values())}
+        else: groups, need = {n: [n] for n in names}, {n: k[n] - gone[n] for n in names}
+        groups = {g: ns for g, ns in groups.items() if need[g] > 0}
+        if any(self._frontier.get(g, (0., None))[1] is None for g in groups): return False
+        chosen, frontier = {}, {}
+        for g, ns in groups.items():
+            t, density = self._frontier[g]
+            room = max(4 * need[g], sum(self.units[n].n for n in ns) // 32)   # candidates kept: a few bits per unit
+            for _ in range(3):
+                bound = t + 2 * need[g] / density                            # twice the units needed, if density holds
+                found = []
+                for n in ns:
+                    f = lowest_below(self._scores_of(n, False), self.units[n].kept(_mask(self.layers[n])), bound,
+                                     room - sum(len(p) for p, _ in found))
+                    if f is None: return False
+                    found.append(f)
+                count = sum(len(p) for p, _ in found)
+                if count >= need[g]: break
+                density = count / (bound - t) if count else density / 4       # scores moved up: a higher bound
+            else: return False
+            picks, last = choose_lowest(found, need[g])
+            for n, p in zip(ns, picks):
+                if gone[n] + len(p) > self.units[n].n - self._kept(n): return False   # protected units reached
+                chosen[n] = p
+            above = count - need[g]
+            frontier[g] = (last, above / (bound - last) if above and bound > last else density)
+        for n, p in chosen.items(): self._remove_units(n, p)
+        self._frontier.update(frontier)
+        self._any_removed = True
+        self.apply_masks()                                      # units removed before stay at zero too
+        return True
+
+    def _remove_units(self, name: str, positions: Tensor) -> None:
+        "Mask the units at `positions` of layer `name` as well (its other units stay as they are), and zero their weights."
+        m, u = self.layers[name], self.units[name]
+        mask = _mask(m)
+        if u.n == mask.numel() and u.perm == list(range(mask.dim())) and mask.is_contiguous() and m.weight.is_contiguous():
+            mask.view(-1).index_fill_(0, positions, False)      # units are weights: only the new ones are touched
+            m.weight.view(-1).index_fill_(0, positions, 0.)     # zero, a NaN too (multiplying would keep it)
+        else:
+            removed = u.removed(mask)
+            removed[positions] = True
+            self._set_mask(name, removed)
 
     def _write_mask(self, name: str, removed: Tensor) -> Tensor:
         "Mask the units `removed` (a flat bool vector) of layer `name`; returns the mask."
