@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/core.state.html.md"""
 
 # %% ../../nbs/08_core.state.ipynb #04e4d788
 from __future__ import annotations
-import random
+import copy, random
 from contextlib import contextmanager
 from typing import Iterator
 import numpy as np
@@ -14,7 +14,8 @@ import torch
 import torch.nn as nn
 
 # %% auto #0
-__all__ = ['keep_modes', 'unwrap_optimizer', 'optimizer_state', 'elementwise_optimizer', 'rng_states', 'set_rng_states', 'seeded']
+__all__ = ['keep_modes', 'unwrap_optimizer', 'optimizer_state', 'elementwise_optimizer', 'rng_states', 'set_rng_states', 'seeded',
+           'announce_prune', 'bare_copy']
 
 # %% ../../nbs/08_core.state.ipynb #47e8565d
 @contextmanager
@@ -81,3 +82,34 @@ def seeded(seed: int) -> Iterator[None]:
         torch.manual_seed(seed); random.seed(seed); np.random.seed(seed)
         yield
     finally: set_rng_states(saved)
+
+# %% ../../nbs/08_core.state.ipynb #40c37560
+def announce_prune(learn) -> None:
+    "Call `before_prune()` on every callback of `learn` that has one: the model is about to be pruned."
+    for cb in list(getattr(learn, 'cbs', [])):
+        hook = getattr(type(cb), 'before_prune', None)
+        if callable(hook): hook(cb)
+
+_HOOK_DICTS = ('_forward_hooks', '_forward_pre_hooks', '_forward_hooks_with_kwargs', '_forward_pre_hooks_with_kwargs',
+               '_forward_hooks_always_called', '_backward_hooks', '_backward_pre_hooks')
+
+def _ours(hook) -> bool:
+    "True for a hook fasterprune registered (a criterion's statistics, a callback's feature hook)."
+    f = getattr(hook, '__func__', hook)
+    return (getattr(f, '__module__', None) or '').startswith('fasterprune.')
+
+def bare_copy(model: nn.Module) -> nn.Module:
+    """A deep copy of `model` without the hooks fasterprune put on its modules (a criterion's statistics, a callback's
+    features), which would otherwise be copied with whatever they hold and run in the copy; other hooks are kept."""
+    saved = []
+    for m in model.modules():
+        for name in _HOOK_DICTS:
+            d = m.__dict__.get(name)
+            ours = [k for k, h in (d or {}).items() if not isinstance(h, bool) and _ours(h)]
+            if ours:
+                saved.append((d, dict(d)))
+                for k in ours: del d[k]
+    try: return copy.deepcopy(model)
+    finally:
+        for d, items in saved: d.clear(); d.update(items)
+

@@ -510,7 +510,10 @@ class Pruner:
         if budget is None: raise ValueError("give the budget to check: macs=, params= or latency= (the fraction to keep)")
         budget = self._target(None, budget)
         groups = self._plannable()
-        lowest = rank0_decides(lambda: self._cost(budget, groups, self._scores(groups))(_MAX_RATIO))
+        # At the largest ratio every group keeps its fewest channels whatever their scores: a criterion that has no
+        # statistics yet (Taylor, APoZ... before training) can be checked with any scores.
+        scores = (lambda: self._scores(groups)) if getattr(self.scorer, 'ready', True) else (lambda: {g.key: torch.zeros(g.n) for g in groups})
+        lowest = rank0_decides(lambda: self._cost(budget, groups, scores())(_MAX_RATIO))
         if not budget.fits(lowest): raise self._unreachable(budget, lowest)
 
     # --- pruning

@@ -15,7 +15,7 @@ from ..core.registry import as_criteria
 from ..core.schedule import as_schedule, agp, training_batches
 from ..core.selection import parse_target, as_fraction, check_layer_types, refuse_narrowing
 from ..core.distributed import dist_rank
-from ..core.state import elementwise_optimizer
+from ..core.state import elementwise_optimizer, announce_prune
 from .sparsifier import Sparsifier
 from ..data import example_inputs
 from ..report.sparsity import sparsity_report
@@ -42,7 +42,8 @@ class SparsifyCallback(Callback):
                  max_sparsity: float | None = None,     # context='global': at most this share of one layer's units (default: all but one)
                  start_epoch: float | None = None,      # start the schedule at this epoch (overrides its start_pct)
                  end_epoch: float | None = None,        # reach the target at this epoch
-                 every: int | None = None,              # prune every n batches of a smooth ramp (None: see above)
+                 max_cut: float = 0.2,                  # one cut removes at most this share of the kept units, times the share of training left
+                 every: int | None = None,              # or: prune every n batches (and at each epoch's end)
                  lth: bool = False,                     # lottery ticket: rewind kept weights after each prune
                  rewind_epoch: int = 0,                 # epoch whose starting weights are the rewind point
                  reset_end: bool = False,               # with lth: rewind once more at the end of fit
@@ -68,7 +69,9 @@ class SparsifyCallback(Callback):
         if rewind_epoch < 0: raise ValueError(f"rewind_epoch must be >= 0, got {rewind_epoch}")
         if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
             raise ValueError(f"every must be a positive number of batches or None, got {every!r}")
-        store_attr('layer_type,include,exclude,keep_one,max_sparsity,lth,rewind_epoch,reset_end,save_tickets,keep_masks,mask_grads,every,verbose')
+        if isinstance(max_cut, bool) or not isinstance(max_cut, (int, float)) or not 0 < max_cut <= 1:
+            raise ValueError(f"max_cut must be a share of the kept units in (0, 1], got {max_cut!r}")
+        store_attr('layer_type,include,exclude,keep_one,max_sparsity,lth,rewind_epoch,reset_end,save_tickets,keep_masks,mask_grads,max_cut,every,verbose')
         self.sparse_model = model
         self.sparsifier, self.report, self.history, self._ticket = None, None, [], None
 
@@ -97,7 +100,6 @@ class SparsifyCallback(Callback):
                 raise
         self._targets = self.sparsifier.targets if isinstance(self.sparsity, dict) else self.sparsity   # layers as the engine names them
         self._final, self.history = self._target_at(1.), []
-        self._every = self.every or self._default_every()
         self._mask_grads = self.mask_grads if self.mask_grads is not None else not elementwise_optimizer(self.learn)
         # Fresh masks already are at 0: prune when the schedule first leaves 0. Adopted masks: on the first batch.
         if self.sparsifier.sparsity() > 0: self._applied = None
@@ -115,12 +117,11 @@ class SparsifyCallback(Callback):
     def before_batch(self):
         "On a training batch, prune to the schedule's target where this batch ends, if it changed."
         if not self.training or self.sparsifier is None: return
-        target = self._target_at((self.epoch + (self.iter + 1) / self.n_iter) / self.n_epoch)  # where this batch ends
-        if target == self._applied: return
-        i = self.epoch * self.n_iter + self.iter
-        if (i + 1) % self._every and self.iter != self.n_iter - 1 and target != self._final: return   # not a cut
+        target = self._target_at(self._position(1))   # where this batch ends
+        if target == self._applied or not self._is_cut(target): return
         if not getattr(self.sparsifier.scorer, 'ready', True): return   # a data-driven criterion before its first batch
         regrows = not self._schedule.monotone
+        announce_prune(self.learn)   # e.g. distillation copies its teacher before the first cut
         if regrows and not self._mask_grads: self.sparsifier.clear_optimizer_state(self.opt)   # what comes back starts clean
         self.sparsifier.prune(target, keep_removed=not regrows)
         if self._mask_grads: self.sparsifier.clear_optimizer_state(self.opt)    # masked gradients then keep it at zero
@@ -159,14 +160,25 @@ class SparsifyCallback(Callback):
         self._ticket = None
         if not self.keep_masks: self.sparsifier.bake()
 
-    def _default_every(self) -> int:
-        "Batches between cuts on a smooth ramp: a quarter of an epoch, at least 8 cuts; 1 for step schedules."
-        n_iter = len(self.dls.train)
-        n = self.n_epoch * n_iter
-        values = [self._target_at((i + 1) / n) for i in range(n)]
-        changes = [i for i in range(1, n) if values[i] != values[i - 1]]
-        if not changes or len(changes) <= (changes[-1] - changes[0] + 1) / 2: return 1   # steps: prune where they step
-        return max(1, min(n_iter // 4, (changes[-1] - changes[0] + 1) // 8))
+    def _position(self, ahead: int) -> float:
+        "The position in training (0 to 1) where the batch `ahead - 1` batches after this one ends."
+        return (self.epoch + (self.iter + ahead) / self.n_iter) / self.n_epoch
+
+    def _is_cut(self, target) -> bool:
+        """Prune now? By default when waiting one more batch would make one cut remove more than `max_cut` of the units
+        still kept, times the share of training left after it; with `every`, every n batches. Always at the end of each
+        epoch and at the final target."""
+        if self._applied is None or target == self._final or self.iter == self.n_iter - 1: return True
+        if self.every is not None: return (self.epoch * self.n_iter + self.iter + 1) % self.every == 0
+        after_next = self._position(2)
+        return self._share(self._target_at(after_next)) > self.max_cut * (1 - after_next)
+
+    def _share(self, target) -> float:
+        "The share of the units kept now (or, where the target falls, of those removed) that a cut to `target` would change."
+        def one(t, a):
+            return abs(t - a) / (1 - min(t, a)) if min(t, a) < 1 else float(t != a)
+        if isinstance(target, dict): return max(one(t, self._applied[n]) for n, t in target.items())
+        return one(target, self._applied)
 
     def _target_at(self, pos: float):
         if isinstance(self._targets, dict): return {n: self._schedule(t, pos) for n, t in self._targets.items()}
