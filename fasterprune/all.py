@@ -11,7 +11,7 @@ __all__ = []
 import importlib as _importlib
 _MODULES = ('core.granularity', 'core.criteria', 'core.importance', 'core.registry', 'core.schedule', 'core.selection',
             'core.batch', 'core.state', 'core.distributed', 'core.following', 'core.budget',
-            'sparse.sparsifier', 'sparse.callback', 'regularize.regularizer', 'regularize.callback',
+            'sparse.sparsifier', 'sparse.callback', 'regularize.regularizer', 'regularize.callback', 'distill',
             'prune.graph', 'prune.pruner', 'prune.callback', 'report.sparsity', 'report.structure', 'data',
             'analyze.evaluate', 'analyze.sensitivity', 'analyze.search', 'analyze.iterative', 'auto.netadapt',
             'auto.annealing', 'auto.admm', 'auto.amc', 'auto.lottery')
