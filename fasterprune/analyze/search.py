@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/analyze.search.html.md"""
 
 # %% ../../nbs/52_analyze.search.ipynb #32d891a6
 from __future__ import annotations
-import random
+import math, random, statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Hashable, Iterable
 import torch
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 # %% auto #0
 __all__ = ['FINE_TUNE_TOP', 'CHOICE_SETTINGS', 'scale_to_budget', 'uniform_plan', 'resolve_fine_tune', 'shortlist',
-           'fine_tune_shortlist', 'fine_tuned_best', 'renew_choice', 'Subnets', 'search_subnets']
+           'fine_tune_shortlist', 'tie_margin', 'fine_tuned_best', 'renew_choice', 'Subnets', 'search_subnets']
 
 # %% ../../nbs/52_analyze.search.ipynb #612b4f5c
 def scale_to_budget(cands: Candidates, budget: Budget, weights: dict[str, float], max_ratio: float = 0.9,
@@ -95,9 +95,20 @@ def fine_tune_shortlist(entries: list[dict], make: Callable[[dict], nn.Module], 
         e['tuned_runs'], e['tuned'] = runs, sum(runs) / len(runs)
         if save is not None: save()
 
-def fine_tuned_best(entries: list[dict]) -> dict:
-    "The entry of the best mean score after the short fine-tune: the first of equals (the uniform plan, first on a shortlist)."
-    return max((e for e in entries if e.get('tuned') is not None), key=lambda e: e['tuned'])
+def tie_margin(entries: list[dict]) -> float:
+    """How much a mean score after the short fine-tune must beat another's to count: one standard error of the difference of
+    two means, from the spread of the runs within each entry (pooled); 0 with one run each."""
+    runs = [e['tuned_runs'] for e in entries if e.get('tuned') is not None]
+    if not runs or min(map(len, runs)) < 2: return 0.
+    return math.sqrt(statistics.mean(map(statistics.variance, runs)) * 2 / min(map(len, runs)))
+
+def fine_tuned_best(entries: list[dict], uniform: dict | None = None) -> dict:
+    """The entry of the best mean score after the short fine-tune (the first of equals); `uniform` instead, unless that entry
+    beats it by more than `tie_margin`: a difference within the noise of the short fine-tune is a tie."""
+    tuned = [e for e in entries if e.get('tuned') is not None]
+    best = max(tuned, key=lambda e: e['tuned'])
+    if uniform is None or uniform.get('tuned') is None or best['tuned'] - uniform['tuned'] > tie_margin(tuned): return best
+    return uniform
 
 CHOICE_SETTINGS = ('fine_tune_top', 'fine_tune_seeds')
 
@@ -124,10 +135,15 @@ class Subnets:
 
     @property
     def ranked(self) -> list[dict]:
-        """The scored candidates, the uniform strategy among them, best first: those fine-tuned by their score after it,
-        then the others by their score after adaptive BN (ties: the uniform strategy, then the first sampled)."""
+        """The scored candidates, the uniform strategy among them, best first: those fine-tuned by their score after it (the
+        uniform strategy first unless one beats it by more than `tie_margin`), then the others by their score after adaptive
+        BN (ties: the uniform strategy, then the first sampled)."""
         done = [s for s in [self.uniform, *self.subnets] if s is not None and s['score'] is not None]
-        return sorted(done, key=lambda s: (0, -s['tuned']) if s.get('tuned') is not None else (1, -s['score']))
+        ranked = sorted(done, key=lambda s: (0, -s['tuned']) if s.get('tuned') is not None else (1, -s['score']))
+        if ranked and ranked[0].get('tuned') is not None:          # the choice first: the uniform plan wins ties (`tie_margin`)
+            chosen = fine_tuned_best(ranked, self.uniform)
+            ranked = [chosen, *(s for s in ranked if s is not chosen)]
+        return ranked
 
     @property
     def best(self) -> dict: return self.ranked[0]

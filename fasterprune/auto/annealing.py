@@ -81,9 +81,9 @@ class Annealing:
 
     @property
     def best(self) -> dict:
-        """The plan chosen: of those given the short fine-tune, the best by the mean score after it; without one, the best
-        score. Ties go to the uniform plan, then to the first state."""
-        if any(h.get('tuned') is not None for h in self.candidates): return fine_tuned_best(self.candidates)
+        """The plan chosen: of those given the short fine-tune, the best by the mean score after it, the uniform plan unless
+        another beats it by more than `tie_margin`; without one, the best score, ties to the uniform plan, then to the first state."""
+        if any(h.get('tuned') is not None for h in self.candidates): return fine_tuned_best(self.candidates, self.uniform)
         return max(self.candidates, key=lambda h: h['score'])
 
     @property
