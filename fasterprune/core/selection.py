@@ -537,11 +537,11 @@ def choose_lowest(found: list[tuple[Tensor, Tensor]], need: int) -> tuple[list[T
     """Of the candidates `found` (per vector, in vector order, as `lowest_below` gives them), the positions of the `need`
     lowest, per vector (lowest score first, then the first vector and position, as `select_lowest` ranks them), and the
     score of the last one chosen."""
-    keys = torch.cat([_keys(v) for _, v in found])
-    if not 0 < need <= len(keys): raise ValueError(f"need {need} of {len(keys)} candidates")
-    kth = keys.kthvalue(need).values
-    tie = keys == kth
-    take = need - int(torch.count_nonzero(keys < kth))
-    chosen = (keys < kth) | (tie & (tie.cumsum(0) <= take))
-    return [p[c] for (p, _), c in zip(found, chosen.split([len(p) for p, _ in found]))], _float_of(int(kth))
+    scores = torch.cat([v for _, v in found]).float()      # no NaN (`lowest_below` refuses them): floats compare as keys do
+    if not 0 < need <= len(scores): raise ValueError(f"need {need} of {len(scores)} candidates")
+    kth = scores.kthvalue(need).values
+    below, tie = scores < kth, scores == kth                 # -0.0 and 0.0 tie, as their keys do
+    take = need - int(torch.count_nonzero(below))
+    chosen = below | (tie & (tie.cumsum(0) <= take))
+    return [p[c] for (p, _), c in zip(found, chosen.split([len(p) for p, _ in found]))], float(kth) + 0.
 

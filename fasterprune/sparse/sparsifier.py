@@ -231,7 +231,7 @@ class Sparsifier:
             t, density = self._frontier[g]
             room = max(4 * need[g], sum(self.units[n].n for n in ns) // 32)   # candidates kept: a few bits per unit
             for _ in range(3):
-                bound = t + 2 * need[g] / density                            # twice the units needed, if density holds
+                bound = t + 1.5 * need[g] / density                          # half again the units needed, if density holds
                 found = []
                 for n in ns:
                     f = lowest_below(self._scores_of(n, False), self.units[n].kept(_mask(self.layers[n])), bound,
