@@ -95,12 +95,12 @@ def fine_tune_shortlist(entries: list[dict], make: Callable[[dict], nn.Module], 
         e['tuned_runs'], e['tuned'] = runs, sum(runs) / len(runs)
         if save is not None: save()
 
-def tie_margin(entries: list[dict]) -> float:
-    """How much a mean score after the short fine-tune must beat another's to count: one standard error of the difference of
+def tie_margin(entries: list[dict], z: float = 2.) -> float:
+    """How much a mean score after the short fine-tune must beat another's to count: `z` standard errors of the difference of
     two means, from the spread of the runs within each entry (pooled); 0 with one run each."""
     runs = [e['tuned_runs'] for e in entries if e.get('tuned') is not None]
     if not runs or min(map(len, runs)) < 2: return 0.
-    return math.sqrt(statistics.mean(map(statistics.variance, runs)) * 2 / min(map(len, runs)))
+    return z * math.sqrt(statistics.mean(map(statistics.variance, runs)) * 2 / min(map(len, runs)))
 
 def fine_tuned_best(entries: list[dict], uniform: dict | None = None) -> dict:
     """The entry of the best mean score after the short fine-tune (the first of equals); `uniform` instead, unless that entry

@@ -66,8 +66,8 @@ class Annealing:
                  settings: dict | None = None, pruning: dict | None = None, uniform: dict | None = None):
         self.budget, self.baseline, self.history = budget, baseline, history
         # history: one entry per step: {'step', 'temperature', 'weights', 'ratios', 'layers', 'fraction', 'score',
-        #   'delta', 'probability', 'draw', 'accepted', 'current', 'best'}; the start has no delta/draw;
-        #   a state of the final shortlist also has 'tuned' and 'tuned_runs' (the scores after the short fine-tune)
+        #   'delta', 'probability', 'draw', 'accepted', 'current', 'best', 'tuned', 'tuned_runs'}; the start has no delta/draw;
+        #   'tuned' and 'tuned_runs' (the scores after the short fine-tune) stay None unless the state is shortlisted
         self.uniform = uniform      # the uniform plan: {'ratios', 'layers', 'fraction', 'score', 'tuned', 'tuned_runs'}
         self.signature, self.metric, self.settings, self.pruning = signature, metric, settings or {}, pruning
 
