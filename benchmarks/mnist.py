@@ -1,15 +1,17 @@
-"""What the MNIST benchmarks share: the data (../shared/data/mnist10k.npz) and the benchmark CNN.
+"""What the MNIST benchmarks share: the data (../shared/data/mnist10k.npz), the benchmark CNN and a residual CNN.
 
 10,000 MNIST digits (keys `x`: uint8 10000x28x28, `y`: labels); the first 8,000 train, the last 2,000
 validate; scaled to [0, 1] and normalised with the training mean and std. The CNN: three 3x3 convs
 (32/64/128 channels, no bias) each with batch norm and ReLU, max-pool after the first two, global
-average pool, Linear 128->10: 94,186 parameters.
+average pool, Linear 128->10: 94,186 parameters. The residual CNN (`--model rescnn` of the per-layer-plan benchmarks):
+a stem conv of 32 and max-pool, a residual block of 32, a strided conv to 64, a residual block of 64, average pool, Linear.
 """
 import argparse
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 
@@ -55,9 +57,31 @@ def make_cnn() -> nn.Sequential:
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
 
 
+class ResBlock(nn.Module):
+    "conv-bn-relu-conv-bn added to the input, then relu."
+    def __init__(self, c: int):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
+        self.conv2, self.bn2 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
+    def forward(self, x):
+        return F.relu(x + self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))
+
+
+def make_res_cnn() -> nn.Sequential:
+    "The residual CNN: stem 32 + max-pool, residual block 32, strided conv to 64, residual block 64, pool, Linear."
+    conv_bn = lambda c_in, c_out, stride=1: [nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out),
+                                             nn.ReLU()]
+    return nn.Sequential(*conv_bn(1, 32), nn.MaxPool2d(2), ResBlock(32), *conv_bn(32, 64, stride=2), ResBlock(64),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+
+
+MODELS = {'cnn': (make_cnn, 'Benchmark CNN'), 'rescnn': (make_res_cnn, 'Residual CNN')}   # --model: the maker and the name in reports
+
+
 def add_setup_args(ap, select: int = 2000, unseen_select: bool = False, ft_seeds: int = 4) -> None:
     "The options every per-layer-plan benchmark shares: data, baseline training, calibration, the common fine-tune (`score_plan`), seeds, threads."
     ap.add_argument('--data', type=Path, default=DEFAULT_DATA)
+    ap.add_argument('--model', choices=list(MODELS), default='cnn', help='the network pruned: the benchmark CNN or the residual CNN')
     ap.add_argument('--epochs', type=int, default=4, help='epochs to train the baseline')
     ap.add_argument('--lr', type=float, default=3e-3)
     ap.add_argument('--bs', type=int, default=128)
@@ -73,11 +97,12 @@ def add_setup_args(ap, select: int = 2000, unseen_select: bool = False, ft_seeds
     ap.add_argument('--threads', type=int, default=2)
 
 
-def setup(script: str, args, argv, fine_tune_epochs: int = 1):
+def setup(script: str, args, argv, fine_tune_epochs: int = 1, fine_tune_lr: float | None = None):
     """Threads, the header and command line, the data (`--quick`: 2,000 / 500 digits), the baseline trained once with
     `fit_one_cycle(epochs, lr)` (the same for a seed, run after run), the calibration batches, and two evaluators:
     `choose` (accuracy on the last `--select` training digits, what plans are chosen by; its `fine_tune` is
-    `fit_one_cycle(fine_tune_epochs)`) and `report` (the validation digits, never used to choose)."""
+    `fit_one_cycle(fine_tune_epochs, fine_tune_lr)` on the digits the baseline trained on) and `report` (the validation
+    digits, never used to choose)."""
     from types import SimpleNamespace
     import platform, sys, time
     import fastai, fasterprune
@@ -103,13 +128,14 @@ def setup(script: str, args, argv, fine_tune_epochs: int = 1):
     s.dls = make_dls((xt[:n_fit], yt[:n_fit], xv, yv), args.bs)
     s.x = xt[:8]
     s.calib = [xt[i * args.bs:(i + 1) * args.bs] for i in range(args.calib_batches)]   # the same batches for every plan
-    s.learn = Learner(s.dls, make_cnn(), loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
+    make_model, s.model_name = MODELS[args.model]
+    s.learn = Learner(s.dls, make_model(), loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
     with s.learn.no_logging(): s.learn.fit_one_cycle(args.epochs, args.lr)
     s.baseline, s.base_acc = s.learn.model, float(s.learn.validate()[1])
     s.base = count_macs_params(s.baseline, s.x)
     s.select = DataLoaders(s.dls.train, TensorDL(xt[-args.select:], yt[-args.select:], bs=args.bs, shuffle=False))
     s.choose = learner_evaluator(Learner(s.select, s.baseline, loss_func=nn.CrossEntropyLoss(), metrics=accuracy),
-                                 epochs=fine_tune_epochs)
+                                 epochs=fine_tune_epochs, lr=fine_tune_lr)
     s.report = learner_evaluator(s.learn)
     print(f"baseline: accuracy {s.base_acc:.4f}, {s.base['params']:,} params, {s.base['macs']:,} MACs")
     return s

@@ -6,12 +6,12 @@ plans keep the same fraction of its MACs (`--macs`, default 30 %):
 
 - uniform: `Pruner(model, x).prune(macs=...)`, one channel ratio for every layer;
 - analysis: `analyse` (each layer alone at `--ratios`) and `Sensitivity.allocate(macs=...)`;
-- search: `search_subnets(macs=..., n_subnets=..., fine_tune_top=..., fine_tune_seeds=...)`: candidates
-  (and the uniform plan) ranked by adaptive BN, then the best `--top` of them and the uniform plan get
-  a short fine-tune (the recipe of the final one, `fit_one_cycle(--ft-epochs, --ft-lr)`, on the first
-  `--short-ft` training digits, by default all those outside the selection set), once from each of
-  `--search-ft-seeds` seeds, and the best by the mean score after it is kept (EagleEye). The pick by
-  adaptive BN alone is fine-tuned too, for comparison.
+- search: `search_subnets(macs=..., n_subnets=...)` with its default final choice: candidates (and the
+  uniform plan) ranked by adaptive BN, then the best 3 of them (`--top`) and the uniform plan get a short
+  fine-tune, the evaluator's (the recipe of the final one, `fit_one_cycle(--ft-epochs, --ft-lr)`, on the
+  training digits outside the selection set; `--short-ft N`: on the first N of them), once from each of
+  2 seeds (`--search-ft-seeds`), and the best by the mean score after it is kept, the uniform plan
+  winning ties (EagleEye). The pick by adaptive BN alone is fine-tuned too, for comparison.
 
 The analysis and the search choose with the last `--select` training digits (a selection set), which
 the baseline is not trained on (`--no-unseen-select`: it is); the 2,000 validation digits report the
@@ -20,10 +20,11 @@ results and are never used to choose. Each pruned model has its batch norms re-e
 fine-tuned on all 8,000 training digits with the same `fit_one_cycle(--ft-epochs, --ft-lr)` for each of
 `--ft-seeds` seeds, and validated again. With `--runs N` all of it, the baseline included, is repeated
 with the seeds `--seed`, `--seed + 1`, ..., and the summary compares the runs. Prints the tables and
-writes them to SEARCH.md (default: benchmarks/results/).
+writes them to SEARCH.md (default: benchmarks/results/). `--model rescnn` prunes the residual CNN of
+benchmarks/mnist.py instead and writes SEARCH-rescnn.md.
 
 Run from the repository root:  python benchmarks/search_mnist.py [--quick] [--runs 3] [--macs 0.3] [--n-subnets 30]
-[--top 5] [--search-ft-seeds 2] [--ratios 0.2 0.4 0.6 0.8] [--ft-seeds 4] [--threads 1] [--out DIR]
+[--top 3] [--search-ft-seeds 2] [--ratios 0.2 0.4 0.6 0.8] [--ft-seeds 4] [--threads 1] [--out DIR]
 """
 from __future__ import annotations
 import argparse, math, statistics, time, warnings
@@ -50,12 +51,13 @@ RESULTS = Path(__file__).resolve().parent / 'results'
 def run(args, argv) -> dict:
     """One run at `args.seed`: the baseline trained, the plans made and each fine-tuned with `--ft-seeds` seeds.
     Returns the setup, the rows of the plans and the search's result."""
-    st = setup('search_mnist.py', args, argv)
+    st = setup('search_mnist.py', args, argv, fine_tune_epochs=args.ft_epochs, fine_tune_lr=args.ft_lr)
     xt, yt, x, calib, baseline, base, select = st.xt, st.yt, st.x, st.calib, st.baseline, st.base, st.select
     ev = st.choose                          # what plans choose by: held-out training digits, not the validation set
     short_ft = args.short_ft or len(xt) - args.select
     if not 0 < short_ft <= len(xt) - args.select:
         raise SystemExit(f"--short-ft must be between 1 and {len(xt) - args.select:,}: the selection digits stay out of it")
+    own_fine_tune = args.short_ft is not None or not args.unseen_select   # else the evaluator's trains on just those digits
 
     def short_fine_tune(m):   # the search's short fine-tune: the final recipe on the digits outside the selection set.
         # The loaders are made here, after `search_subnets` has seeded torch, `random` and NumPy: each seed shuffles alike for every plan.
@@ -72,8 +74,9 @@ def run(args, argv) -> dict:
     m = deepcopy(baseline); Pruner(m, x, context=sens.allocate(macs=args.macs)).prune()
     plans['analysis allocation'], times['analysis allocation'] = m, time.perf_counter() - t
     t = time.perf_counter()
+    choice = {k: v for k, v in dict(fine_tune_top=args.top, fine_tune_seeds=args.search_ft_seeds).items() if v is not None}
     res = search_subnets(baseline, x, ev, macs=args.macs, n_subnets=args.n_subnets, calibrate=calib, seed=args.seed,
-                         fine_tune_top=args.top, fine_tune=short_fine_tune, fine_tune_seeds=args.search_ft_seeds, progress=False)
+                         fine_tune=short_fine_tune if own_fine_tune else None, progress=False, **choice)
     m = deepcopy(baseline); res.apply(m, example_inputs=x)
     name = f'one-step search (best of {args.n_subnets})'
     plans[name], times[name] = m, time.perf_counter() - t
@@ -131,10 +134,11 @@ def main(argv=None):
     ap.add_argument('--runs', type=int, default=1, help='repeat everything (baseline included) with seeds --seed, --seed + 1, ...')
     ap.add_argument('--macs', type=float, default=0.3, help='fraction of the MACs every plan keeps')
     ap.add_argument('--n-subnets', type=int, default=30)
-    ap.add_argument('--top', type=int, default=5, help='search: the candidates given a short fine-tune')
+    ap.add_argument('--top', type=int, default=None, help="search: the candidates given a short fine-tune (default: search_subnets' own, 3)")
     ap.add_argument('--short-ft', type=int, default=None,
                     help='search: training digits of the short fine-tune (default: all but the last --select)')
-    ap.add_argument('--search-ft-seeds', type=int, default=2, help='search: short fine-tunes per candidate (seeds), ranked by the mean')
+    ap.add_argument('--search-ft-seeds', type=int, default=None,
+                    help="search: short fine-tunes per candidate (seeds), ranked by the mean (default: search_subnets' own, 2)")
     ap.add_argument('--ratios', type=float, nargs='+', default=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
     ap.add_argument('--out', type=Path, default=RESULTS)
     ap.add_argument('--quick', action='store_true', help='a smoke run: 2,000 training digits, 2 epochs, 4 subnets, 2 ratios')
@@ -156,7 +160,7 @@ def main(argv=None):
             d = [r['rows'][row][key] - r['rows'][0][key] for r in runs]
             se = statistics.stdev(d) / math.sqrt(len(d))
             return (f"- {what} minus the uniform ratio: {', '.join(f'{g:+.4f}' for g in d)} (mean {statistics.mean(d):+.4f}, "
-                    f"standard error {se:.4f}; ahead in {sum(g > 0 for g in d)} of {len(d)}).")
+                    f"standard error {se:.4f}; ahead in {sum(g > 0 for g in d)}, below in {sum(g < 0 for g in d)} of {len(d)}).")
         summary += [f"- Over the {len(runs)} runs (seeds {seeds}):",
                     compare("Before fine-tuning (adaptive BN), the one-step search", 'adaptive', 2),
                     compare("Before fine-tuning, the search by adaptive BN alone", 'adaptive', 3),
@@ -167,12 +171,14 @@ def main(argv=None):
         summary.append(f"- Search by adaptive BN alone, fine-tuned the same: {alone['tuned']:.4f} (max - min {alone['spread']:.4f}).")
     wall = time.perf_counter() - t_start
     xt, xv = st.xt, st.xv
+    top, ft_seeds = runs[0]['res'].settings['fine_tune_top'], runs[0]['res'].settings['fine_tune_seeds']
+    defaults = args.top is None and args.search_ft_seeds is None
     held = ("that the baseline was not trained on (it trains on the others)" if args.unseen_select else
             "(the baseline trained on them too)")
     text = '\n'.join([
         "# Per-layer plans against one ratio, at the same MACs budget (issue 12)", "",
         f"Command: `{st.command}`", "", st.header.replace(f'seed {args.seed}', f'seed {seeds}'), "",
-        f"Benchmark CNN on mnist10k ({len(xt):,} train / {len(xv):,} valid digits), baseline `fit_one_cycle({args.epochs}, "
+        f"{st.model_name} on mnist10k ({len(xt):,} train / {len(xv):,} valid digits), baseline `fit_one_cycle({args.epochs}, "
         f"{args.lr})`{f', trained anew in each of {len(runs)} runs (seeds {seeds})' if several else ''}. Every plan keeps at most "
         f"{args.macs:.0%} of the MACs. The analysis and the search choose by accuracy on the last {args.select:,} training digits, "
         f"{held}; the validation digits below were never used to choose. "
@@ -180,14 +186,15 @@ def main(argv=None):
         f"\"Fine-tuned\": then `fit_one_cycle({args.ft_epochs}, {args.ft_lr})` on all {len(xt):,} training digits with the run's "
         f"seed and the next {args.ft_seeds - 1}, the same for every plan (mean, and max - min over the seeds). "
         f"Analysis ratios {args.ratios}. Search: the run's seed, {args.n_subnets} sampled candidates and the uniform plan "
-        f"scored after adaptive BN, then the best {args.top} and the uniform plan fine-tuned briefly (`fit_one_cycle({args.ft_epochs}, "
-        f"{args.ft_lr})` on the first {runs[0]['short_ft']:,} training digits, once from each of {args.search_ft_seeds} seeds: "
-        f"`fine_tune_seeds={args.search_ft_seeds}`) and the best by the mean accuracy after it kept.", "",
+        f"scored after adaptive BN, then the best {top} and the uniform plan fine-tuned briefly (`fit_one_cycle({args.ft_epochs}, "
+        f"{args.ft_lr})` on the first {runs[0]['short_ft']:,} training digits, once from each of {ft_seeds} seeds: "
+        f"`fine_tune_top={top}, fine_tune_seeds={ft_seeds}`, {'the defaults' if defaults else 'not the defaults'}) and the best "
+        f"by the mean accuracy after it kept, the uniform plan winning ties.", "",
         *[line for sec in sections for line in sec], "## Summary", "", *summary,
         "", f"Wall time of the whole run: {wall:.0f} s.", ""])
     print('\n'.join(summary)); print(f"wall time {wall:.0f} s")
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / 'SEARCH.md').write_text(text)
+    (args.out / ('SEARCH.md' if args.model == 'cnn' else f'SEARCH-{args.model}.md')).write_text(text)
     return runs
 
 
