@@ -9,6 +9,7 @@ __all__ = []
 
 # %% ../nbs/99_all.ipynb #ec52398b
 import importlib as _importlib
+from .core.quiet import quiet_fastai_import as _quiet_fastai_import
 _MODULES = ('core.granularity', 'core.criteria', 'core.importance', 'core.registry', 'core.schedule', 'core.selection',
             'core.batch', 'core.state', 'core.distributed', 'core.following', 'core.budget',
             'sparse.sparsifier', 'sparse.callback', 'regularize.regularizer', 'regularize.callback', 'distill',
@@ -16,7 +17,8 @@ _MODULES = ('core.granularity', 'core.criteria', 'core.importance', 'core.regist
             'analyze.evaluate', 'analyze.sensitivity', 'analyze.search', 'analyze.iterative', 'auto.netadapt',
             'auto.annealing', 'auto.admm', 'auto.amc', 'auto.lottery')
 __all__ = []
-for _name in _MODULES:
-    _module = _importlib.import_module(f'fasterprune.{_name}')
-    globals().update({k: getattr(_module, k) for k in _module.__all__})
-    __all__ += _module.__all__
+with _quiet_fastai_import():   # whichever module imports fastai first
+    for _name in _MODULES:
+        _module = _importlib.import_module(f'fasterprune.{_name}')
+        globals().update({k: getattr(_module, k) for k in _module.__all__})
+        __all__ += _module.__all__

@@ -11,9 +11,11 @@ from contextlib import contextmanager
 from functools import partial
 import torch
 import torch.nn as nn
-from fastai.data.core import DataLoaders, Datasets
-from fastai.data.transforms import Categorize
-from fastai.torch_core import TensorImage, to_device
+from .core.quiet import quiet_fastai_import
+with quiet_fastai_import():
+    from fastai.data.core import DataLoaders, Datasets
+    from fastai.data.transforms import Categorize
+    from fastai.torch_core import TensorImage, to_device
 
 # %% auto #0
 __all__ = ['digits_tensors', 'digits_dls', 'n_inputs', 'keep_shuffles', 'example_inputs', 'small_cnn']

@@ -10,6 +10,7 @@ import statistics, time, warnings
 import torch
 import torch.nn as nn
 import torch_pruning as tp
+from .quiet import quiet_mac_count
 from .batch import first_sample, plain, call_model, failed_on_inputs
 from .selection import as_fraction
 from .state import keep_modes
@@ -37,7 +38,7 @@ def forwarded(model: nn.Module, example_inputs, forward_fn=None) -> nn.Module:
 def count_macs_params(model: nn.Module, example_inputs, forward_fn=None) -> dict[str, int]:
     "`{'macs': ..., 'params': ...}` of `model` for one sample (fed through `forward_fn(model, inputs)` if given), counted by torch-pruning's `count_ops_and_params`."
     try:
-        with keep_modes(model), torch.no_grad(), warnings.catch_warnings():
+        with quiet_mac_count(), keep_modes(model), torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter('ignore')
             macs, params = tp.utils.count_ops_and_params(forwarded(model, example_inputs, forward_fn), first_sample(example_inputs))
     except Exception:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math, numbers
 from typing import Callable
 import torch.nn as nn
-from fastai.callback.core import Callback
+from ..core.quiet import quiet_fastai_import
+with quiet_fastai_import():
+    from fastai.callback.core import Callback
 from fastcore.basics import store_attr
 from fastcore.meta import delegates
 from ..core.granularity import Granularity, as_granularity, supported_types
