@@ -10,7 +10,7 @@ import argparse, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['demo', 'main']
+__all__ = ['COMMANDS', 'demo', 'demo_parser', 'main']
 
 # %% ../nbs/40_cli.ipynb #554b64be
 def demo(out: str | Path = 'fasterprune-demo', epochs: int = 8, sparsity: float = 0.9, schedule: str = 'agp',
@@ -20,12 +20,14 @@ def demo(out: str | Path = 'fasterprune-demo', epochs: int = 8, sparsity: float 
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    from fastai.learner import Learner
-    from fastai.metrics import accuracy
-    from fastai.torch_core import set_seed
-    import fastai.callback.schedule  # fit_one_cycle
-    from fasterprune.data import digits_dls, small_cnn
-    from fasterprune.sparse.callback import SparsifyCallback
+    from fasterprune.core.quiet import quiet_fastai_import
+    with quiet_fastai_import():
+        from fastai.learner import Learner
+        from fastai.metrics import accuracy
+        from fastai.torch_core import set_seed
+        import fastai.callback.schedule  # fit_one_cycle
+        from fasterprune.data import digits_dls, small_cnn
+        from fasterprune.sparse.callback import SparsifyCallback
 
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     set_seed(seed, reproducible=True)
@@ -47,13 +49,12 @@ def demo(out: str | Path = 'fasterprune-demo', epochs: int = 8, sparsity: float 
     return learn, cb
 
 # %% ../nbs/40_cli.ipynb #fcdb1231
-def main(argv: list[str] | None = None) -> int:
-    "Entry point of the `fasterprune` command; returns the exit code (2 for bad options)."
+def demo_parser() -> argparse.ArgumentParser:
+    "The options of `fasterprune demo`; its help lists the schedules and criteria of the registries."
     from fasterprune.core.registry import CRITERIA
     from fasterprune.core.schedule import SCHEDULES
-    p = argparse.ArgumentParser(prog='fasterprune', description='Make neural networks smaller and faster with fastai.')
-    sub = p.add_subparsers(dest='command', required=True)
-    d = sub.add_parser('demo', help='train a small CNN on digits while sparsifying it to 90 %%')
+    d = argparse.ArgumentParser(prog='fasterprune demo', description='Train a small CNN on digits while sparsifying it; '
+                                'print the sparsity report and write two plots.')
     d.add_argument('--out', default='fasterprune-demo', help='folder for the PNG files (default: %(default)s)')
     d.add_argument('--epochs', type=int, default=8)
     d.add_argument('--sparsity', type=float, default=0.9, help='fraction, or percentage above 1 (default: 0.9)')
@@ -65,11 +66,22 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"how important each unit is: {', '.join(CRITERIA)} (default: %(default)s)")
     d.add_argument('--lr', type=float, default=1e-2)
     d.add_argument('--seed', type=int, default=0)
-    try: args = p.parse_args(argv)
-    except SystemExit as e: return e.code   # argparse printed the help (0) or the usage and the error (2)
+    return d
+
+# name: (its line in `fasterprune --help`, its parser, built only when it runs, the function it calls)
+COMMANDS = {'demo': ('train a small CNN on digits while sparsifying it to 90 %%', demo_parser, demo)}
+
+def main(argv: list[str] | None = None) -> int:
+    "Entry point of the `fasterprune` command; returns the exit code (2 for bad options)."
+    p = argparse.ArgumentParser(prog='fasterprune', description='Make neural networks smaller and faster with fastai.')
+    sub = p.add_subparsers(dest='command', required=True)
+    for name, (line, _, _) in COMMANDS.items(): sub.add_parser(name, help=line, add_help=False)  # options: below
     try:
-        opts = {k: v for k, v in vars(args).items() if k != 'command'}
-        demo(**opts)
+        args, rest = p.parse_known_args(argv)
+        _, command_parser, command = COMMANDS[args.command]
+        opts = vars(command_parser().parse_args(rest))
+    except SystemExit as e: return e.code   # argparse printed the help (0) or the usage and the error (2)
+    try: command(**opts)
     except (ValueError, TypeError) as e:
         print(f'fasterprune: error: {e}', file=sys.stderr)
         return 2
