@@ -72,7 +72,7 @@ def _module(model: nn.Module, name: str, who: str) -> nn.Module:
     return modules[name]
 
 def _is_pruning_callback(cb) -> bool:
-    "A callback that changes the model and tells others first (`SparsifyCallback`, `PruneCallback`)."
+    "A callback that prunes the model during the fit (`SparsifyCallback`, `PruneCallback`)."
     from fasterprune.sparse.callback import SparsifyCallback
     from fasterprune.prune.callback import PruneCallback
     return isinstance(cb, (SparsifyCallback, PruneCallback))
@@ -82,7 +82,7 @@ class KnowledgeDistillationCallback(Callback):
     "Train on a frozen teacher's soft predictions (and optional feature hints) as well as on the labels."
     order = 50   # before RegularizeCallback (55) adds its penalty, and before the pruning callbacks (70) prune
     def __init__(self,
-                 teacher: nn.Module | None = None,   # None: a copy of the model just before the first prune of the fit
+                 teacher: nn.Module | None = None,   # None: a copy of the model as it enters a fit that prunes it
                  temperature: float = 4.,            # softens both distributions (T > 0; 1 = plain softmax)
                  weight: float = 0.5,                # w: the share of the loss that comes from the teacher, in [0, 1]
                  schedule=None,                      # None: w throughout; or a schedule that ramps w (lin, cos, agp...)
@@ -91,7 +91,7 @@ class KnowledgeDistillationCallback(Callback):
                  feature_weight: float = 1.,         # lambda: the weight of the feature losses (added to the loss)
                  verbose: bool = True):
         if teacher is not None and not isinstance(teacher, nn.Module):
-            raise TypeError(f"teacher must be an nn.Module (or None: a copy of the model before the first prune), got {type(teacher).__name__}")
+            raise TypeError(f"teacher must be an nn.Module (or None: a copy of the model as the fit starts), got {type(teacher).__name__}")
         if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not 0 < temperature < math.inf:
             raise ValueError(f"temperature must be a finite number > 0 (1 = plain softmax; 2 to 8 are usual), got {temperature!r}")
         self.weight = _check_fraction(weight, 'weight')
@@ -116,8 +116,8 @@ class KnowledgeDistillationCallback(Callback):
         student = unwrap_model(self.learn.model)
         pruners = [cb for cb in self.learn.cbs if _is_pruning_callback(cb)]
         if self.teacher is None and not pruners:
-            raise ValueError("teacher=None copies the model just before the first prune of a SparsifyCallback or PruneCallback "
-                             "in the same fit, and this fit has neither: give the teacher (e.g. a trained dense model)")
+            raise ValueError("teacher=None copies the model as it enters a fit that prunes it (with a SparsifyCallback or "
+                             "PruneCallback), and this fit has neither: give the teacher (e.g. a trained dense model)")
         if self.pairs and self.feature_loss == 'mse' and any(type(cb).__name__ == 'PruneCallback' for cb in pruners):
             raise ValueError("feature_loss='mse' compares activations of the same shape, and PruneCallback removes channels: "
                              "use feature_loss='attention', which compares any channel counts")
@@ -128,8 +128,11 @@ class KnowledgeDistillationCallback(Callback):
             for s, t in self.pairs.items(): _module(self.teacher, t, 'teacher')
             self._adopt(self.teacher, student)
             self._check_outputs(student)
+        else:
+            self._adopt(bake_masks(bare_copy(student)), student)   # no criterion hooks, no masks: a plain frozen model
+            self._copied = True
         self._schedule = None if self.schedule is None else self.schedule.for_epochs(self.n_epoch)
-        if self._teacher is not None: self._hook(student)
+        self._hook(student)
 
     def _adopt(self, teacher: nn.Module, student: nn.Module) -> None:
         "Make `teacher` the frozen teacher: on the student's device and in its precision, eval mode, no gradients."
@@ -184,16 +187,6 @@ class KnowledgeDistillationCallback(Callback):
         self._hooks, self._seen = [], {}
 
     # --- during fit
-    def before_prune(self):
-        "Called by the pruning callbacks just before they change the model: the default teacher is a copy of it now."
-        if self._teacher is not None or self.teacher is not None: return
-        student = unwrap_model(self.learn.model)
-        teacher = bake_masks(bare_copy(student))   # no criterion hooks, no masks: a plain frozen model
-        self._copied = True
-        self._adopt(teacher, student)
-        self._hook(student)
-        self._log("Distilling from a copy of the model taken before the first prune")
-
     def weight_at(self, pos: float) -> float:
         "w at `pos` (fraction of training done)."
         return self.weight if self._schedule is None else self._schedule(self.weight, pos)

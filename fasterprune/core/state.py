@@ -15,7 +15,7 @@ import torch.nn as nn
 
 # %% auto #0
 __all__ = ['keep_modes', 'unwrap_optimizer', 'optimizer_state', 'elementwise_optimizer', 'rng_states', 'set_rng_states', 'seeded',
-           'announce_prune', 'bare_copy']
+           'bare_copy']
 
 # %% ../../nbs/08_core.state.ipynb #47e8565d
 @contextmanager
@@ -84,12 +84,6 @@ def seeded(seed: int) -> Iterator[None]:
     finally: set_rng_states(saved)
 
 # %% ../../nbs/08_core.state.ipynb #40c37560
-def announce_prune(learn) -> None:
-    "Call `before_prune()` on every callback of `learn` that has one: the model is about to be pruned."
-    for cb in list(getattr(learn, 'cbs', [])):
-        hook = getattr(type(cb), 'before_prune', None)
-        if callable(hook): hook(cb)
-
 _HOOK_DICTS = ('_forward_hooks', '_forward_pre_hooks', '_forward_hooks_with_kwargs', '_forward_pre_hooks_with_kwargs',
                '_forward_hooks_always_called', '_backward_hooks', '_backward_pre_hooks')
 

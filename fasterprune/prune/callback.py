@@ -18,7 +18,6 @@ from ..core.registry import as_criteria
 from ..core.schedule import SCHEDULES, as_schedule, agp, training_batches
 from ..core.selection import as_ratio, parse_target, check_layer_types
 from ..core.distributed import dist_rank, rewrap, unwrap_model
-from ..core.state import announce_prune
 from .pruner import Pruner, PRUNABLE, recalibrate_bn, pruning_plan, apply_plan
 from .graph import build_graph
 from ..report.structure import model_stats, structure_report
@@ -151,7 +150,6 @@ class PruneCallback(Callback):
         if not getattr(self.pruner.scorer, 'ready', True) and i + 1 < self.n_epoch * self._n_iter:
             self._points[i + 1] = max(self._points.pop(i), self._points.get(i + 1, 0.))   # no statistics yet: the next batch
             return
-        announce_prune(self.learn)   # e.g. distillation copies its teacher before the first prune
         step = self._prune_to(self._points[i])
         params = sum(p.numel() for p in self.pruner.model.parameters())
         self.history.append({'epoch': self.epoch, 'iter': self.iter, 'ratio': step.ratio, 'params': params})

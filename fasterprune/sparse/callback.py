@@ -15,7 +15,7 @@ from ..core.registry import as_criteria
 from ..core.schedule import as_schedule, agp, training_batches
 from ..core.selection import parse_target, as_fraction, check_layer_types, refuse_narrowing
 from ..core.distributed import dist_rank
-from ..core.state import elementwise_optimizer, announce_prune
+from ..core.state import elementwise_optimizer
 from .sparsifier import Sparsifier
 from ..data import example_inputs
 from ..report.sparsity import sparsity_report
@@ -121,7 +121,6 @@ class SparsifyCallback(Callback):
         if target == self._applied or not self._is_cut(target): return
         if not getattr(self.sparsifier.scorer, 'ready', True): return   # a data-driven criterion before its first batch
         regrows = not self._schedule.monotone
-        announce_prune(self.learn)   # e.g. distillation copies its teacher before the first cut
         if regrows and not self._mask_grads: self.sparsifier.clear_optimizer_state(self.opt)   # what comes back starts clean
         self.sparsifier.prune(target, keep_removed=not regrows)
         if self._mask_grads: self.sparsifier.clear_optimizer_state(self.opt)    # masked gradients then keep it at zero
