@@ -35,3 +35,14 @@ def test_zoo_benchmark_runs_quick(tmp_path):
     report = (tmp_path / 'ZOO.md').read_text()
     assert 'fasterprune prunes 3 of the 3 models torch-pruning prunes' in report, report
     assert '| ssdlite320_mobilenet_v3_large |' in report and '| failed' not in report, report
+
+def test_accuracy_benchmark_runs_quick(tmp_path):
+    res = subprocess.run([sys.executable, str(ROOT / 'benchmarks' / 'accuracy.py'), '--quick', '--out', str(tmp_path)],
+                         capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    report = (tmp_path / 'ACCURACY.md').read_text()
+    assert 'Failed runs' not in report, report
+    unstructured = report.split('## rescnn: unstructured')[1].split('##')[0]
+    row = next(l for l in unstructured.splitlines() if l.startswith('| 90% |'))
+    assert row.count('0.') >= 4, row                      # fasterprune, torch, tuned, kd (and fasterai where installed)
+    assert 'MACs kept: fasterprune 0.3' in report, report  # the structured rows met the 40 % budget
