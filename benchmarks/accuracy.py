@@ -287,7 +287,12 @@ def markdown(rows: list[dict], args, header: str) -> str:
              f"{'scikit-learn digits at 16 px (a smoke run)' if args.quick else 'mnist10k (8,000 train, 2,000 valid)'}, "
              f'`fit_one_cycle({args.epochs}, {args.lr})`, bs {args.bs}, fastai Adam, '
              f'seeds {args.seeds}: validation accuracy, mean (min–max) over the seeds. Every method starts from the same '
-             'initial weights and sees the same batches for a seed.', '']
+             'initial weights and sees the same batches for a seed.', '',
+             'fasterprune, fasterai, torch: from the initial weights, agp from 20 % of training to its end (`SparsifyCallback` '
+             'with default settings). tuned (the recipe): from the dense model of the seed, agp from the first batch to 3/4 '
+             'of the fit (`start_epoch=0, end_epoch=0.75 * epochs`), then a quarter at the target; kd: the same with '
+             "`KnowledgeDistillationCallback()`'s defaults (the teacher: the dense model as the fit starts, T=4, weight 0.5). "
+             'Methods in detail: the docstring of `benchmarks/accuracy.py`.', '']
     summary = []
     for model in args.models:
         if 'unstructured' in args.kinds:
@@ -321,6 +326,10 @@ def markdown(rows: list[dict], args, header: str) -> str:
     for r in rows:
         if 'seconds' in r: secs.setdefault((r['model'], r['method']), []).append(r['seconds'])
     lines += ['## Time per fit (s, median)', '', ', '.join(f'{m}/{meth} {statistics.median(v):.0f}' for (m, meth), v in secs.items()), '']
+    cost = [f'{m} {statistics.median(secs[m, "kd"]) / statistics.median(secs[m, "tuned"]):.2f}x'
+            for m in args.models if (m, 'kd') in secs and (m, 'tuned') in secs]
+    if cost: lines += ['Distillation costs a forward pass of the teacher at every training batch: time per fit with it / '
+                       'without it (kd / tuned): ' + ', '.join(cost) + '.', '']
     return '\n'.join(['# Accuracy against the peers', '', '## Summary', ''] + summary + [''] + lines[2:]) + '\n'
 
 
@@ -365,8 +374,9 @@ def main(argv=None):
     p.add_argument('--work', default=None, help='folder for the dense teachers (default: <out>/.accuracy-work)')
     p.add_argument('--fresh', action='store_true', help='start over instead of continuing the JSON file')
     p.add_argument('--quick', action='store_true', help="scikit-learn's digits, small: a smoke run of the script")
+    p.add_argument('--report', action='store_true', help='only write the tables from the JSON file (runs nothing)')
     args = p.parse_args(argv)
-    args.command = 'python benchmarks/accuracy.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
+    args.command = 'python benchmarks/accuracy.py ' + ' '.join(a for a in (sys.argv[1:] if argv is None else argv) if a != '--report')
     args.sparsify_options, args.kd_options = json.loads(args.sparsify), json.loads(args.kd)
     if args.quick:
         args.models, args.seeds, args.targets, args.recipe_targets, args.epochs, args.bs, args.jobs = \
@@ -377,7 +387,8 @@ def main(argv=None):
     except ImportError:
         fa_version = None
         args.methods = [m for m in args.methods if m != 'fasterai']
-    header = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; python {platform.python_version()}, "
+    from gpu import cpu_description
+    header = (f"{cpu_description()}, {os.cpu_count()} CPUs; python {platform.python_version()}, "
               f"torch {torch.__version__}, fastai {fastai.__version__}, fasterprune {fasterprune.__version__}, "
               f"fasterai {fa_version or 'not installed'}, {args.threads} torch thread(s) per run, {args.jobs} runs at once")
     print(header, flush=True)
@@ -386,7 +397,7 @@ def main(argv=None):
     rows = [] if args.fresh or not store.exists() else json.loads(store.read_text())
     done = {key(r) for r in rows if 'accuracy' in r}
     rows = [r for r in rows if 'accuracy' in r]
-    todo = [j for j in jobs_of(args) if key(j) not in done]
+    todo = [] if args.report else [j for j in jobs_of(args) if key(j) not in done]
     dense_first = [j for j in todo if j['method'] == 'dense'] + [j for j in todo if j['method'] != 'dense']
     print(f'{len(todo)} runs to do ({len(done)} done before)', flush=True)
     args_dict = {k: v for k, v in vars(args).items()}
