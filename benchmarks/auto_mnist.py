@@ -205,7 +205,7 @@ def main(argv=None):
     ap.add_argument('--row-ft-epochs', type=int, default=1,
                     help="length of the evaluator's fine_tune, for rows that fine-tune while they search (epochs)")
     ap.add_argument('--out', type=Path, default=RESULTS)
-    ap.add_argument('--quick', action='store_true', help='a smoke run: 2,000 training digits, 1 epoch, tiny searches')
+    ap.add_argument('--quick', action='store_true', help="a smoke run on scikit-learn's digits (no data file needed): 1 epoch, tiny searches")
     args = ap.parse_args(argv)
     unknown = set(args.methods or []) - set(ROWS)
     if unknown: ap.error(f"unknown methods {sorted(unknown)}; rows: {sorted(ROWS)}")
@@ -229,7 +229,7 @@ def main(argv=None):
         if several: sections += [f"## Run with seed {args.seed + i}", "", f"Baseline: accuracy {s.base_acc:.4f}.", ""]
         sections += [*table(rows), ""]
     mean = lambda key, what: statistics.mean(next(r for r in rows if r['key'] == key)[what] for rows in runs)
-    summary = [f"- Automatic pruners on the {st.model_name[0].lower() + st.model_name[1:]} (mnist10k), at most {args.macs:.0%} of the MACs, after the same "
+    summary = [f"- Automatic pruners on the {st.model_name[0].lower() + st.model_name[1:]} ({st.data_name}), at most {args.macs:.0%} of the MACs, after the same "
                f"`fit_one_cycle({args.ft_epochs}, {args.ft_lr})` ({args.ft_seeds} seed{'s' if args.ft_seeds > 1 else ''})"
                f"{f', mean of {args.runs} runs (seeds {seeds})' if several else ''}: "
                + '; '.join(f"{r['label']} {mean(r['key'], 'tuned'):.4f} in {mean(r['key'], 'seconds'):.0f} s" for r in runs[0]) + '.']
@@ -243,7 +243,7 @@ def main(argv=None):
     text = '\n'.join([
         "# Automatic pruners at one MACs budget (issue 13)", "",
         f"Command: `{st.command}`", "", st.header.replace(f'seed {args.seed}', f'seed {seeds}'), "",
-        f"{st.model_name} on mnist10k ({len(xt):,} train / {len(xv):,} valid digits), baseline `fit_one_cycle({args.epochs}, "
+        f"{st.model_name} on {st.data_name} ({len(xt):,} train / {len(xv):,} valid digits), baseline `fit_one_cycle({args.epochs}, "
         f"{args.lr})`{f', trained anew in each of {args.runs} runs (seeds {seeds})' if several else f': accuracy {st.base_acc:.4f}'}, "
         f"{base['macs']:,} MACs. Every row keeps at most {args.macs:.0%} of the MACs "
         f"(a row over it is marked). Rows choose by accuracy on the last {args.select:,} training digits, {held}; the "

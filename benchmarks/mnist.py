@@ -1,6 +1,11 @@
-"""What the MNIST benchmarks share: the data (../shared/data/mnist10k.npz), the benchmark CNN and a residual CNN.
+"""What the MNIST benchmarks share: the data, the benchmark CNN and a residual CNN.
 
-10,000 MNIST digits (keys `x`: uint8 10000x28x28, `y`: labels); the first 8,000 train, the last 2,000
+The full runs read mnist10k.npz, which does not ship with the repository: put it at ../shared/data/mnist10k.npz
+(a folder `shared/data` beside the checkout) or pass `--data PATH`; without it they stop with that message. The
+quick modes (`--quick`, run by the test suite) need no file: they train on scikit-learn's digits at 16 px
+(`load_quick_digits`), which install with scikit-learn, so a fresh clone passes its tests.
+
+mnist10k: 10,000 MNIST digits (keys `x`: uint8 10000x28x28, `y`: labels); the first 8,000 train, the last 2,000
 validate; scaled to [0, 1] and normalised with the training mean and std. The CNN: three 3x3 convs
 (32/64/128 channels, no bias) each with batch norm and ReLU, max-pool after the first two, global
 average pool, Linear 128->10: 94,186 parameters. The residual CNN (`--model rescnn` of the per-layer-plan benchmarks):
@@ -30,12 +35,27 @@ class TensorDL(DataLoader):
     def retain(self, res, b): return res
 
 
+MISSING_DATA = ("{path} not found. The full benchmarks train on mnist10k.npz (10,000 MNIST digits: keys x, uint8 "
+                "10000x28x28, and y, the labels), which does not ship with the repository: put it at " + str(DEFAULT_DATA) +
+                " (shared/data beside the checkout) or pass --data PATH. --quick needs no file: it runs on scikit-learn's digits.")
+
+
 def load_mnist(path: Path = DEFAULT_DATA, n_train: int = 8000):
-    "`(x_train, y_train, x_valid, y_valid)`, normalised with the training statistics."
+    "`(x_train, y_train, x_valid, y_valid)`, normalised with the training statistics; a missing file stops with `MISSING_DATA`."
+    if not Path(path).exists(): raise SystemExit(MISSING_DATA.format(path=path))
     d = np.load(path)
     x = torch.tensor(d['x'], dtype=torch.float32)[:, None] / 255.   # N x 1 x 28 x 28, in [0, 1]
     y = torch.tensor(d['y'], dtype=torch.long)
     xt, yt, xv, yv = x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+    mean, std = xt.mean(), xt.std()
+    return ((xt - mean) / std).contiguous(), yt, ((xv - mean) / std).contiguous(), yv
+
+
+def load_quick_digits(size: int = 16):
+    """`(x_train, y_train, x_valid, y_valid)` of the quick modes: scikit-learn's 1,797 digits (no download, no file
+    beside the checkout) at `size`×`size` px, 1,438 train / 359 valid, normalised with the training statistics."""
+    from fasterprune.data import digits_tensors
+    (xt, yt), (xv, yv) = digits_tensors(size=size)
     mean, std = xt.mean(), xt.std()
     return ((xt - mean) / std).contiguous(), yt, ((xv - mean) / std).contiguous(), yv
 
@@ -98,7 +118,7 @@ def add_setup_args(ap, select: int = 2000, unseen_select: bool = False, ft_seeds
 
 
 def setup(script: str, args, argv, fine_tune_epochs: int = 1, fine_tune_lr: float | None = None):
-    """Threads, the header and command line, the data (`--quick`: 2,000 / 500 digits), the baseline trained once with
+    """Threads, the header and command line, the data (`--quick`: scikit-learn's digits, `load_quick_digits`), the baseline trained once with
     `fit_one_cycle(epochs, lr)` (the same for a seed, run after run), the calibration batches, and two evaluators:
     `choose` (accuracy on the last `--select` training digits, what plans are chosen by; its `fine_tune` is
     `fit_one_cycle(fine_tune_epochs, fine_tune_lr)` on the digits the baseline trained on) and `report` (the validation
@@ -120,8 +140,8 @@ def setup(script: str, args, argv, fine_tune_epochs: int = 1, fine_tune_lr: floa
     s.header = (f"python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}, "
                 f"fasterprune {fasterprune.__version__}, threads {torch.get_num_threads()}, seed {args.seed}")
     print(s.header)
-    xt, yt, xv, yv = load_mnist(args.data)
-    if args.quick: xt, yt, xv, yv = xt[:2000], yt[:2000], xv[:500], yv[:500]
+    if args.quick: (xt, yt, xv, yv), s.data_name = load_quick_digits(), "scikit-learn's digits at 16 px, a smoke run"
+    else: (xt, yt, xv, yv), s.data_name = load_mnist(args.data), 'mnist10k'
     s.xt, s.yt, s.xv, s.yv = xt, yt, xv, yv
     set_seed(args.seed, reproducible=True)     # before the loaders: their shuffling draws its seed from `random` when they are made
     n_fit = len(xt) - args.select if args.unseen_select else len(xt)      # the digits the baseline trains on

@@ -141,7 +141,7 @@ def main(argv=None):
                     help="search: short fine-tunes per candidate (seeds), ranked by the mean (default: search_subnets' own, 2)")
     ap.add_argument('--ratios', type=float, nargs='+', default=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
     ap.add_argument('--out', type=Path, default=RESULTS)
-    ap.add_argument('--quick', action='store_true', help='a smoke run: 2,000 training digits, 2 epochs, 4 subnets, 2 ratios')
+    ap.add_argument('--quick', action='store_true', help="a smoke run on scikit-learn's digits (no data file needed): 2 epochs, 4 subnets, 2 ratios")
     args = ap.parse_args(argv)
     if args.quick:
         args.epochs, args.lr, args.n_subnets, args.ratios, args.calib_batches, args.ft_epochs, args.ft_seeds = 2, 1e-2, 4, [0.4, 0.8], 2, 1, 1
@@ -178,7 +178,7 @@ def main(argv=None):
     text = '\n'.join([
         "# Per-layer plans against one ratio, at the same MACs budget (issue 12)", "",
         f"Command: `{st.command}`", "", st.header.replace(f'seed {args.seed}', f'seed {seeds}'), "",
-        f"{st.model_name} on mnist10k ({len(xt):,} train / {len(xv):,} valid digits), baseline `fit_one_cycle({args.epochs}, "
+        f"{st.model_name} on {st.data_name} ({len(xt):,} train / {len(xv):,} valid digits), baseline `fit_one_cycle({args.epochs}, "
         f"{args.lr})`{f', trained anew in each of {len(runs)} runs (seeds {seeds})' if several else ''}. Every plan keeps at most "
         f"{args.macs:.0%} of the MACs. The analysis and the search choose by accuracy on the last {args.select:,} training digits, "
         f"{held}; the validation digits below were never used to choose. "
