@@ -8,17 +8,81 @@ Docs: https://fasterprune.github.io/fasterprune/all.html.md"""
 __all__ = []
 
 # %% ../nbs/99_all.ipynb #ec52398b
-import importlib as _importlib
 from .core.quiet import quiet_fastai_import as _quiet_fastai_import
-_MODULES = ('core.granularity', 'core.criteria', 'core.importance', 'core.registry', 'core.schedule', 'core.selection',
-            'core.batch', 'core.state', 'core.distributed', 'core.following', 'core.budget',
-            'sparse.sparsifier', 'sparse.callback', 'regularize.regularizer', 'regularize.callback', 'distill',
-            'prune.graph', 'prune.pruner', 'prune.callback', 'report.sparsity', 'report.structure', 'data',
-            'analyze.evaluate', 'analyze.sensitivity', 'analyze.search', 'analyze.iterative', 'auto.netadapt',
-            'auto.annealing', 'auto.admm', 'auto.amc', 'auto.lottery')
-__all__ = []
-with _quiet_fastai_import():   # whichever module imports fastai first
-    for _name in _MODULES:
-        _module = _importlib.import_module(f'fasterprune.{_name}')
-        globals().update({k: getattr(_module, k) for k in _module.__all__})
-        __all__ += _module.__all__
+
+with _quiet_fastai_import():   # whichever module imports fastai first does it without fastai's torch.jit warning
+    # the five objects: granularity, criteria, schedule (and the budgets)
+    from fasterprune.core.granularity import Granularity, Pooled, Block, NM, as_granularity, named_granularities, register_granularities
+    from fasterprune.core.criteria import (Criteria, Scorer, large_final, small_final, squared_final, large_init, small_init,
+                                           large_init_large_final, small_init_small_final, magnitude_increase, movement,
+                                           updating_magnitude_increase, updating_movement, updating_movmag)
+    from fasterprune.core.importance import (l1_norm, l2_norm, lamp, fpgm, slim, apoz, mean_activation, taylor_weight,
+                                             taylor_activation, movement_score, wanda, collect, LayerCriteria, DataCriteria,
+                                             ActivationCriteria, LAMP, FPGM, Slim, APoZ, MeanActivation, TaylorWeight,
+                                             TaylorActivation, MovementScore, Wanda)
+    from fasterprune.core.registry import CRITERIA, as_criteria, register_criteria
+    from fasterprune.core.schedule import (Schedule, as_schedule, SCHEDULES, one_shot, iterative, agp, one_cycle, cos, lin, dsd,
+                                           sched_oneshot, sched_iterative, sched_agp, sched_onecycle, sched_cosine, sched_linear,
+                                           sched_dsd, plot_schedules)
+    from fasterprune.core.budget import (Budget, as_budget, Resource, MACs, Params, Latency, RESOURCES, count_macs_params,
+                                         measure_latency)
+    from fasterprune.core.distributed import is_distributed, dist_rank, dist_world_size, unwrap_model
+    # masking, regularising, distilling
+    from fasterprune.sparse.sparsifier import Sparsifier, bake_masks, attach_masks, MASK
+    from fasterprune.sparse.callback import SparsifyCallback
+    from fasterprune.regularize.regularizer import Regularizer, PENALTIES
+    from fasterprune.regularize.callback import RegularizeCallback, slim_regularizer
+    from fasterprune.distill import (KnowledgeDistillationCallback, soft_target_loss, attention_map, attention_loss, mse_loss,
+                                     FEATURE_LOSSES)
+    # physical removal
+    from fasterprune.prune.graph import build_graph, Slice, check_torch_pruning
+    from fasterprune.prune.pruner import Pruner, PruneStep, PRUNABLE, pruning_plan, save_pruned, load_pruned, recalibrate_bn
+    from fasterprune.prune.callback import PruneCallback, pruning_points
+    # reports and data
+    from fasterprune.report.sparsity import sparsity_report, SparsityReport, LayerSparsity
+    from fasterprune.report.structure import model_stats, ModelStats, structure_report, StructureReport, LayerStructure
+    from fasterprune.data import digits_dls, digits_tensors, example_inputs, small_cnn
+    # analysis, search and the automatic pruners
+    from fasterprune.analyze.evaluate import Evaluator, as_evaluator, learner_evaluator, loader_evaluator, top1_accuracy
+    from fasterprune.analyze.sensitivity import analyse, Sensitivity, Candidates
+    from fasterprune.analyze.search import search_subnets, Subnets, uniform_plan, scale_to_budget
+    from fasterprune.analyze.iterative import prune_iteratively, IterativeRun
+    from fasterprune.auto.netadapt import netadapt, NetAdaptRun, latency_table, LatencyTable
+    from fasterprune.auto.annealing import simulated_annealing, auto_compress, Annealing, scale_to_sparsity
+    from fasterprune.auto.admm import admm_prune, admm_train, ADMM, ADMMCallback
+    from fasterprune.auto.amc import amc, AMCRun
+    from fasterprune.auto.lottery import lottery_rounds, LotteryRun
+
+__all__ = [
+    # granularity
+    'Granularity', 'Pooled', 'Block', 'NM', 'as_granularity', 'named_granularities', 'register_granularities',
+    # criteria
+    'Criteria', 'Scorer', 'large_final', 'small_final', 'squared_final', 'large_init', 'small_init', 'large_init_large_final',
+    'small_init_small_final', 'magnitude_increase', 'movement', 'updating_magnitude_increase', 'updating_movement',
+    'updating_movmag', 'l1_norm', 'l2_norm', 'lamp', 'fpgm', 'slim', 'apoz', 'mean_activation', 'taylor_weight',
+    'taylor_activation', 'movement_score', 'wanda', 'collect', 'LayerCriteria', 'DataCriteria', 'ActivationCriteria', 'LAMP',
+    'FPGM', 'Slim', 'APoZ', 'MeanActivation', 'TaylorWeight', 'TaylorActivation', 'MovementScore', 'Wanda',
+    'CRITERIA', 'as_criteria', 'register_criteria',
+    # schedules
+    'Schedule', 'as_schedule', 'SCHEDULES', 'one_shot', 'iterative', 'agp', 'one_cycle', 'cos', 'lin', 'dsd',
+    'sched_oneshot', 'sched_iterative', 'sched_agp', 'sched_onecycle', 'sched_cosine', 'sched_linear', 'sched_dsd', 'plot_schedules',
+    # budgets and measures
+    'Budget', 'as_budget', 'Resource', 'MACs', 'Params', 'Latency', 'RESOURCES', 'count_macs_params', 'measure_latency',
+    # several processes
+    'is_distributed', 'dist_rank', 'dist_world_size', 'unwrap_model',
+    # masking, regularising, distilling
+    'Sparsifier', 'bake_masks', 'attach_masks', 'MASK', 'SparsifyCallback', 'Regularizer', 'PENALTIES', 'RegularizeCallback',
+    'slim_regularizer', 'KnowledgeDistillationCallback', 'soft_target_loss', 'attention_map', 'attention_loss', 'mse_loss',
+    'FEATURE_LOSSES',
+    # physical removal
+    'build_graph', 'Slice', 'check_torch_pruning', 'Pruner', 'PruneStep', 'PRUNABLE', 'pruning_plan', 'save_pruned',
+    'load_pruned', 'recalibrate_bn', 'PruneCallback', 'pruning_points',
+    # reports and data
+    'sparsity_report', 'SparsityReport', 'LayerSparsity', 'model_stats', 'ModelStats', 'structure_report', 'StructureReport',
+    'LayerStructure', 'digits_dls', 'digits_tensors', 'example_inputs', 'small_cnn',
+    # analysis, search, automatic pruners
+    'Evaluator', 'as_evaluator', 'learner_evaluator', 'loader_evaluator', 'top1_accuracy', 'analyse', 'Sensitivity',
+    'Candidates', 'search_subnets', 'Subnets', 'uniform_plan', 'scale_to_budget', 'prune_iteratively', 'IterativeRun',
+    'netadapt', 'NetAdaptRun', 'latency_table', 'LatencyTable', 'simulated_annealing', 'auto_compress', 'Annealing',
+    'scale_to_sparsity', 'admm_prune', 'admm_train', 'ADMM', 'ADMMCallback', 'amc', 'AMCRun', 'lottery_rounds', 'LotteryRun',
+]

@@ -14,7 +14,7 @@ import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
 import fastai.callback.progress, fastai.callback.schedule   # Learner.no_bar, fit_one_cycle: what the evaluators run
-from ..core.batch import to_device
+from ..core.batch import move_to_device
 from ..core.budget import model_device
 from ..data import keep_shuffles
 from ..core.state import keep_modes
@@ -92,7 +92,7 @@ def loader_evaluator(dl, metric: Callable = top1_accuracy, train_dl=None, loss_f
         total, n, dev = 0., 0, model_device(model)
         with keep_modes(model, train=False):
             for batch in dl:
-                xs, y = to_device(_split(batch), dev)
+                xs, y = move_to_device(_split(batch), dev)
                 total += float(metric(model(*xs), y)) * len(y); n += len(y)
         if n == 0: raise ValueError("the evaluation DataLoader gave no samples")
         return total / n
@@ -103,7 +103,7 @@ def loader_evaluator(dl, metric: Callable = top1_accuracy, train_dl=None, loss_f
         with keep_modes(model, train=True):
             for _ in range(epochs):
                 for batch in train_dl:
-                    xs, y = to_device(_split(batch), dev)
+                    xs, y = move_to_device(_split(batch), dev)
                     opt.zero_grad(); loss_func(model(*xs), y).backward(); opt.step(); sched.step()
     return Evaluator(evaluate, fine_tune if train_dl is not None else None, name or getattr(metric, '__name__', 'score'))
 

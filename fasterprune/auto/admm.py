@@ -15,7 +15,7 @@ from fastai.callback.core import Callback
 from fastai.learner import Learner
 from fastcore.basics import patch
 from fastprogress.fastprogress import progress_bar
-from ..core.batch import to_device, plain
+from ..core.batch import move_to_device, plain
 from ..core.budget import model_device
 from ..core.criteria import squared_final
 from ..core.granularity import Granularity, NM, as_granularity, removes_channels, supported_types
@@ -209,7 +209,7 @@ def _train(model: nn.Module, train_dl, loss_func: Callable, epochs: int, lr: flo
     with keep_modes(model, train=True):
         for _ in progress_bar(range(epochs), display=progress and epochs > 1, leave=False):
             for i, batch in enumerate(train_dl):
-                xs, y = to_device(plain(_split(batch)), dev)
+                xs, y = move_to_device(plain(_split(batch)), dev)
                 opt.zero_grad()
                 loss = loss_func(model(*xs), y)
                 if extra is not None: loss = loss + extra()

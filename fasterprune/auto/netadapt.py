@@ -21,7 +21,7 @@ from ..analyze.evaluate import as_evaluator
 from ..analyze.iterative import _commit
 from ..analyze.sensitivity import (Candidates, model_signature, _batches, _differences, _save_json,
                                              _load_json, _check_signature)
-from ..core.batch import call_model, first_sample, plain, to_device
+from ..core.batch import call_model, first_sample, plain, move_to_device
 from ..core.budget import (Budget, Resource, as_budget, count_macs_params, measure_latency, model_device,
                                      preferred_multiple)
 from ..core.criteria import Criteria, large_final
@@ -370,7 +370,7 @@ def _restore(model: nn.Module, file: Path) -> nn.Module:
     device = model_device(model)
     ckpt = torch.load(file, map_location=device)
     plan, done = ckpt['plan'], pruning_plan(model)
-    x = to_device(plan['example_inputs'], device)
+    x = move_to_device(plan['example_inputs'], device)
     m = deepcopy(model)
     graph = build_graph(m, x)
     with transaction(m, graph):
@@ -494,7 +494,7 @@ class NetAdaptRun:
         _check_signature(self.signature, model, 'NetAdapt run')
         plan = getattr(self.model, '_fasterprune_plan', None)
         if plan is None: return model                     # the run removed nothing
-        if example_inputs is None: example_inputs = to_device(plan['example_inputs'], model_device(model))
+        if example_inputs is None: example_inputs = move_to_device(plan['example_inputs'], model_device(model))
         _commit(model, self.model, example_inputs)
         if learn is not None: learn.opt = None            # the next fit makes an optimizer for the new parameters
         return model

@@ -13,7 +13,7 @@ import torch.nn as nn
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['map_tensors', 'first_sample', 'plain', 'to_device', 'call_model', 'running_module', 'failed_on_inputs']
+__all__ = ['map_tensors', 'first_sample', 'plain', 'move_to_device', 'call_model', 'running_module', 'failed_on_inputs']
 
 # %% ../../nbs/07_core.batch.ipynb #0894d910
 def map_tensors(f: Callable[[Tensor], Tensor], x):
@@ -41,8 +41,8 @@ def plain(x):
     "`x` with tensor subclasses (fastai's `TensorImage`...) turned into plain tensors, whose ops dispatch faster."
     return map_tensors(lambda t: t.as_subclass(Tensor), x)
 
-def to_device(x, device: torch.device | str):
-    "The batch `x` on `device`."
+def move_to_device(x, device: torch.device | str):
+    "The batch `x` on `device` (`device` is required: fasterprune never guesses it)."
     return map_tensors(lambda t: t.to(device), x)
 
 def call_model(model: nn.Module, x):
@@ -50,6 +50,15 @@ def call_model(model: nn.Module, x):
     if isinstance(x, (tuple, list)): return model(*x)
     if isinstance(x, dict): return model(**x)
     return model(x)
+
+# %% ../../nbs/07_core.batch.ipynb #0e8d2b52
+import warnings
+
+def to_device(x, device: torch.device | str):
+    "Deprecated: `move_to_device` (fastai's `to_device` is another function)."
+    warnings.warn("fasterprune.core.batch.to_device is deprecated: use move_to_device (or fastai's to_device)",
+                  DeprecationWarning, stacklevel=2)
+    return move_to_device(x, device)
 
 # %% ../../nbs/07_core.batch.ipynb #3cf1e7c6
 def running_module(e: BaseException, model: nn.Module) -> str | None:

@@ -12,7 +12,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['one_shot', 'iterative', 'agp', 'one_cycle', 'cos', 'lin', 'dsd', 'SCHEDULES', 'sched_oneshot', 'sched_iterative',
-           'sched_agp', 'sched_onecycle', 'sched_cos', 'sched_lin', 'sched_dsd', 'Schedule', 'as_schedule',
+           'sched_agp', 'sched_onecycle', 'sched_cosine', 'sched_linear', 'sched_dsd', 'Schedule', 'as_schedule',
            'training_batches', 'plot_schedule', 'plot_schedules']
 
 # %% ../../nbs/02_core.schedule.ipynb #9f41fbe4
@@ -35,17 +35,33 @@ def sched_onecycle(start: float, end: float, pos: float, alpha: float = 14, beta
     out = (1 + math.exp(-alpha + beta)) / (1 + math.exp(-alpha * pos + beta))
     return start + (end - start) * out
 
-def sched_cos(start: float, end: float, pos: float) -> float:
+def sched_cosine(start: float, end: float, pos: float) -> float:
     "Cosine ramp."
     return start + (1 - math.cos(math.pi * pos)) * (end - start) / 2
 
-def sched_lin(start: float, end: float, pos: float) -> float:
+def sched_linear(start: float, end: float, pos: float) -> float:
     "Linear ramp."
     return start + pos * (end - start)
 
 def sched_dsd(start: float, end: float, pos: float) -> float:
     "Dense-Sparse-Dense: up to the target at mid-training, then back down to `start`."
     return start + (1 - math.cos(2 * math.pi * pos)) * (end - start) / 2
+
+# %% ../../nbs/02_core.schedule.ipynb #a3a1a52c
+import warnings
+
+def _deprecated(func, old: str):
+    "`func` under its old name `old`: the same result, with a `DeprecationWarning` naming the new one."
+    @functools.wraps(func)
+    def _old(*args, **kwargs):
+        warnings.warn(f"fasterprune.core.schedule.{old} is deprecated: use {func.__name__} "
+                      f"(or fastai's {old}, the same curve)", DeprecationWarning, stacklevel=2)
+        return func(*args, **kwargs)
+    _old.__name__ = _old.__qualname__ = old
+    return _old
+
+sched_cos = _deprecated(sched_cosine, 'sched_cos')
+sched_lin = _deprecated(sched_linear, 'sched_lin')
 
 # %% ../../nbs/02_core.schedule.ipynb #bcbbb352
 _OPTIONS = ('start_pct', 'end_pct', 'start_epoch', 'end_epoch', 'start_sparsity')
@@ -149,8 +165,8 @@ one_shot = Schedule(sched_oneshot, start_pct=0.5, name='one_shot')
 iterative = Schedule(sched_iterative, start_pct=0.2, name='iterative')
 agp = Schedule(sched_agp, start_pct=0.2, name='agp')
 one_cycle = Schedule(sched_onecycle, name='one_cycle')
-cos = Schedule(sched_cos, name='cos')
-lin = Schedule(sched_lin, name='lin')
+cos = Schedule(sched_cosine, name='cos')
+lin = Schedule(sched_linear, name='lin')
 dsd = Schedule(sched_dsd, name='dsd')
 
 SCHEDULES = {s.name: s for s in (one_shot, iterative, agp, one_cycle, cos, lin, dsd)}

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 from torch import Tensor
-from ..core.batch import first_sample, map_tensors, to_device, call_model
+from ..core.batch import first_sample, map_tensors, move_to_device, call_model
 from ..core.budget import Budget, as_budget, count_macs_params, model_device, preferred_multiple
 from ..core.criteria import Criteria, large_final
 from ..core.granularity import as_granularity, supported_types
@@ -153,7 +153,7 @@ class _BrokenByPlan(Exception): pass
 
 def _run_once(model: nn.Module, example_inputs, forward_fn=None) -> None:
     "Run `model` on one sample of `example_inputs` (eval mode, no gradients); `_BrokenByPlan` if it fails."
-    x = to_device(first_sample(example_inputs), model_device(model))
+    x = move_to_device(first_sample(example_inputs), model_device(model))
     try:
         with torch.no_grad(), keep_modes(model, train=False): forward_fn(model, x) if forward_fn else call_model(model, x)
     except Exception as e:
@@ -712,7 +712,7 @@ def load_pruned(obj, file, example_inputs=None, forward_fn=None):
     x = example_inputs if example_inputs is not None else plan.get('example_inputs')
     if plan['steps']:
         if x is None: raise ValueError("the checkpoint has no example inputs: pass example_inputs")
-        graph = build_graph(model, to_device(x, next(model.parameters()).device), forward_fn)
+        graph = build_graph(model, move_to_device(x, next(model.parameters()).device), forward_fn)
         with transaction(model, graph):         # the replay is undone if the weights do not fit
             apply_plan(model, graph, plan['steps'])
             _check_fits(model, sd, ' after replaying its plan')

@@ -9,7 +9,8 @@ import torch
 import torch.nn as nn
 from fastai.learner import Learner
 from fasterprune.all import (Sparsifier, SparsifyCallback, PruneCallback, Pruner, Criteria, register_criteria,
-                             load_pruned, attach_masks, recalibrate_bn, sparsity_report, count_macs_params, measure_latency, as_schedule, Schedule, sched_lin, iterative, large_final, digits_dls, small_cnn)
+                             load_pruned, attach_masks, recalibrate_bn, sparsity_report, count_macs_params, measure_latency, as_schedule, Schedule, iterative, large_final, digits_dls, small_cnn)
+from fastai.callback.schedule import sched_lin   # fastai's linear ramp (fasterprune's is sched_linear): any f(start, end, pos) is a schedule
 from faults.harness import Fault
 
 def _cnn():
