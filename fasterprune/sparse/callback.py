@@ -27,6 +27,12 @@ __all__ = ['SparsifyCallback']
 def _fmt(target) -> str:
     return str({n: f'{t:.2%}' for n, t in target.items()}) if isinstance(target, dict) else f'{target:.2%}'
 
+def _alias(value, alias_value, name: str, alias: str):
+    "`value`, or the value given under fasterai's `alias`; both given: an error."
+    if alias_value is None: return value
+    if value is not None: raise ValueError(f"{alias} is fasterai's name for {name}: give one of them, not both")
+    return alias_value
+
 class SparsifyCallback(Callback):
     "Mask the weights of a fastai Learner's model to a target sparsity, following a schedule."
     order = 70  # after SaveModelCallback (60): its after_fit reloads a checkpoint with its masks first
@@ -51,8 +57,13 @@ class SparsifyCallback(Callback):
                  keep_masks: bool = True,               # after fit keep the masks (False: bake them in)
                  mask_grads: bool | None = None,        # zero removed weights' gradients before each step (None: unless the optimizer is elementwise)
                  model: nn.Module | None = None,        # sparsify this module instead of `learn.model`
-                 verbose: bool = True):
+                 verbose: bool = True,
+                 start_sparsity: float | None = None,   # fasterai's name: the schedule's value before it starts (default 0)
+                 end_sparsity: float | dict | None = None,  # fasterai's name for `sparsity`
+                 sched_func=None):                      # fasterai's name for `schedule`
         # Everything that can be checked without the model is checked now.
+        sparsity = _alias(sparsity, end_sparsity, 'sparsity', 'end_sparsity')
+        schedule = _alias(None if schedule is agp else schedule, sched_func, 'schedule', 'sched_func') or agp
         self.granularity, self.criteria = as_granularity(granularity), as_criteria(criteria)
         check_layer_types(layer_type)
         self.context, self.sparsity = parse_target(context, sparsity, 'sparsity')
@@ -62,7 +73,13 @@ class SparsifyCallback(Callback):
             if self.context != 'global': raise ValueError("max_sparsity caps each layer in context='global' only")
             max_sparsity = as_fraction(max_sparsity, 'max_sparsity')
         schedule = as_schedule(schedule)
-        opts = {k: v for k, v in dict(start_epoch=start_epoch, end_epoch=end_epoch).items() if v is not None}
+        if start_sparsity is not None:
+            start_sparsity = as_fraction(start_sparsity, 'start_sparsity', percent=True)
+            finals = self.sparsity.values() if isinstance(self.sparsity, dict) else [self.sparsity]
+            if any(start_sparsity > t for t in finals):
+                raise ValueError(f"start_sparsity ({start_sparsity:.2%}) must not exceed the target ({_fmt(self.sparsity)})")
+        opts = {k: v for k, v in dict(start_epoch=start_epoch, end_epoch=end_epoch, start_sparsity=start_sparsity).items()
+                if v is not None}
         self.schedule = schedule.with_args(**opts) if opts else schedule
         if (reset_end or save_tickets) and not lth:
             raise ValueError("reset_end and save_tickets are lottery-ticket options: set lth=True")
