@@ -274,10 +274,11 @@ def summarize(rows: list[dict]) -> dict:
     return {k: (statistics.mean(v), min(v), max(v), len(v)) for k, v in groups.items()}
 
 
-def fmt(s) -> str:
+def fmt(s, n_seeds: int = 0) -> str:
+    "mean (min–max), and how many seeds where fewer than `n_seeds` finished."
     if s is None: return '–'
     mean, lo, hi, n = s
-    return f'{mean:.4f} ({lo:.4f}–{hi:.4f})' if n > 1 else f'{mean:.4f}'
+    return (f'{mean:.4f} ({lo:.4f}–{hi:.4f})' if n > 1 else f'{mean:.4f}') + (f' [{n} seed{"s" * (n > 1)}]' if n < n_seeds else '')
 
 
 def markdown(rows: list[dict], args, header: str) -> str:
@@ -301,7 +302,7 @@ def markdown(rows: list[dict], args, header: str) -> str:
                       '|---|' + '---|' * len([m for m in UNSTRUCTURED if m != 'dense' and m in args.methods])]
             dense = s.get((model, 'unstructured', 'dense', 0.0))
             for t in args.targets:
-                cells = [fmt(s.get((model, 'unstructured', m, t))) for m in UNSTRUCTURED if m != 'dense' and m in args.methods]
+                cells = [fmt(s.get((model, 'unstructured', m, t)), len(args.seeds)) for m in UNSTRUCTURED if m != 'dense' and m in args.methods]
                 lines.append(f'| {t:.0%} | ' + ' | '.join(cells) + ' |')
                 peers = [s[(model, 'unstructured', m, t)][0] for m in ('fasterai', 'torch') if (model, 'unstructured', m, t) in s]
                 ours = s.get((model, 'unstructured', 'fasterprune', t))
@@ -311,12 +312,12 @@ def markdown(rows: list[dict], args, header: str) -> str:
                     summary.append(f'- {model}, {t:.0%} unstructured: fasterprune default {ours[0]:.4f}, '
                                    + ''.join(f'{r}, ' for r in recipe_rows)
                                    + f'best peer {max(peers):.4f}' + (f' (dense {dense[0]:.4f}).' if dense else '.'))
-            lines += ['', f'Dense: {fmt(dense)}.', '']
+            lines += ['', f'Dense: {fmt(dense, len(args.seeds))}.', '']
         if 'structured' in args.kinds:
             ms = [m for m in STRUCTURED if m in args.methods]
             lines += [f'## {model}: structured, {args.macs:.0%} of the MACs kept', '',
                       '| ' + ' | '.join(ms) + ' |', '|' + '---|' * len(ms),
-                      '| ' + ' | '.join(fmt(s.get((model, 'structured', m, args.macs))) for m in ms) + ' |', '']
+                      '| ' + ' | '.join(fmt(s.get((model, 'structured', m, args.macs)), len(args.seeds)) for m in ms) + ' |', '']
             kept = {m: [r['macs_kept'] for r in rows if r.get('macs_kept') and key(r)[:3] == (model, 'structured', m)] for m in ms}
             lines += ['MACs kept: ' + ', '.join(f'{m} {statistics.mean(v):.3f}' for m, v in kept.items() if v) + '.', '']
     errors = [r for r in rows if 'error' in r]
