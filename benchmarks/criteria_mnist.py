@@ -79,7 +79,7 @@ def structured(args, data, crits, dense) -> list[dict]:
         name = c if isinstance(c, str) else c.name
         crit = slim if name == 'slim+reg' else c
         def cbs(crit=crit, name=name):
-            cb = [PruneCallback(pruning_ratio=args.ratio, schedule='one_shot', criteria=crit, latency=False, verbose=False)]
+            cb = [PruneCallback(pruning_ratio=args.ratio, schedule='one_shot', criteria=crit, report_latency=False, verbose=False)]
             return cb + ([slim_regularizer(args.slim_lambda)] if name == 'slim+reg' else [])
         rows.append(run(name, cbs, args, data))
     return rows

@@ -70,7 +70,7 @@ def main():
     dense, t_dense = fit(dls, args)
     end = {'end_epoch': args.end_epoch} if args.end_epoch else {}
     cb = PruneCallback(pruning_ratio=args.ratio, schedule=agp, context='local', criteria=large_final,
-                       latency=False, verbose=not args.quiet, **end)
+                       report_latency=False, verbose=not args.quiet, **end)
     pruned, t_pruned = fit(dls, args, cb)
 
     rows = []

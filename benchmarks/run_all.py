@@ -204,7 +204,7 @@ def cnn(seed: int, o: dict) -> list[dict]:
                              acc_pruned=acc0, acc=valid_acc(learn), prune_time=t, **fp.count_macs_params(model, x)))
         set_seed(seed, reproducible=True)
         learn = learner(data, make_cnn(), o['bs'])
-        cb = fp.PruneCallback(ratio, schedule=fp.agp, end_epoch=o['dense_epochs'], latency=False, verbose=False)
+        cb = fp.PruneCallback(ratio, schedule=fp.agp, end_epoch=o['dense_epochs'], report_latency=False, verbose=False)
         quiet_fit(learn, o['dense_epochs'] + o['ft_epochs'], o['lr'], cb)
         rows.append(dict(part='cnn', seed=seed, lib='fasterprune', method='PruneCallback while training', ratio=ratio,
                          acc=valid_acc(learn), **fp.count_macs_params(learn.model, x)))

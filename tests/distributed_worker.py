@@ -87,7 +87,7 @@ def main(rank, world, port, out):
             data=fit(rank, SparsifyCallback(granularity='filter', context={'module.0': 0.5, '4': 0.5}, criteria=apoz,
                                             verbose=False)),
             random=fit(rank, SparsifyCallback(0.5, criteria='random', schedule=one_shot, verbose=False)),
-            structure=fit(rank, PruneCallback(0.5, context='global', criteria=taylor_activation, latency=False,
+            structure=fit(rank, PruneCallback(0.5, context='global', criteria=taylor_activation, report_latency=False,
                                               verbose=False), epochs=2, opt_func=Adam))
         torch.save(res, os.path.join(out, f'rank{rank}.pt'))
     finally: dist.destroy_process_group()

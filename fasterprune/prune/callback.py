@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/prune.callback.html.md"""
 
 # %% ../../nbs/31_prune.callback.ipynb #3cd3e821
 from __future__ import annotations
-import copy, math
+import copy, math, warnings
 import torch.nn as nn
 from fastai.callback.core import Callback
 from fastai.callback.tracker import SaveModelCallback
@@ -62,7 +62,7 @@ class PruneCallback(Callback):
                  criteria=large_final,                  # how important each channel is (any fasterprune criteria)
                  macs: float | None = None,             # or: the fraction of MACs to keep at the end
                  params: float | None = None,           # or: the fraction of parameters to keep at the end
-                 layer_type=PRUNABLE,                   # layers whose output channels may be removed
+                 layer_types=PRUNABLE,                  # layers whose output channels may be removed (a type or a tuple)
                  ignore=None,                           # names / patterns / modules whose output channels stay
                  round_to: int | str | None = 'auto',   # keep channel counts multiple of this ('auto': 8 on CUDA, else 1)
                  every: int | None = None,              # prune every n batches (default: see above)
@@ -71,20 +71,32 @@ class PruneCallback(Callback):
                  bn_recalibrate: int = 0,               # after each prune, re-estimate batch norms on this many batches
                  consumers: bool = False,               # add the scores of the layers reading a channel
                  num_heads: dict | None = None,         # heads of custom attention layers
-                 latency: bool | float = True,          # measure latency for the report (True/False), or: the fraction of latency to keep
+                 latency: float | None = None,          # or: the fraction of the (measured) latency to keep at the end
+                 report_latency: bool = True,           # time the model before and after, for the report
                  model: nn.Module | None = None,        # prune this module instead of `learn.model`
                  max_ratio: float | None = None,        # context='global': at most this share of a group's channels (default: all but one)
-                 verbose: bool = True):
+                 verbose: bool = True,
+                 layer_type=None):                      # fasterai's name for `layer_types`
         # Everything that can be checked without the model is checked now.
         self.criteria = as_criteria(criteria)
-        check_layer_types(layer_type)
+        if layer_type is not None:
+            if layer_types is not PRUNABLE: raise ValueError("layer_type is fasterai's name for layer_types: give one of them, not both")
+            layer_types = layer_type
+        check_layer_types(layer_types)
+        if isinstance(latency, bool):    # the old switch of the report, not a budget
+            if latency and not report_latency:
+                raise ValueError("latency=True is the old spelling of report_latency=True, which contradicts report_latency=False: "
+                                 "give report_latency only (latency= is a budget: the fraction of latency to keep)")
+            warnings.warn(f"PruneCallback(latency={latency}) is deprecated: use report_latency={latency} "
+                          "(latency= is a budget: the fraction of latency to keep)", DeprecationWarning, stacklevel=2)
+            latency, report_latency = None, latency
         schedule = as_schedule(schedule)
         opts = {k: v for k, v in dict(start_epoch=start_epoch, end_epoch=end_epoch).items() if v is not None}
         self.schedule = schedule.with_args(**opts) if opts else schedule
         if not self.schedule.monotone:
             raise ValueError(f"schedule {self.schedule!r} decreases at some point; removed channels cannot come back: use a "
                              f"schedule that never decreases ({', '.join(n for n, s in SCHEDULES.items() if s.monotone)})")
-        self.budget = as_budget(macs=macs, params=params, latency=None if isinstance(latency, bool) else latency)
+        self.budget = as_budget(macs=macs, params=params, latency=latency)
         self.context, self.pruning_ratio = parse_target(context, pruning_ratio, 'pruning_ratio', as_ratio, required=False)
         if max_ratio is not None:
             if self.context != 'global': raise ValueError("max_ratio caps each group in context='global' only")
@@ -96,10 +108,15 @@ class PruneCallback(Callback):
             raise ValueError(f"every must be a positive number of batches or None, got {every!r}")
         if isinstance(bn_recalibrate, bool) or not isinstance(bn_recalibrate, int) or bn_recalibrate < 0:
             raise ValueError(f"bn_recalibrate must be a number of batches >= 0, got {bn_recalibrate!r}")
-        store_attr('layer_type,ignore,round_to,every,bn_recalibrate,consumers,num_heads,max_ratio,verbose')
-        self.report_latency, self.prune_model = latency is not False, model
+        store_attr('layer_types,ignore,round_to,every,bn_recalibrate,consumers,num_heads,max_ratio,verbose')
+        self.report_latency, self.prune_model = bool(report_latency), model
         self.pruner, self.report, self.history, self.last_step = None, None, [], None
         self._original, self._saved = None, None
+
+    @property
+    def layer_type(self):
+        "fasterai's name for `layer_types`."
+        return self.layer_types
 
     def __setattr__(self, name, value):
         if name == 'learn' and value is None: self._release()   # fastai removes the callback: also after an error mid-fit
@@ -123,7 +140,7 @@ class PruneCallback(Callback):
                              and not cb.at_end and not cb.every_epoch), None)    # it loads its best checkpoint after fit
         self._saved = None   # the plan of the last checkpoint it saved; and a copy (before any hook) to rebuild that plan
         self._original = copy.deepcopy(unwrap_model(model)) if self._reload is not None else None
-        self.pruner = Pruner(model, self._x, criteria=self.criteria, context=self.context, layer_types=self.layer_type,
+        self.pruner = Pruner(model, self._x, criteria=self.criteria, context=self.context, layer_types=self.layer_types,
                              ignore=self.ignore, round_to=self.round_to, consumers=self.consumers,
                              num_heads=self.num_heads, optimizer=self.learn,   # the optimizer follows every prune
                              max_ratio=self.max_ratio, resume=True)   # targets count from the model before any prune

@@ -152,9 +152,9 @@ CASES = [
           ValueError, r"resume=True: the model's plan does not record what the model cost"),
     # a fit that fails: no hook of a data-driven criterion stays on the model
     Fault('resume-fit-error-wanda-no-hooks', _learner,
-          _fit(lambda: PruneCallback(0.5, criteria='wanda', latency=False, verbose=False), _FailAtStart()),
+          _fit(lambda: PruneCallback(0.5, criteria='wanda', report_latency=False, verbose=False), _FailAtStart()),
           RuntimeError, r"boom"),
     Fault('resume-fit-error-taylor-no-hooks', _learner,
-          _fit(lambda: PruneCallback(0.5, criteria='taylor_activation', latency=False, verbose=False), _FailAtStart()),
+          _fit(lambda: PruneCallback(0.5, criteria='taylor_activation', report_latency=False, verbose=False), _FailAtStart()),
           RuntimeError, r"boom"),
 ]
