@@ -58,14 +58,15 @@ class SparsityReport:
     __repr__ = __str__
 
     def plot(self, ax=None):
-        "Horizontal bar chart of the sparsity of each layer, with the overall sparsity as a line."
+        "Horizontal bar chart of the sparsity of each layer (named as in the model, with its type; first at the top), with the overall sparsity as a line."
         import matplotlib.pyplot as plt
         if ax is None: _, ax = plt.subplots(figsize=(7, 0.35 * len(self.rows) + 1.5))
-        names = [r.layer for r in self.rows][::-1]
-        bars = ax.barh(names, [100 * r.sparsity for r in self.rows][::-1], color='tab:blue')
+        rows = self.rows[::-1]
+        bars = ax.barh(range(len(rows)), [100 * r.sparsity for r in rows], color='tab:blue')
+        ax.set_yticks(range(len(rows)), [f'{r.layer} ({r.type})' for r in rows])
         ax.bar_label(bars, fmt='%.1f%%', padding=3, fontsize=8)
         ax.axvline(100 * self.overall.sparsity, ls='--', color='tab:red', label=f'overall {self.overall.sparsity:.2%}')
-        ax.set_xlim(0, 110); ax.set_xlabel('sparsity (%)'); ax.set_title('Sparsity per layer')
+        ax.set_xlim(0, 110); ax.set_xlabel('sparsity (%)'); ax.set_ylabel('layer'); ax.set_title('Sparsity per layer')
         ax.legend(loc='upper center', bbox_to_anchor=(0.5, -0.18), frameon=False)
         return ax
 
