@@ -17,7 +17,7 @@ from fastprogress.fastprogress import progress_bar
 from .evaluate import Evaluator, as_evaluator
 from ..core.state import seeded
 from .sensitivity import (Candidates, Sensitivity, fill_budget, _batches, _differences,
-                                             _save_json, _load_json, _check_signature)
+                                             _save_json, _load_json, _check_signature, _BadFile, _Maybe, _NUMBER)
 from ..core.budget import Budget, as_budget
 from ..core.criteria import Criteria, large_final
 from ..core.selection import as_ratio
@@ -122,6 +122,17 @@ def renew_choice(saved: dict, settings: dict, entries: list[dict]) -> None:
 
 # %% ../../nbs/52_analyze.search.ipynb #654b3e90
 _FORMAT = 'fasterprune.subnets'
+_PLAN = {'groups': {...: _NUMBER}, 'layers': {...: _NUMBER}, 'fraction': _NUMBER, 'score': _Maybe(_NUMBER),
+         'tuned?': _Maybe(_NUMBER), 'tuned_runs?': _Maybe([_NUMBER])}
+_SHAPE = dict(signature=_Maybe(str), budget=dict(name=str, keep=_NUMBER), metric=str, criteria=str, pruning=_Maybe(dict),
+              baseline=_NUMBER, settings=dict, uniform=_Maybe(_PLAN), subnets=[_PLAN])
+
+def _check_plans(plans: dict, parts=('groups', 'layers')) -> None:
+    "What the shape of a file cannot say: every ratio (in the `parts` of each plan of `plans`, `{where: plan or None}`) in [0, 1]."
+    for where, plan in plans.items():
+        for part in parts:
+            for k, v in ((plan or {}).get(part) or {}).items():
+                if not 0 <= v <= 1: raise _BadFile(f"{where}[{part!r}][{k!r}]", f"is {v}, not a ratio in [0, 1]")
 
 class Subnets:
     "Candidate subnetworks ranked by score (after adaptive BN, or after a short fine-tune): `to_dataframe`, `plot`, `save`/`load`, `apply`."
@@ -193,7 +204,8 @@ class Subnets:
     @classmethod
     def load(cls, path: str | Path, model: nn.Module | None = None) -> Subnets:
         "Read a search saved by `save`; with `model`, check it was made for that architecture."
-        d = _load_json(path, _FORMAT, 'subnet search', 'search again')
+        d = _load_json(path, _FORMAT, 'subnet search', 'search again', _SHAPE, 3, lambda d: _check_plans(
+            {"['uniform']": d['uniform'], **{f"['subnets'][{i}]": s for i, s in enumerate(d['subnets'])}}))
         d['settings'].setdefault('fine_tune_seeds', 1)   # searches saved before the option ran one seed
         res = cls(d['budget'], d['baseline'], d['subnets'], d['uniform'], d['signature'], d['metric'], d['criteria'],
                   d['settings'], d['pruning'])

@@ -45,15 +45,90 @@ def _save_json(d: dict, path: str | Path) -> Path:
     tmp.replace(path)
     return path
 
-def _load_json(path: str | Path, fmt: str, what: str, redo: str) -> dict:
-    "The results saved in `path` in the format `fmt`; a clear error naming `what` the file should hold and what to `redo`."
-    path = Path(path)
-    try: d = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as e: raise ValueError(f"cannot read a {what} from {path}: {e}") from e
+_NUMBER = (int, float)
+
+class _Maybe:
+    "In a file's shape (see `_conform`): null, or a value of the shape `shape`."
+    def __init__(self, shape): self.shape = shape
+
+_KINDS = {type(None): 'null', bool: 'true/false', int: 'an integer', float: 'a number', str: 'a string', list: 'a list',
+          tuple: 'a list', dict: 'an object'}
+
+def _kind(v) -> str: return _KINDS.get(type(v), f'a {type(v).__name__}')
+
+def _expected(shape) -> str:
+    if isinstance(shape, _Maybe): return f"{_expected(shape.shape)} or null"
+    if isinstance(shape, list): return 'a list'
+    if isinstance(shape, dict): return 'an object'
+    types = shape if isinstance(shape, tuple) else (shape,)
+    return 'a number' if set(types) >= {int, float} else ' or '.join(_KINDS.get(t, f'a {t.__name__}') for t in types)
+
+class _BadFile(Exception):
+    "What is wrong in a file read by fasterprune: at `where` (a path into it, like `units['0']['scores']`), `problem`."
+    def __init__(self, where: str, problem: str): super().__init__(f"{where or 'the file'} {problem}")
+
+def _conform(value, shape, where: str = '') -> None:
+    """Raise `_BadFile` unless `value` has the `shape`: a type or a tuple of types (`_NUMBER`: int or float; true/false is
+    never a number), `_Maybe(shape)`, `[shape]` (a list of items of that shape), `{...: shape}` (an object whose every value
+    has that shape), or `{key: shape}` (an object with at least those keys; a key ending in '?' may be missing)."""
+    maybe = isinstance(shape, _Maybe)
+    if maybe:
+        if value is None: return
+        shape = shape.shape
+    if isinstance(shape, list):
+        if not isinstance(value, (list, tuple)): raise _BadFile(where, f"is {_kind(value)}, expected a list{' or null' * maybe}")
+        for i, v in enumerate(value): _conform(v, shape[0], f"{where}[{i}]")
+    elif isinstance(shape, dict):
+        if not isinstance(value, dict): raise _BadFile(where, f"is {_kind(value)}, expected an object{' or null' * maybe}")
+        if ... in shape:
+            for k, v in value.items(): _conform(v, shape[...], f"{where}[{k!r}]")
+            return
+        for key, s in shape.items():
+            k = key.rstrip('?')
+            if k in value: _conform(value[k], s, f"{where}[{k!r}]")
+            elif not key.endswith('?'): raise _BadFile(where, f"has no {k!r}")
+    else:
+        types = shape if isinstance(shape, tuple) else (shape,)
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise _BadFile(where, f"is {_kind(value)} ({str(value)[:40]}), expected {_expected(shape)}{' or null' * maybe}")
+
+def _a(what: str) -> str: return ('an ' if what[0] in 'aeiouAEIOU' else 'a ') + what
+
+def _checked(d, path, fmt: str, what: str, redo: str, shape: dict | None = None, version: int = 1,
+            check: Callable[[dict], None] | None = None) -> dict:
+    """`d`, read from `path`, once it is a `what` of the format `fmt` (in a version up to `version`) of the `shape` (see
+    `_conform`) that passes `check(d)` (which raises `_BadFile` for what the shape cannot say: lengths, ranges); else a
+    `ValueError` naming the file, where in it and what is wrong, and what to `redo`."""
     if not isinstance(d, dict) or d.get('format') != fmt:
-        raise ValueError(f"{path} is not a {what} saved by fasterprune (no format {fmt!r})")
-    if 'pruning' not in d: raise ValueError(f"{path} was saved by an older fasterprune, without its pruning settings: {redo}")
+        raise ValueError(f"{path} is not {_a(what)} saved by fasterprune (no format {fmt!r})")
+    v = d.get('version', 1)
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise ValueError(f"{path}: its version is {v!r}, not a format version (a positive integer): the file was damaged or edited; {redo}")
+    if v > version:
+        raise ValueError(f"{path} holds {_a(what)} of format version {v}, written by a newer fasterprune: this one reads "
+                         f"versions up to {version}; upgrade fasterprune (or {redo})")
+    try:
+        if shape is not None: _conform(d, shape)
+        if check is not None: check(d)
+    except _BadFile as e:
+        raise ValueError(f"{path} is not a valid {what}: {e}; the file was damaged or edited: {redo}") from None
     return d
+
+def _load_json(path: str | Path, fmt: str, what: str, redo: str, shape: dict | None = None, version: int = 1,
+               check: Callable[[dict], None] | None = None) -> dict:
+    """The results saved in `path` in the format `fmt`, checked (see `_checked`): the one reader of fasterprune's JSON files.
+    A clear error naming `what` the file should hold, what is wrong and what to `redo`; nothing in the file is ever run."""
+    path = Path(path)
+    try: text = path.read_bytes().decode('utf-8')
+    except OSError as e: raise ValueError(f"cannot read {_a(what)} from {path}: {e}") from e
+    except UnicodeDecodeError:
+        raise ValueError(f"cannot read {_a(what)} from {path}: it is a binary file, not the JSON (text) file that saving "
+                         f"{_a(what)} writes (a .pth checkpoint passed by mistake?)") from None
+    try: d = json.loads(text)
+    except json.JSONDecodeError as e: raise ValueError(f"cannot read {_a(what)} from {path}: it is not JSON ({e})") from None
+    if isinstance(d, dict) and d.get('format') == fmt and 'pruning' not in d:
+        raise ValueError(f"{path} was saved by an older fasterprune, without its pruning settings: {redo}")
+    return _checked(d, path, fmt, what, redo, shape, version, check)
 
 def _check_signature(signature: str | None, model: nn.Module, what: str, source=None, redo: str = '') -> None:
     "A clear error if `model` is not of the architecture `what` was made for."
@@ -194,6 +269,19 @@ def fill_budget(cands: Candidates, budget: Budget, ratios: dict[str, float], tol
 
 # %% ../../nbs/51_analyze.sensitivity.ipynb #3735c73f
 _FORMAT = 'fasterprune.sensitivity'
+_SHAPE = dict(signature=_Maybe(str), by=str, criteria=str, pruning=_Maybe(dict), metric=str, baseline=_NUMBER, ratios=[_NUMBER],
+              units={...: dict(group=str, layers=[str], channels=int, scores=[_Maybe(_NUMBER)])})
+
+def _check_analysis(d: dict) -> None:
+    "What the shape of an analysis file cannot say: ratios in (0, 1], one score per ratio for every unit."
+    if d['by'] not in ('group', 'layer'): raise _BadFile("['by']", f"is {d['by']!r}, expected 'group' or 'layer'")
+    if not d['ratios']: raise _BadFile("['ratios']", "is empty")
+    bad = [r for r in d['ratios'] if not 0 < r <= 1]
+    if bad: raise _BadFile("['ratios']", f"holds {bad[0]!r}, not a ratio of channels in (0, 1]")
+    for n, u in d['units'].items():
+        if len(u['scores']) != len(d['ratios']):
+            raise _BadFile(f"['units'][{n!r}]['scores']", f"holds {len(u['scores'])} scores for the {len(d['ratios'])} ratios "
+                          f"(one score per ratio, null where not measured)")
 
 class Sensitivity:
     "Score against channel ratio for each analysed group or layer, with `to_dataframe`, `plot`, `save`/`load` and `allocate`."
@@ -246,7 +334,7 @@ class Sensitivity:
     @classmethod
     def load(cls, path: str | Path, model: nn.Module | None = None) -> Sensitivity:
         "Read an analysis saved by `save`; with `model`, check it was made for that architecture."
-        d = _load_json(path, _FORMAT, 'sensitivity analysis', 'analyse again')
+        d = _load_json(path, _FORMAT, 'sensitivity analysis', 'analyse again', _SHAPE, 2, _check_analysis)
         res = cls(d['baseline'], d['ratios'], d['units'], d['by'], d['signature'], d['metric'], d['criteria'], d['pruning'])
         if model is not None: res.check_model(model, path)
         return res

@@ -23,11 +23,12 @@ from ..analyze.search import (uniform_plan, resolve_fine_tune, shortlist, fine_t
 from ..core.budget import as_budget
 from ..core.criteria import Criteria, large_final
 from ..core.selection import as_ratio
-from ..prune.pruner import PRUNABLE, Pruner, recalibrate_bn
+from ..prune.pruner import PRUNABLE, Pruner, read_checkpoint, recalibrate_bn
 from ..data import example_inputs as _example_inputs
 from ..core.batch import call_model
 from ..core.state import keep_modes
-from ..analyze.sensitivity import _check_signature, _save_json, _load_json
+from ..analyze.sensitivity import (_check_signature, _save_json, _load_json, _checked, _BadFile, _Maybe,
+                                            _NUMBER)
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
@@ -164,6 +165,22 @@ N_STATE = 10
 
 # %% ../../nbs/73_auto.amc.ipynb #778299c8
 _FORMAT = 'fasterprune.amc'
+_SCORES = {'tuned?': _Maybe(_NUMBER), 'tuned_runs?': _Maybe([_NUMBER])}     # after the short fine-tune, if shortlisted
+_EPISODE = dict(episode=int, score=_NUMBER, reward=_NUMBER, kept=_NUMBER, noise=_Maybe(_NUMBER), warmup=bool,
+                ratios={...: _NUMBER}, **_SCORES)
+_UNIFORM = dict(ratios={...: _NUMBER}, score=_NUMBER, kept=_NUMBER, **_SCORES)
+_SHAPE = {'rows': [_EPISODE], 'layers_of': {...: [str]}, 'pruning': dict, 'budget': dict(name=str, keep=_NUMBER),
+          'signature': str, 'metric': str, 'uniform?': _Maybe(_UNIFORM)}
+
+def _check_episodes(d: dict, groups=None) -> None:
+    "What the shape of a run or a checkpoint cannot say: episodes numbered 0, 1, ..., each a ratio in [0, 1] per known group."
+    for i, r in enumerate(d['rows']):
+        if r['episode'] != i: raise _BadFile(f"['rows'][{i}]['episode']", f"is {r['episode']}, expected {i} (the episodes in order)")
+    for where, plan in [(f"['rows'][{i}]", r) for i, r in enumerate(d['rows'])] + [("['uniform']", d.get('uniform'))]:
+        if plan is None: continue
+        for k, v in plan['ratios'].items():
+            if groups is not None and k not in groups: raise _BadFile(f"{where}['ratios']", f"names {k!r}, not a group of the run")
+            if not 0 <= v <= 1: raise _BadFile(f"{where}['ratios'][{k!r}]", f"is {v}, not a ratio in [0, 1]")
 
 class AMCRun:
     """The episodes of `amc` and the uniform plan beside them: `to_dataframe()`, `plot()`, the chosen allocation (`best`,
@@ -237,16 +254,26 @@ class AMCRun:
 
     def save(self, path: str | Path) -> Path:
         "Write the run as JSON (through a temporary file: a stop never leaves half a file)."
-        return _save_json(dict(format=_FORMAT, **self.__dict__), path)
+        return _save_json(dict(format=_FORMAT, version=1, **self.__dict__), path)
 
     @classmethod
     def load(cls, path: str | Path) -> AMCRun:
         "A run written by `save`."
-        d = _load_json(path, _FORMAT, 'AMC run', 'search again')
-        d.pop('format')
-        return cls(**d)
+        d = _load_json(path, _FORMAT, 'AMC run', 'search again', _SHAPE, 1, lambda d: _check_episodes(d, d['layers_of']))
+        if not d['rows'] and d.get('uniform') is None:
+            raise ValueError(f"{path} is not a valid AMC run: it holds no episode and no uniform plan; search again")
+        return cls(d['rows'], d['layers_of'], d['pruning'], d['budget'], d['signature'], d['metric'], d.get('uniform'))
 
 # %% ../../nbs/73_auto.amc.ipynb #960f7041
+_CHECKPOINT = {'signature': str, 'settings': dict, 'rows': [_EPISODE], 'rng': tuple, 'base': _Maybe(_NUMBER), 'sigma': _NUMBER,
+               'agent': dict(nets=[dict], opts=[dict], gen=torch.Tensor, buffer=list), 'uniform?': _Maybe(_UNIFORM), 'choice?': dict}
+
+def _read_checkpoint(path: Path, signature: str, groups) -> dict:
+    """The checkpoint of `amc` at `path`: read by `torch.load(weights_only=True)` (a file that would run code when loaded is
+    refused), then checked (for the model of `signature`, its episodes prune only its `groups`); a clear error for a file that is missing, truncated, foreign or edited."""
+    return _checked(read_checkpoint(path), path, _FORMAT, 'AMC checkpoint', 'delete it to search again', _CHECKPOINT, 1,
+                    lambda d: _check_episodes(d, groups if d['signature'] == signature else None))
+
 def amc(model: nn.Module,
         example_inputs,                       # a batch the model accepts
         evaluate,                             # evaluate(model) -> float (higher is better), an Evaluator or a Learner
@@ -285,6 +312,8 @@ def amc(model: nn.Module,
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1 or v != v:
             raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
     max_ratio = as_ratio(max_ratio, 'max_ratio')
+    path = None if path is None else Path(path)
+    if path is not None and path.is_dir(): raise ValueError(f"path must name the checkpoint file, {path} is a directory")
     if max_ratio == 0: raise ValueError("max_ratio must be above 0")
     ev = as_evaluator(evaluate)
     fine_tune_top, fine_tune = resolve_fine_tune(fine_tune_top, fine_tune, fine_tune_seeds, ev)
@@ -302,19 +331,21 @@ def amc(model: nn.Module,
         m = cands.pruned(ratios)
         if batches is not None: recalibrate_bn(m, batches, n_batches)
         return m
-    path = None if path is None else Path(path)
     def checkpoint():                                          # through a temporary file: a stop never leaves half a checkpoint
         tmp = path.with_name(path.name + '.tmp')
-        torch.save(dict(format=_FORMAT, signature=cands.signature, settings=settings, rows=run.rows, agent=agent.state_dict(),
+        torch.save(dict(format=_FORMAT, version=1, signature=cands.signature, settings=settings, rows=run.rows, agent=agent.state_dict(),
                         rng=rng.getstate(), base=base, sigma=sigma, uniform=run.uniform, choice=choice), tmp)
         tmp.replace(path)
     if path is not None and path.exists():
-        ck = torch.load(path, weights_only=False)
-        if ck.get('format') != _FORMAT or ck['signature'] != cands.signature or ck['settings'] != settings:
-            changed = sorted(k for k in settings if ck.get('settings', {}).get(k) != settings[k]) if isinstance(ck.get('settings'), dict) else []
+        ck = _read_checkpoint(path, cands.signature, cands.layers)
+        if ck['signature'] != cands.signature or ck['settings'] != settings:
+            changed = sorted(k for k in settings if ck['settings'].get(k) != settings[k])
             raise ValueError(f"{path} holds another AMC run (other model or settings{': ' + ', '.join(changed) if changed else ''}): "
                              "use another path, or the same model and settings")
-        agent.load_state_dict(ck['agent']); rng.setstate(ck['rng'])
+        try: agent.load_state_dict(ck['agent']); rng.setstate(ck['rng'])
+        except (RuntimeError, ValueError, TypeError, KeyError, IndexError) as e:
+            raise ValueError(f"{path}: the agent's state in it cannot be restored ({type(e).__name__}: {' '.join(str(e).split())[:300]}): "
+                             f"the file was damaged or edited; delete it to search again") from None
         run.rows, base, sigma, start = ck['rows'], ck['base'], ck['sigma'], len(ck['rows'])
         run.uniform = ck.get('uniform')                        # a checkpoint made before the final choice has neither
         renew_choice(ck.get('choice', {}), choice, run.candidates)

@@ -18,7 +18,8 @@ from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator
 from ..analyze.sensitivity import (Candidates, model_signature, _batches, _differences, _save_json, _load_json,
-                                             _check_signature)
+                                             _check_signature, _BadFile, _Maybe, _NUMBER)
+from ..analyze.search import _check_plans
 from ..analyze.search import (scale_to_budget, uniform_plan, resolve_fine_tune, shortlist, fine_tune_shortlist,
                                         fine_tuned_best, renew_choice, CHOICE_SETTINGS)
 from .admm import ADMM, admm_train, finetune_masked
@@ -58,6 +59,19 @@ def scale_to_sparsity(units: dict[str, int], weights: dict[str, float], sparsity
 
 # %% ../../nbs/71_auto.annealing.ipynb #d9929768
 _FORMAT = 'fasterprune.annealing'
+_SCORES = {'tuned?': _Maybe(_NUMBER), 'tuned_runs?': _Maybe([_NUMBER])}     # after the short fine-tune, if shortlisted
+_PLAN = dict(ratios={...: _NUMBER}, layers={...: _NUMBER}, fraction=_NUMBER, score=_NUMBER, **_SCORES)
+_STATE = dict(step=int, temperature=_NUMBER, current=_NUMBER, best=_NUMBER, **_PLAN,
+              **{'delta?': _NUMBER, 'probability?': _NUMBER, 'draw?': _NUMBER, 'accepted?': bool})
+_SHAPE = {'signature': _Maybe(str), 'budget': dict(name=str, keep=_NUMBER), 'metric': str, 'settings': dict,
+          'pruning': _Maybe(dict), 'baseline': _NUMBER, 'history': [_STATE], 'uniform?': _Maybe(_PLAN)}
+
+def _check_walk(d: dict) -> None:
+    "What the shape of a walk cannot say: its steps numbered 0, 1, ..., every ratio in [0, 1]."
+    for i, h in enumerate(d['history']):
+        if h['step'] != i: raise _BadFile(f"['history'][{i}]['step']", f"is {h['step']}, expected {i} (the steps in order)")
+    _check_plans({"['uniform']": d.get('uniform'), **{f"['history'][{i}]": h for i, h in enumerate(d['history'])}},
+                 ('ratios', 'layers'))
 
 class Annealing:
     """The walk of a simulated annealing and the uniform plan beside it: `history`, `uniform`, `best` (the choice), `allocation`
@@ -141,7 +155,7 @@ class Annealing:
     @classmethod
     def load(cls, path: str | Path, model: nn.Module | None = None) -> Annealing:
         "Read a walk saved by `save`; with `model`, check it was made for that architecture."
-        d = _load_json(path, _FORMAT, 'simulated annealing', 'anneal again')
+        d = _load_json(path, _FORMAT, 'simulated annealing', 'anneal again', _SHAPE, 2, _check_walk)
         res = cls(d['budget'], d['baseline'], d['history'], d['signature'], d['metric'], d['settings'], d['pruning'],
                   d.get('uniform'))           # a walk saved before version 2 has no uniform plan
         if model is not None: res.check_model(model, path)

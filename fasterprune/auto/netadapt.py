@@ -20,14 +20,15 @@ from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator
 from ..analyze.iterative import _commit
 from ..analyze.sensitivity import (Candidates, model_signature, _batches, _differences, _save_json,
-                                             _load_json, _check_signature)
+                                             _load_json, _check_signature, _conform, _BadFile, _Maybe, _NUMBER)
 from ..core.batch import call_model, first_sample, plain, move_to_device
 from ..core.budget import (Budget, Resource, as_budget, count_macs_params, measure_latency, model_device,
                                      preferred_multiple)
 from ..core.criteria import Criteria, large_final
 from ..core.state import keep_modes, seeded
 from ..prune.graph import build_graph, transaction
-from ..prune.pruner import PRUNABLE, apply_plan, pruning_plan, recalibrate_bn, save_pruned, _set_plan
+from ..prune.pruner import (PRUNABLE, apply_plan, pruning_plan, recalibrate_bn, save_pruned, _set_plan,
+                                     _pruned_checkpoint)
 from ..data import example_inputs as _example_inputs
 if TYPE_CHECKING:
     import pandas as pd
@@ -158,6 +159,28 @@ def _parameter_free(m: nn.Module) -> bool: return next(m.parameters(recurse=Fals
 
 # %% ../../nbs/70_auto.netadapt.ipynb #4d9e7693
 _TABLE = 'fasterprune.latency_table'
+_TABLE_SHAPE = dict(tag=dict(signature=str, device=str, device_name=str, dtype=str, inputs=[int], torch=str),
+                    pruning=_Maybe(dict), settings=dict, constant=_NUMBER, measured=_NUMBER,
+                    entries={...: dict(type=str, axes=[str], full={...: int}, counts=[[int]], latency=list)})
+
+def _check_table(d: dict, where: str = '') -> None:
+    "What the shape of a latency table cannot say: one count list per axis, a latency (s, >= 0) per grid point."
+    for k, e in d['entries'].items():
+        at = f"{where}['entries'][{k!r}]"
+        if len(e['counts']) != len(e['axes']):
+            raise _BadFile(f"{at}['counts']", f"holds {len(e['counts'])} lists of channel counts for the {len(e['axes'])} axes")
+        missing = [a for a in e['axes'] if a not in e['full']]
+        if missing: raise _BadFile(f"{at}['full']", f"has no count for the axis {missing[0]!r}")
+        def grid(v, depth, w):
+            if depth == len(e['counts']):
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
+                    raise _BadFile(w, f"is {v!r}, expected a latency in seconds (a number >= 0)")
+                return
+            if not isinstance(v, list) or len(v) != len(e['counts'][depth]):
+                raise _BadFile(w, f"holds {len(v) if isinstance(v, list) else repr(v)} latencies for the "
+                                  f"{len(e['counts'][depth])} counts of axis {e['axes'][depth]!r}")
+            for i, x in enumerate(v): grid(x, depth + 1, f"{w}[{i}]")
+        grid(e['latency'], 0, f"{at}['latency']")
 
 class LatencyTable(Resource):
     "Per-layer latencies at a grid of channel counts, measured on one device: `predict`, `to_dataframe`, `plot`, `save`/`load`."
@@ -268,7 +291,7 @@ class LatencyTable(Resource):
     @classmethod
     def load(cls, path: str | Path, model: nn.Module | None = None, example_inputs=None) -> LatencyTable:
         "Read a table saved by `save`; with `model` and `example_inputs`, check it was measured for them on this device."
-        res = cls.from_dict(_load_json(path, _TABLE, 'latency table', 'build it again'))
+        res = cls.from_dict(_load_json(path, _TABLE, 'latency table', 'build it again', _TABLE_SHAPE, 1, _check_table))
         if model is not None: res.check(model, example_inputs, path)
         return res
 
@@ -368,19 +391,36 @@ def _smallest(cands: Candidates, budget: Budget, g, target: float) -> tuple[int 
 def _restore(model: nn.Module, file: Path) -> nn.Module:
     "A copy of `model` pruned to the plan saved in `file` (by `save_pruned`) and given its weights."
     device = model_device(model)
-    ckpt = torch.load(file, map_location=device)
-    plan, done = ckpt['plan'], pruning_plan(model)
+    plan, sd = _pruned_checkpoint(file)                # read without running code, and checked
+    done = pruning_plan(model)
     x = move_to_device(plan['example_inputs'], device)
     m = deepcopy(model)
     graph = build_graph(m, x)
     with transaction(m, graph):
         apply_plan(m, graph, plan['steps'][len(done):])
-        m.load_state_dict(ckpt['state_dict'])
+        m.load_state_dict(sd)
     _set_plan(m, plan['steps'], x)
     return m
 
 # %% ../../nbs/70_auto.netadapt.ipynb #460d686f
 _RUN = 'fasterprune.netadapt'
+_ITERATION = dict(iteration=int, fraction=_NUMBER, score=_NUMBER, scores={...: _NUMBER}, steps=[dict])
+_PENDING = dict(iteration=int, step=_NUMBER, target=_NUMBER, capped=bool, proposals={...: int}, scores={...: _NUMBER},
+                best=_Maybe(str), **{'best_file?': str})
+_RUN_SHAPE = {'signature': str, 'budget': dict(name=str, keep=_NUMBER), 'metric': str, 'settings': dict, 'pruning': dict,
+              'reason': _Maybe(str), 'pending': _Maybe(_PENDING), 'table': _Maybe(dict), 'rows': [_ITERATION],
+              'model_file?': _Maybe(str)}
+
+def _check_run(d: dict) -> None:
+    "What the shape of a run cannot say: iterations 0, 1, ..., a valid latency table if any, the pending best among its scores."
+    if not d['rows']: raise _BadFile("['rows']", "is empty (a run holds iteration 0, the model it started from, at least)")
+    for i, r in enumerate(d['rows']):
+        if r['iteration'] != i: raise _BadFile(f"['rows'][{i}]['iteration']", f"is {r['iteration']}, expected {i} (in order)")
+    if d['table'] is not None:
+        _conform(d['table'], _TABLE_SHAPE, "['table']"); _check_table(d['table'], "['table']")
+    p = d['pending']
+    if p is not None and p['best'] is not None and p['best'] not in p['scores']:
+        raise _BadFile("['pending']['best']", f"is {p['best']!r}, not one of the groups scored {sorted(p['scores'])}")
 
 def _chosen_file(path: Path, iteration: int) -> Path:
     "Next to the run's JSON `path`: the checkpoint of the model chosen at `iteration` (0: the start)."
@@ -472,7 +512,7 @@ class NetAdaptRun:
     def load(cls, path: str | Path, model: nn.Module | None = None) -> NetAdaptRun:
         "Read a run saved by `save`; with `model` (the model it started from), check it and restore the chosen model."
         path = Path(path)
-        d = _load_json(path, _RUN, 'NetAdapt run', 'run netadapt again')
+        d = _load_json(path, _RUN, 'NetAdapt run', 'run netadapt again', _RUN_SHAPE, 1, _check_run)
         table = None if d['table'] is None else LatencyTable.from_dict(d['table'])
         res = cls(d['budget'], d['rows'], d['signature'], d['metric'], d['settings'], d['pruning'], table, d['reason'], d['pending'])
         res.settings.setdefault('seed', None)             # a run saved before seeds: its fine-tunes were not seeded
