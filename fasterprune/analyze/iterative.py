@@ -17,7 +17,7 @@ from .sensitivity import _batches
 from ..core.budget import as_budget, count_macs_params
 from ..core.criteria import Criteria, large_final
 from ..prune.graph import build_graph, transaction
-from ..prune.pruner import Pruner, apply_plan, pruning_plan, recalibrate_bn, save_pruned, set_pruning_plan
+from ..prune.pruner import Pruner, apply_plan, pruning_plan, recalibrate_bn, save_pruned, set_pruning_plan, _save_target
 from ..data import example_inputs as _example_inputs
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,6 +113,7 @@ def prune_iteratively(model: nn.Module | Learner,          # an nn.Module, or a 
         if calibrate is None: calibrate = learn.dls.train
     if example_inputs is None or evaluate is None:
         raise ValueError("with a plain model, pass example_inputs= and evaluate= (an Evaluator that can fine-tune)")
+    if save is not None: _save_target(learn if learn is not None else model, save)    # a path it cannot write: before any work
     ev = as_evaluator(evaluate)
     if not ev.can_fine_tune: raise ValueError("prune_iteratively fine-tunes every round: give an evaluator with fine_tune")
     batches = _batches(calibrate, n_batches)

@@ -16,10 +16,11 @@ from fastcore.basics import patch
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator, learner_evaluator
-from ..analyze.sensitivity import model_signature, _save_json, _load_json
+from ..analyze.sensitivity import model_signature, _save_json, _load_json, _BadFile, _Maybe, _NUMBER
 from ..core.criteria import Criteria, large_final
 from ..core.state import rng_states, set_rng_states
 from ..sparse.sparsifier import Sparsifier
+from ..prune.pruner import read_checkpoint
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
@@ -48,6 +49,17 @@ def masks_held(sparsifier: Sparsifier):
 
 # %% ../../nbs/74_auto.lottery.ipynb #4debde05
 _FORMAT = 'fasterprune.lottery'
+_SHAPE = dict(rows=[dict(round=int, sparsity=_NUMBER, score=_NUMBER, ticket=_Maybe(str))], metric=str, sparsity=_NUMBER,
+              n_rounds=int, signature=str, pruning=dict)
+
+def _check_rounds(d: dict) -> None:
+    "What the shape of a run cannot say: rounds 0, 1, ... (at most `n_rounds`), sparsities in [0, 1]."
+    if not d['rows']: raise _BadFile("['rows']", "is empty (a run holds round 0, the dense network, at least)")
+    if len(d['rows']) > d['n_rounds'] + 1:
+        raise _BadFile("['rows']", f"holds {len(d['rows'])} rounds, more than round 0 and the n_rounds={d['n_rounds']} prunings")
+    for i, r in enumerate(d['rows']):
+        if r['round'] != i: raise _BadFile(f"['rows'][{i}]['round']", f"is {r['round']}, expected {i} (the rounds in order)")
+        if not 0 <= r['sparsity'] <= 1: raise _BadFile(f"['rows'][{i}]['sparsity']", f"is {r['sparsity']}, not a fraction in [0, 1]")
 
 class LotteryRun:
     "The rounds of `lottery_rounds`: one row each (round 0: the dense network), `to_dataframe()`, `plot()`, `save`/`load`."
@@ -80,14 +92,13 @@ class LotteryRun:
 
     def save(self, path: str | Path) -> Path:
         "Write the rounds as JSON (through a temporary file: a stop never leaves half a file)."
-        return _save_json(dict(format=_FORMAT, **self.__dict__), path)
+        return _save_json(dict(format=_FORMAT, version=1, **self.__dict__), path)
 
     @classmethod
     def load(cls, path: str | Path) -> LotteryRun:
         "A run written by `save`."
-        d = _load_json(path, _FORMAT, 'lottery run', 'run the rounds again')
-        d.pop('format')
-        return cls(**d)
+        d = _load_json(path, _FORMAT, 'lottery run', 'run the rounds again', _SHAPE, 1, _check_rounds)
+        return cls(d['rows'], d['metric'], d['sparsity'], d['n_rounds'], d['signature'], d['pruning'])
 
 # %% ../../nbs/74_auto.lottery.ipynb #d6d70119
 def _ticket_file(folder: Path, r: int) -> Path: return folder / f'ticket_{r}.pth'
@@ -115,6 +126,7 @@ def lottery_rounds(model: nn.Module,
     if rewind_to is not None:
         missing = set(model.state_dict()) - set(rewind_to)
         if missing: raise ValueError(f"rewind_to lacks {sorted(missing)[:5]}: give a state dict of this model")
+    before = {k: v.detach().clone() for k, v in model.state_dict().items()}     # what an error or a stop gives back
     sp = Sparsifier(model, granularity, context, criteria, layer_types, include, exclude)
     try:
         theta0 = {n: p.detach().clone() for n, p in (rewind_to or model.state_dict()).items() if n in dict(model.named_parameters())}
@@ -122,7 +134,7 @@ def lottery_rounds(model: nn.Module,
         run, start = LotteryRun([], ev.name, sparsity, n_rounds, signature, pruning), 0
         if resume and (folder / 'run.json').exists():
             run = _resume(model, folder, run)
-            theta0, start = torch.load(folder / 'rewind.pth', weights_only=True), run.done + 1
+            theta0, start = read_checkpoint(folder / 'rewind.pth'), run.done + 1
         elif folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
             torch.save(theta0, folder / 'rewind.pth')
@@ -140,8 +152,9 @@ def lottery_rounds(model: nn.Module,
             run.rows.append(dict(round=r, sparsity=sp.sparsity(), score=ev.evaluate(model),
                                  ticket=None if ticket is None else str(ticket)))
             _checkpoint(run, model, folder)
-    except BaseException:
-        sp.release()
+    except BaseException:                                  # an error or a Ctrl-C: the model as it was, without masks
+        sp.remove()
+        with torch.no_grad(): model.load_state_dict(before)
         raise
     sp.release()
     return run
@@ -161,8 +174,12 @@ def _resume(model: nn.Module, folder: Path, new: LotteryRun) -> LotteryRun:
     if differ:
         raise ValueError(f"{folder} holds a run of another model or other settings ({', '.join(differ)} differ); "
                          f"use another folder, or the same model and settings")
-    model.load_state_dict(torch.load(folder / 'trained.pth', weights_only=True))
-    if (folder / 'rng.pth').exists(): set_rng_states(torch.load(folder / 'rng.pth', weights_only=True))
+    missing = [f for f in ('trained.pth', 'rewind.pth') if not (folder / f).exists()]
+    if missing:
+        raise FileNotFoundError(f"{folder} holds a run but not its {' and '.join(missing)}: keep the files of a run together, "
+                                f"or delete {folder / 'run.json'} to start again")
+    model.load_state_dict(read_checkpoint(folder / 'trained.pth'))
+    if (folder / 'rng.pth').exists(): set_rng_states(read_checkpoint(folder / 'rng.pth'))
     return run
 
 # %% ../../nbs/74_auto.lottery.ipynb #713edd0b

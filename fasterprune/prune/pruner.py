@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/prune.pruner.html.md"""
 
 # %% ../../nbs/30_prune.pruner.ipynb #cae7a8a2
 from __future__ import annotations
-import itertools, math, warnings
+import itertools, math, re, warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -665,17 +665,37 @@ def read_checkpoint(file) -> object:
     if not file.is_file(): raise FileNotFoundError(f"no checkpoint file at {file}")
     try: return torch.load(file, map_location='cpu', weights_only=True)
     except Exception as e:
+        msg = str(e)
+        code = re.search(r'Unsupported global: GLOBAL (\S+)', msg)
+        if code:                   # a pickle that would call or build `code` when loaded
+            raise ValueError(f"{file} cannot be read as a PyTorch checkpoint without running code: it holds a Python object "
+                             f"({code[1]}) beyond tensors and plain data, which fasterprune never loads (torch.load with "
+                             f"weights_only=True); read only files written by fasterprune or torch.save of tensors") from None
+        why = re.search(r'WeightsUnpickler error:\s*(.+)', msg)
         raise ValueError(f"{file} cannot be read as a PyTorch checkpoint (truncated, or not written by torch.save?): "
-                         f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}") from None
+                         f"{type(e).__name__}: {(why[1] if why else (msg.splitlines() or [''])[0])[:200]}") from None
+
+def _save_target(obj, file) -> tuple[nn.Module, Path]:
+    "`(model, path)` where `save_pruned(obj, file)` writes, or a clear error if it cannot (checked before anything is done)."
+    model, file = _model_file(obj, file)
+    if file.is_dir(): raise ValueError(f"{file} is a directory: give the name of the file to write, such as {file / 'pruned.pth'}")
+    parent = next((p for p in [file.parent, *file.parent.parents] if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise ValueError(f"cannot write {file}: {parent} is a file, not a directory")
+    return model, file
 
 def save_pruned(obj, file) -> Path:
     "Save the pruning plan and the weights (masks included) of a pruned model (or Learner) to `file` (through a temporary file: never half written)."
-    model, file = _model_file(obj, file)
+    model, file = _save_target(obj, file)
     file.parent.mkdir(parents=True, exist_ok=True)
     plan = getattr(model, '_fasterprune_plan', {'steps': [], 'example_inputs': None})
     tmp = file.with_name(file.name + '.tmp')
-    torch.save({'plan': plan, 'state_dict': model.state_dict()}, tmp)
-    tmp.replace(file)
+    try:
+        torch.save({'plan': plan, 'state_dict': model.state_dict()}, tmp)
+        tmp.replace(file)
+    except BaseException:
+        tmp.unlink(missing_ok=True)             # no stray temporary file
+        raise
     return file
 
 def _pruned_checkpoint(file) -> tuple[dict, dict]:
