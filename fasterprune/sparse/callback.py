@@ -42,7 +42,7 @@ class SparsifyCallback(Callback):
                  context: str | dict = 'local',         # 'local', 'global' or {layer name: target}
                  criteria=large_final,                  # how important each weight is
                  schedule=agp,                          # when and how fast to prune
-                 layer_type=nn.Conv2d,                  # types of the layers that take part (a type or a tuple)
+                 layer_types=nn.Conv2d,                 # types of the layers that take part (a type or a tuple)
                  include=None, exclude=None,            # narrow the layers by name, pattern or module
                  keep_one: bool = False,                # never remove the last unit of a layer
                  max_sparsity: float | None = None,     # context='global': at most this share of one layer's units (default: all but one)
@@ -60,12 +60,15 @@ class SparsifyCallback(Callback):
                  verbose: bool = True,
                  start_sparsity: float | None = None,   # fasterai's name: the schedule's value before it starts (default 0)
                  end_sparsity: float | dict | None = None,  # fasterai's name for `sparsity`
-                 sched_func=None):                      # fasterai's name for `schedule`
+                 sched_func=None,                       # fasterai's name for `schedule`
+                 layer_type=None):                      # fasterai's name for `layer_types`
         # Everything that can be checked without the model is checked now.
         sparsity = _alias(sparsity, end_sparsity, 'sparsity', 'end_sparsity')
         schedule = _alias(None if schedule is agp else schedule, sched_func, 'schedule', 'sched_func') or agp
         self.granularity, self.criteria = as_granularity(granularity), as_criteria(criteria)
-        check_layer_types(layer_type)
+        if layer_type is not None:
+            layer_types = _alias(None if layer_types is nn.Conv2d else layer_types, layer_type, 'layer_types', 'layer_type')
+        check_layer_types(layer_types)
         self.context, self.sparsity = parse_target(context, sparsity, 'sparsity')
         if isinstance(self.context, dict): self.sparsity = self.context   # per-layer targets
         refuse_narrowing(self.context, include, exclude)
@@ -88,9 +91,14 @@ class SparsifyCallback(Callback):
             raise ValueError(f"every must be a positive number of batches or None, got {every!r}")
         if isinstance(max_cut, bool) or not isinstance(max_cut, (int, float)) or not 0 < max_cut <= 1:
             raise ValueError(f"max_cut must be a share of the kept units in (0, 1], got {max_cut!r}")
-        store_attr('layer_type,include,exclude,keep_one,max_sparsity,lth,rewind_epoch,reset_end,save_tickets,keep_masks,mask_grads,max_cut,every,verbose')
+        store_attr('layer_types,include,exclude,keep_one,max_sparsity,lth,rewind_epoch,reset_end,save_tickets,keep_masks,mask_grads,max_cut,every,verbose')
         self.sparse_model = model
         self.sparsifier, self.report, self.history, self._ticket = None, None, [], None
+
+    @property
+    def layer_type(self):
+        "fasterai's name for `layer_types`."
+        return self.layer_types
 
     def __setattr__(self, name, value):
         if name == 'learn' and value is None and getattr(self, 'sparsifier', None) is not None:
@@ -108,7 +116,7 @@ class SparsifyCallback(Callback):
                              f"(epoch {self._schedule.start_pct * self.n_epoch:g}): rewind to an earlier epoch")
         model = self.sparse_model if self.sparse_model is not None else self.learn.model
         self.sparsifier = Sparsifier(model, granularity=self.granularity, context=self.context, criteria=self.criteria,
-                                     layer_types=self.layer_type, include=self.include, exclude=self.exclude,
+                                     layer_types=self.layer_types, include=self.include, exclude=self.exclude,
                                      keep_one=self.keep_one, max_sparsity=self.max_sparsity)
         if removes_channels(self.granularity):
             try: self.sparsifier.couple_norms(example_inputs(self.dls))
