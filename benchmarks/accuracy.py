@@ -223,7 +223,7 @@ def run_one(job: dict, args_dict: dict) -> dict:
         elif method == 'torch': cbs = [TorchPruneCallback.make(target, args.torch_every)]
     else:
         if method in ('fasterprune', 'kds') + FROM_DENSE:
-            cbs = [fp.PruneCallback(macs=target, verbose=False, latency=False)]
+            cbs = [fp.PruneCallback(macs=target, verbose=False, report_latency=False)]
         elif method == 'fasterai':
             import fasterai.prune.all as fa
             ratio = ratio_for_macs(model, x, target)
