@@ -19,7 +19,7 @@ from ..core.batch import move_to_device, plain
 from ..core.budget import model_device
 from ..core.criteria import squared_final
 from ..core.granularity import Granularity, NM, as_granularity, removes_channels, supported_types
-from ..core.selection import parse_target, resolve_targets, select_layers, select_lowest, as_ratio, refuse_narrowing
+from ..core.selection import parse_target, resolve_targets, select_layers, select_lowest, as_ratio, refuse_narrowing, resolve_alias
 from ..core.state import keep_modes
 from ..analyze.evaluate import _split
 from ..prune.pruner import Pruner, PruneStep
@@ -276,11 +276,13 @@ class ADMMCallback(Callback):
                  granularity: str | Granularity = 'weight',   # 'weight' (unstructured), 'filter' (channels)...
                  rho: float = 1e-3, rho_growth: float = 1.,
                  update_every: int | None = None,             # batches between updates (None: at each epoch's end)
-                 layer_type=nn.Conv2d, include=None, exclude=None):
+                 layer_types=nn.Conv2d, include=None, exclude=None,   # which layers take part (a type or a tuple), by name
+                 layer_type=None):                            # fasterai's name for `layer_types`
         if update_every is not None and (isinstance(update_every, bool) or not isinstance(update_every, int) or update_every < 1):
             raise ValueError(f"update_every must be a positive number of batches or None (each epoch), got {update_every!r}")
         self.kwargs = dict(sparsity=sparsity, granularity=granularity, rho=rho, rho_growth=rho_growth,
-                           layer_types=layer_type, include=include, exclude=exclude)
+                           layer_types=resolve_alias(layer_types, layer_type, 'layer_types', 'layer_type', nn.Conv2d),
+                           include=include, exclude=exclude)
         _positive(rho, 'rho'); as_granularity(granularity)      # fail now, not at before_fit
         refuse_narrowing(sparsity, include, exclude)
         self.update_every, self.admm = update_every, None
@@ -311,9 +313,9 @@ class _HoldMasks(Callback):
 @patch
 def admm_prune(self: Learner, sparsity: float | dict, granularity: str | Granularity = 'weight', epochs: int = 2,
                finetune_epochs: int = 1, lr: float | None = None, rho: float = 1e-3, rho_growth: float = 1.,
-               update_every: int | None = None, layer_type=nn.Conv2d, include=None, exclude=None) -> ADMM:
+               update_every: int | None = None, layer_types=nn.Conv2d, include=None, exclude=None, layer_type=None) -> ADMM:
     "ADMM `fit(epochs, lr)` toward the sparsity, hard prune, `fit_one_cycle(finetune_epochs, lr)` with the pruned units at zero: the `ADMM`."
-    cb = ADMMCallback(sparsity, granularity, rho, rho_growth, update_every, layer_type, include, exclude)
+    cb = ADMMCallback(sparsity, granularity, rho, rho_growth, update_every, layer_types, include, exclude, layer_type)
     x = _example_inputs(self.dls)
     cb.admm = ADMM(self.model, **cb.kwargs)
     pr = cb.admm.couple_channels(x)

@@ -14,8 +14,8 @@ from torch import Tensor
 from .granularity import supported_types
 
 # %% auto #0
-__all__ = ['as_fraction', 'as_ratio', 'check_layer_types', 'select_layers', 'refuse_narrowing', 'find_modules', 'parse_target',
-           'resolve_targets', 'select_lowest', 'top_units', 'lowest_k', 'lowest_below', 'choose_lowest']
+__all__ = ['as_fraction', 'as_ratio', 'check_layer_types', 'select_layers', 'refuse_narrowing', 'resolve_alias', 'find_modules',
+           'parse_target', 'resolve_targets', 'select_lowest', 'top_units', 'lowest_k', 'lowest_below', 'choose_lowest']
 
 # %% ../../nbs/03_core.selection.ipynb #31d8e617
 def as_fraction(value: float, what: str = 'sparsity', percent: bool = False) -> float:
@@ -108,6 +108,13 @@ def refuse_narrowing(targets, include=None, exclude=None) -> None:
     if isinstance(targets, dict) and (include is not None or exclude is not None):
         raise ValueError("include=/exclude= narrow the layers of one target for all; per-layer targets (a dict) name their "
                          "layers themselves: drop include/exclude, or leave those layers out of the dict")
+
+# %% ../../nbs/03_core.selection.ipynb #edb3aee4
+def resolve_alias(value, alias_value, name: str, alias: str, default=None):
+    "`value`, or `alias_value` given under `alias` (fasterai's name for `name`); both given (`value` is not `default`): a ValueError."
+    if alias_value is None: return value
+    if value is not default: raise ValueError(f"{alias} is fasterai's name for {name}: give one of them, not both")
+    return alias_value
 
 # %% ../../nbs/03_core.selection.ipynb #54539a7a
 def find_modules(model: nn.Module, specs: str | nn.Module | Iterable | None, what: str = 'layer') -> dict[str, nn.Module]:

@@ -15,7 +15,7 @@ with quiet_fastai_import():
 from fastcore.basics import store_attr
 from fastcore.meta import delegates
 from ..core.granularity import Granularity, as_granularity, supported_types
-from ..core.selection import check_layer_types
+from ..core.selection import check_layer_types, resolve_alias
 from ..core.schedule import as_schedule
 from .regularizer import NORMS, Regularizer, as_penalty
 
@@ -31,22 +31,29 @@ class RegularizeCallback(Callback):
                  granularity: str | Granularity = 'weight',   # units of the group penalties: 'filter', 'row', Block(4, 4)...
                  penalty: str | Callable = 'l1',              # 'l1', 'l2', 'group_lasso' or f(weight, units) -> scalar
                  schedule=None,                               # None: constant; or a schedule for lambda (lin, cos, agp...)
-                 layer_type=nn.Conv2d,                        # types of the layers that take part
+                 layer_types=nn.Conv2d,                       # types of the layers that take part (a type or a tuple)
                  include=None, exclude=None,                  # narrow the layers by name, pattern or module
-                 model: nn.Module | None = None):             # regularize this module instead of learn.model
+                 model: nn.Module | None = None,              # regularize this module instead of learn.model
+                 layer_type=None):                            # fasterai's name for `layer_types`
         if not isinstance(weight, numbers.Real) or isinstance(weight, bool) or not math.isfinite(weight) or weight < 0:
             raise ValueError(f"weight must be a finite number >= 0, got {weight!r}")
         as_penalty(penalty)   # fail now on an unknown penalty, not at before_fit
-        check_layer_types(layer_type, supported_types() + NORMS)   # and on a type it cannot regularize
-        store_attr('penalty,layer_type,include,exclude')
+        layer_types = resolve_alias(layer_types, layer_type, 'layer_types', 'layer_type', nn.Conv2d)
+        check_layer_types(layer_types, supported_types() + NORMS)   # and on a type it cannot regularize
+        store_attr('penalty,layer_types,include,exclude')
         self.weight, self.granularity, self.reg_model = float(weight), as_granularity(granularity), model
         self.schedule = None if schedule is None else as_schedule(schedule)
         self.regularizer, self.value = None, None
 
+    @property
+    def layer_type(self):
+        "fasterai's name for `layer_types`."
+        return self.layer_types
+
     def before_fit(self):
         model = self.reg_model if self.reg_model is not None else self.learn.model
         self.regularizer = Regularizer(model, granularity=self.granularity, penalty=self.penalty,
-                                       layer_types=self.layer_type, include=self.include, exclude=self.exclude)
+                                       layer_types=self.layer_types, include=self.include, exclude=self.exclude)
         self._schedule = None if self.schedule is None else self.schedule.for_epochs(self.n_epoch)
 
     def weight_at(self, pos: float) -> float:
@@ -62,8 +69,8 @@ class RegularizeCallback(Callback):
         self.value = term.detach()
 
 # %% ../../nbs/13_regularize.callback.ipynb #bdbbc15e
-@delegates(RegularizeCallback, but=['granularity', 'penalty', 'layer_type'])
+@delegates(RegularizeCallback, but=['granularity', 'penalty', 'layer_types', 'layer_type'])
 def slim_regularizer(weight: float = 1e-4,   # the coefficient lambda of sum |gamma|
                      **kwargs) -> RegularizeCallback:
     "Network Slimming's sparsity regulariser: `weight * sum |gamma|` over the batch norms, on the training loss."
-    return RegularizeCallback(weight=weight, granularity='weight', penalty='l1', layer_type=NORMS, **kwargs)
+    return RegularizeCallback(weight=weight, granularity='weight', penalty='l1', layer_types=NORMS, **kwargs)
