@@ -16,7 +16,7 @@ from ..core.budget import Budget, as_budget
 from ..core.criteria import large_final
 from ..core.registry import as_criteria
 from ..core.schedule import SCHEDULES, as_schedule, agp, training_batches
-from ..core.selection import as_ratio, parse_target, check_layer_types
+from ..core.selection import as_ratio, parse_target, check_layer_types, resolve_alias, refuse_narrowing
 from ..core.distributed import dist_rank, rewrap, unwrap_model
 from .pruner import Pruner, PRUNABLE, recalibrate_bn, pruning_plan, apply_plan
 from .graph import build_graph
@@ -76,12 +76,12 @@ class PruneCallback(Callback):
                  model: nn.Module | None = None,        # prune this module instead of `learn.model`
                  max_ratio: float | None = None,        # context='global': at most this share of a group's channels (default: all but one)
                  verbose: bool = True,
+                 include=None,                          # only these layers' output channels may be removed (the Pruner's include)
+                 exclude=None,                          # these layers' output channels stay (the Pruner's exclude)
                  layer_type=None):                      # fasterai's name for `layer_types`
         # Everything that can be checked without the model is checked now.
         self.criteria = as_criteria(criteria)
-        if layer_type is not None:
-            if layer_types is not PRUNABLE: raise ValueError("layer_type is fasterai's name for layer_types: give one of them, not both")
-            layer_types = layer_type
+        layer_types = resolve_alias(layer_types, layer_type, 'layer_types', 'layer_type', PRUNABLE)
         check_layer_types(layer_types)
         if isinstance(latency, bool):    # the old switch of the report, not a budget
             if latency and not report_latency:
@@ -98,6 +98,7 @@ class PruneCallback(Callback):
                              f"schedule that never decreases ({', '.join(n for n, s in SCHEDULES.items() if s.monotone)})")
         self.budget = as_budget(macs=macs, params=params, latency=latency)
         self.context, self.pruning_ratio = parse_target(context, pruning_ratio, 'pruning_ratio', as_ratio, required=False)
+        refuse_narrowing(self.context, include, exclude)
         if max_ratio is not None:
             if self.context != 'global': raise ValueError("max_ratio caps each group in context='global' only")
             max_ratio = as_ratio(max_ratio, 'max_ratio')
@@ -108,7 +109,7 @@ class PruneCallback(Callback):
             raise ValueError(f"every must be a positive number of batches or None, got {every!r}")
         if isinstance(bn_recalibrate, bool) or not isinstance(bn_recalibrate, int) or bn_recalibrate < 0:
             raise ValueError(f"bn_recalibrate must be a number of batches >= 0, got {bn_recalibrate!r}")
-        store_attr('layer_types,ignore,round_to,every,bn_recalibrate,consumers,num_heads,max_ratio,verbose')
+        store_attr('layer_types,ignore,include,exclude,round_to,every,bn_recalibrate,consumers,num_heads,max_ratio,verbose')
         self.report_latency, self.prune_model = bool(report_latency), model
         self.pruner, self.report, self.history, self.last_step = None, None, [], None
         self._original, self._saved = None, None
@@ -141,7 +142,7 @@ class PruneCallback(Callback):
         self._saved = None   # the plan of the last checkpoint it saved; and a copy (before any hook) to rebuild that plan
         self._original = copy.deepcopy(unwrap_model(model)) if self._reload is not None else None
         self.pruner = Pruner(model, self._x, criteria=self.criteria, context=self.context, layer_types=self.layer_types,
-                             ignore=self.ignore, round_to=self.round_to, consumers=self.consumers,
+                             ignore=self.ignore, include=self.include, exclude=self.exclude, round_to=self.round_to, consumers=self.consumers,
                              num_heads=self.num_heads, optimizer=self.learn,   # the optimizer follows every prune
                              max_ratio=self.max_ratio, resume=True)   # targets count from the model before any prune
         self._points = pruning_points(self.schedule, self._final(), self.n_epoch, self._n_iter, self.every)

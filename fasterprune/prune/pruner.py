@@ -19,7 +19,7 @@ from ..core.budget import Budget, as_budget, count_macs_params, model_device, pr
 from ..core.criteria import Criteria, large_final
 from ..core.granularity import as_granularity, supported_types
 from ..core.registry import as_criteria
-from ..core.selection import select_layers, find_modules, parse_target, resolve_targets, as_ratio, lowest_k
+from ..core.selection import select_layers, find_modules, parse_target, resolve_targets, as_ratio, lowest_k, refuse_narrowing
 from ..core.state import keep_modes, unwrap_optimizer
 from ..core.distributed import rank0_decides, unwrap_model, inner_names
 from .graph import Slice, CoupledGroup, build_graph, coupled_groups, coupled_group, transaction, prune_steps
@@ -242,7 +242,9 @@ class Pruner:
                  forward_fn=None,                      # forward_fn(model, inputs), if model(inputs) is not enough
                  optimizer=None,                       # a torch/fastai optimizer, or a fastai Learner, that follows each prune
                  max_ratio: float | None = None,       # global context: at most this share of a group's channels (default: all but one)
-                 resume: bool = False):                # targets count from the model before its recorded plan (see below)
+                 resume: bool = False,                 # targets count from the model before its recorded plan (see below)
+                 include=None,                         # only these layers' output channels may be removed (as in the Sparsifier)
+                 exclude=None):                        # these layers' output channels stay (as in the Sparsifier)
         # Options first, then the model: nothing is traced before every option passed its check.
         self.criteria = as_criteria(criteria)
         context, _ = parse_target(context, None, 'pruning_ratio', as_ratio, required=False)
@@ -254,6 +256,8 @@ class Pruner:
         self.max_ratio = max_ratio
         context = inner_names(context, model) if isinstance(context, dict) else context   # names as inside a DDP wrapper
         ignore, num_heads = inner_names(ignore, model), inner_names(num_heads, model)
+        include, exclude = inner_names(include, model), inner_names(exclude, model)
+        refuse_narrowing(context, include, exclude)          # per-layer ratios name their layers themselves
         model = unwrap_model(model)
         refuse_reparametrized(dict(model.named_modules()), 'the Pruner')   # torch-pruning slices plain parameters only
         if round_to != 'auto' and round_to is not None and (isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1):
@@ -267,7 +271,7 @@ class Pruner:
         self.round_to, self.consumers = (round_to if round_to != 1 else None), consumers
         ignored = find_modules(model, [ignore] if isinstance(ignore, (str, nn.Module)) else ignore, 'ignored layer')
         types = tuple(layer_types) if isinstance(layer_types, (list, tuple)) else (layer_types,)
-        self.layers = {n: m for n, m in select_layers(model, types).items() if n not in ignored}
+        self.layers = {n: m for n, m in select_layers(model, types, include, exclude).items() if n not in ignored}
         self.heads = attention_heads(model, num_heads)
         self.graph = build_graph(model, example_inputs, forward_fn)
         self.names = {m: n for n, m in model.named_modules()}
@@ -277,7 +281,8 @@ class Pruner:
         self._groups = groups = self._scan(every_group)
         if not groups:
             raise ValueError("no coupled group can be pruned: every group contains an ignored layer, a layer not in "
-                             f"layer_types={tuple(t.__name__ for t in types)}, or the model's output")
+                             f"layer_types={tuple(t.__name__ for t in types)} (or not selected by include/exclude), "
+                             "or the model's output")
         self.ratio, self.steps = 0., pruning_plan(model)
         self._start = len(self.steps)                          # steps of earlier pruners: this one changed nothing yet
         self.initial = self._before_plan(groups) if resume else {g.key: g.n for g in groups}
