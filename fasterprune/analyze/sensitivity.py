@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 # %% auto #0
-__all__ = ['model_signature', 'Candidates', 'fill_budget', 'Sensitivity', 'analyse']
+__all__ = ['analyze', 'model_signature', 'Candidates', 'fill_budget', 'Sensitivity', 'analyse']
 
 # %% ../../nbs/51_analyze.sensitivity.ipynb #97a87cf1
 def model_signature(model: nn.Module) -> str:
@@ -496,3 +496,7 @@ def analyse(self: Learner, ratios: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5, 0
     "The sensitivity of `self.model`: scored by the first metric on the validation set, batch norm recalibrated on `n_batches` training batches (None: all)."
     return analyse(self.model, _example_inputs(self.dls), as_evaluator(self), ratios=ratios, calibrate=self.dls.train,
                    n_batches=n_batches, by=by, criteria=criteria, ignore=ignore, path=path, progress=progress, **kwargs)
+
+# %% ../../nbs/51_analyze.sensitivity.ipynb #723be2aa
+analyze = analyse                    # the package's spelling: the same function
+Learner.analyze = Learner.analyse    # and the same Learner method
