@@ -6,17 +6,52 @@ Docs: https://fasterprune.github.io/fasterprune/cli.html.md"""
 
 # %% ../nbs/40_cli.ipynb #c2d73074
 from __future__ import annotations
-import argparse, sys
+import argparse, math, sys
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['COMMANDS', 'demo', 'demo_parser', 'main']
 
 # %% ../nbs/40_cli.ipynb #554b64be
+def _positive_int(v, name: str = 'epochs') -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    return v
+
+def _positive_lr(v, name: str = 'lr') -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+    return float(v)
+
+def _seed(v, name: str = 'seed') -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**32:
+        raise ValueError(f"{name} must be an integer in [0, 2**32), got {v!r}")
+    return v
+
+def _out_folder(out, name: str = 'out') -> Path:
+    "`out` as a folder to write the plots in: it may not exist yet, but neither it nor a folder above it may be a file."
+    out = Path(out)
+    for p in (out, *out.parents):
+        if p.exists() and not p.is_dir():
+            raise ValueError(f"{name} must be a folder for the PNG files (created if missing), but {p} is a file")
+    for name in ('schedule.png', 'sparsity.png'):
+        if (out / name).is_dir(): raise ValueError(f"{out / name} is a folder: demo writes a PNG file there; give another out")
+    return out
+
+def _arg(check, parse=str):
+    "An argparse type: `parse` the text, then `check` it; argparse's error names the option, the value and what is allowed."
+    def f(text: str):
+        try: v = parse(text)
+        except ValueError: raise argparse.ArgumentTypeError(f"must be {'an integer' if parse is int else 'a number'}, got {text!r}") from None
+        try: return check(v, '')
+        except ValueError as e: raise argparse.ArgumentTypeError(str(e).strip()) from None
+    return f
+
 def demo(out: str | Path = 'fasterprune-demo', epochs: int = 8, sparsity: float = 0.9, schedule: str = 'agp',
          granularity: str = 'weight', context: str = 'global', criteria: str = 'large_final',
          lr: float = 1e-2, seed: int = 0):
     "Train a small CNN on digits while sparsifying it; print the report and write two plots to `out`."
+    epochs, lr, seed, out = _positive_int(epochs), _positive_lr(lr), _seed(seed), _out_folder(out)   # before any work
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -29,10 +64,10 @@ def demo(out: str | Path = 'fasterprune-demo', epochs: int = 8, sparsity: float 
         from fasterprune.data import digits_dls, small_cnn
         from fasterprune.sparse.callback import SparsifyCallback
 
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
     set_seed(seed, reproducible=True)
     cb = SparsifyCallback(sparsity=sparsity, granularity=granularity, context=context,  # checks the options first
                           criteria=criteria, schedule=schedule)
+    out.mkdir(parents=True, exist_ok=True)
     learn = Learner(digits_dls(), small_cnn(), metrics=accuracy)
     def log_epoch(row):  # one plain line per epoch, under a header, instead of progress bars
         if row[0] == 0: print(''.join(f'{name:<12}' for name in learn.recorder.metric_names))
@@ -55,8 +90,9 @@ def demo_parser() -> argparse.ArgumentParser:
     from fasterprune.core.schedule import SCHEDULES
     d = argparse.ArgumentParser(prog='fasterprune demo', description='Train a small CNN on digits while sparsifying it; '
                                 'print the sparsity report and write two plots.')
-    d.add_argument('--out', default='fasterprune-demo', help='folder for the PNG files (default: %(default)s)')
-    d.add_argument('--epochs', type=int, default=8)
+    d.add_argument('--out', default='fasterprune-demo', type=_arg(_out_folder),
+                   help='folder for the PNG files, created if missing (default: %(default)s)')
+    d.add_argument('--epochs', type=_arg(_positive_int, int), default=8, help='epochs to train, at least 1 (default: %(default)s)')
     d.add_argument('--sparsity', type=float, default=0.9, help='fraction, or percentage above 1 (default: 0.9)')
     d.add_argument('--schedule', default='agp', choices=list(SCHEDULES), metavar='NAME',
                    help=f"when and how fast to sparsify: {', '.join(SCHEDULES)} (default: %(default)s)")
@@ -64,8 +100,8 @@ def demo_parser() -> argparse.ArgumentParser:
     d.add_argument('--context', default='global', choices=['local', 'global'])
     d.add_argument('--criteria', default='large_final', choices=list(CRITERIA), metavar='NAME',
                    help=f"how important each unit is: {', '.join(CRITERIA)} (default: %(default)s)")
-    d.add_argument('--lr', type=float, default=1e-2)
-    d.add_argument('--seed', type=int, default=0)
+    d.add_argument('--lr', type=_arg(_positive_lr, float), default=1e-2, help='learning rate, a finite number > 0 (default: %(default)s)')
+    d.add_argument('--seed', type=_arg(_seed, int), default=0, help='random seed, in [0, 2**32) (default: %(default)s)')
     return d
 
 # name: (its line in `fasterprune --help`, its parser, built only when it runs, the function it calls)
