@@ -308,6 +308,9 @@ def amc(model: nn.Module,
     for name, v, lo in (('episodes', episodes, 1), ('warmup', warmup, 0), ('updates', updates, 0), ('batch_size', batch_size, 1),
                         ('hidden', hidden, 1)):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo: raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    if warmup >= episodes:                                     # the agent would never act nor learn: a random search, said nowhere
+        raise ValueError(f"warmup ({warmup}) must be below episodes ({episodes}): the first {warmup} episodes take random actions "
+                         "and the agent learns only after them; give more episodes or a shorter warmup")
     for name, v in (('noise', noise), ('noise_decay', noise_decay), ('baseline_decay', baseline_decay)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1 or v != v:
             raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
@@ -342,6 +345,9 @@ def amc(model: nn.Module,
             changed = sorted(k for k in settings if ck['settings'].get(k) != settings[k])
             raise ValueError(f"{path} holds another AMC run (other model or settings{': ' + ', '.join(changed) if changed else ''}): "
                              "use another path, or the same model and settings")
+        if len(ck['rows']) > episodes:                         # not the first episodes of it: the rest came from a longer run's agent
+            raise ValueError(f"{path} holds {len(ck['rows'])} episodes, more than episodes={episodes}: give episodes >= "
+                             f"{len(ck['rows'])} to continue or read that run, or another path to search again")
         try: agent.load_state_dict(ck['agent']); rng.setstate(ck['rng'])
         except (RuntimeError, ValueError, TypeError, KeyError, IndexError) as e:
             raise ValueError(f"{path}: the agent's state in it cannot be restored ({type(e).__name__}: {' '.join(str(e).split())[:300]}): "

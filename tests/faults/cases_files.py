@@ -191,6 +191,10 @@ CASES += [
           ValueError, r"agent\.pth: the agent's state in it cannot be restored \(RuntimeError: .*size mismatch for 0\.weight.*\): "
                       r"the file was damaged or edited; delete it"),
     Fault('files-amc-ckpt-directory', _model, _amc(lambda: _TMP), ValueError, r"path must name the checkpoint file, .* is a directory"),
+    Fault('files-amc-ckpt-more-episodes', _model,   # a 4-episode run asked for 3: neither the 4 nor its first 3 returned in silence
+          lambda m, _: amc(m, X, ONE, **{**AMC_KW, 'episodes': 3}, fine_tune_top=0, path=_write(
+              'amc4.pth', lambda f: amc(_cnn(), X, ONE, **{**AMC_KW, 'episodes': 4}, fine_tune_top=0, path=f))),
+          ValueError, r"amc4\.pth holds 4 episodes, more than episodes=3: give episodes >= 4 to continue or read that run"),
 ]
 
 # saving is checked before anything changes (issue 26): no pruned model whose record is lost, no stray .tmp file
