@@ -319,6 +319,13 @@ class Sparsifier:
         limit = min(u.max_sparsity for u in self.units.values())
         if max(targets.values() if isinstance(targets, dict) else [targets]) > limit + 1e-12:
             raise ValueError(f"granularity {self.granularity!r} allows at most {limit:.0%} sparsity, got {targets}")
+        if self.mode == 'global' and self.max_sparsity is not None:    # the caps make the total unreachable: not less in silence
+            total = sum(u.n for u in self.units.values())
+            most = total - sum(self._kept(n) for n in self.layers)
+            if round(targets * total) > most:
+                raise ValueError(f"max_sparsity={self.max_sparsity} caps each layer: it allows at most {most / total:.2%} sparsity "
+                                 f"({most} of the {total} units of granularity {self.granularity!r}), got target {targets} "
+                                 f"({round(targets * total)} units); lower the target or raise max_sparsity")
         return targets
 
     def _grows(self, targets) -> bool:
