@@ -44,7 +44,7 @@ with _quiet_fastai_import():   # whichever module imports fastai first does it w
     from fasterprune.data import digits_dls, digits_tensors, example_inputs, small_cnn
     # analysis, search and the automatic pruners
     from fasterprune.analyze.evaluate import Evaluator, as_evaluator, learner_evaluator, loader_evaluator, top1_accuracy
-    from fasterprune.analyze.sensitivity import analyse, Sensitivity, Candidates
+    from fasterprune.analyze.sensitivity import analyse, analyze, Sensitivity, Candidates
     from fasterprune.analyze.search import search_subnets, Subnets, uniform_plan, scale_to_budget
     from fasterprune.analyze.iterative import prune_iteratively, IterativeRun
     from fasterprune.auto.netadapt import netadapt, NetAdaptRun, latency_table, LatencyTable
@@ -81,7 +81,7 @@ __all__ = [
     'sparsity_report', 'SparsityReport', 'LayerSparsity', 'model_stats', 'ModelStats', 'structure_report', 'StructureReport',
     'LayerStructure', 'digits_dls', 'digits_tensors', 'example_inputs', 'small_cnn',
     # analysis, search, automatic pruners
-    'Evaluator', 'as_evaluator', 'learner_evaluator', 'loader_evaluator', 'top1_accuracy', 'analyse', 'Sensitivity',
+    'Evaluator', 'as_evaluator', 'learner_evaluator', 'loader_evaluator', 'top1_accuracy', 'analyse', 'analyze', 'Sensitivity',
     'Candidates', 'search_subnets', 'Subnets', 'uniform_plan', 'scale_to_budget', 'prune_iteratively', 'IterativeRun',
     'netadapt', 'NetAdaptRun', 'latency_table', 'LatencyTable', 'simulated_annealing', 'auto_compress', 'Annealing',
     'scale_to_sparsity', 'admm_prune', 'admm_train', 'ADMM', 'ADMMCallback', 'amc', 'AMCRun', 'lottery_rounds', 'LotteryRun',

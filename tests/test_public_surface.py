@@ -33,7 +33,7 @@ PUBLIC = {
     'sparsity_report', 'SparsityReport', 'LayerSparsity', 'model_stats', 'ModelStats', 'structure_report', 'StructureReport',
     'LayerStructure', 'digits_dls', 'digits_tensors', 'example_inputs', 'small_cnn',
     # analysis, search, automatic pruners
-    'Evaluator', 'as_evaluator', 'learner_evaluator', 'loader_evaluator', 'top1_accuracy', 'analyse', 'Sensitivity',
+    'Evaluator', 'as_evaluator', 'learner_evaluator', 'loader_evaluator', 'top1_accuracy', 'analyse', 'analyze', 'Sensitivity',
     'Candidates', 'search_subnets', 'Subnets', 'uniform_plan', 'scale_to_budget', 'prune_iteratively', 'IterativeRun',
     'netadapt', 'NetAdaptRun', 'latency_table', 'LatencyTable', 'simulated_annealing', 'auto_compress', 'Annealing',
     'scale_to_sparsity', 'admm_prune', 'admm_train', 'ADMM', 'ADMMCallback', 'amc', 'AMCRun', 'lottery_rounds', 'LotteryRun',

@@ -13,7 +13,7 @@ from ..core.granularity import as_granularity, removes_channels
 from ..core.criteria import large_final
 from ..core.registry import as_criteria
 from ..core.schedule import as_schedule, agp, training_batches
-from ..core.selection import parse_target, as_fraction, check_layer_types, refuse_narrowing
+from ..core.selection import resolve_alias, parse_target, as_fraction, check_layer_types, refuse_narrowing
 from ..core.distributed import dist_rank
 from ..core.state import elementwise_optimizer
 from .sparsifier import Sparsifier
@@ -26,12 +26,6 @@ __all__ = ['SparsifyCallback']
 # %% ../../nbs/11_sparse.callback.ipynb #178d4afd
 def _fmt(target) -> str:
     return str({n: f'{t:.2%}' for n, t in target.items()}) if isinstance(target, dict) else f'{target:.2%}'
-
-def _alias(value, alias_value, name: str, alias: str):
-    "`value`, or the value given under fasterai's `alias`; both given: an error."
-    if alias_value is None: return value
-    if value is not None: raise ValueError(f"{alias} is fasterai's name for {name}: give one of them, not both")
-    return alias_value
 
 class SparsifyCallback(Callback):
     "Mask the weights of a fastai Learner's model to a target sparsity, following a schedule."
@@ -63,11 +57,10 @@ class SparsifyCallback(Callback):
                  sched_func=None,                       # fasterai's name for `schedule`
                  layer_type=None):                      # fasterai's name for `layer_types`
         # Everything that can be checked without the model is checked now.
-        sparsity = _alias(sparsity, end_sparsity, 'sparsity', 'end_sparsity')
-        schedule = _alias(None if schedule is agp else schedule, sched_func, 'schedule', 'sched_func') or agp
+        sparsity = resolve_alias(sparsity, end_sparsity, 'sparsity', 'end_sparsity')
+        schedule = resolve_alias(schedule, sched_func, 'schedule', 'sched_func', default=agp)
         self.granularity, self.criteria = as_granularity(granularity), as_criteria(criteria)
-        if layer_type is not None:
-            layer_types = _alias(None if layer_types is nn.Conv2d else layer_types, layer_type, 'layer_types', 'layer_type')
+        layer_types = resolve_alias(layer_types, layer_type, 'layer_types', 'layer_type', default=nn.Conv2d)
         check_layer_types(layer_types)
         self.context, self.sparsity = parse_target(context, sparsity, 'sparsity')
         if isinstance(self.context, dict): self.sparsity = self.context   # per-layer targets
