@@ -59,30 +59,10 @@ MODELS = ('cnn', 'rescnn', 'resnet18')
 
 
 # ------------------------------------------------------------------------------------------------ models and data
-class ResBlock(nn.Module):
-    "conv-bn-relu-conv-bn added to the input, then relu."
-    def __init__(self, c: int):
-        super().__init__()
-        self.conv1, self.bn1 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
-        self.conv2, self.bn2 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
-    def forward(self, x):
-        return F.relu(x + self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))
-
-
-def conv_bn(c_in: int, c_out: int, stride: int = 1) -> list[nn.Module]:
-    return [nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
-
-
-def res_cnn(in_channels: int = 1, n_classes: int = 10) -> nn.Sequential:
-    "The residual CNN: stem 32 + max-pool, residual block 32, strided conv to 64, residual block 64, pool, Linear."
-    return nn.Sequential(*conv_bn(in_channels, 32), nn.MaxPool2d(2), ResBlock(32), *conv_bn(32, 64, stride=2),
-                         ResBlock(64), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, n_classes))
-
-
 def make_model(name: str) -> nn.Module:
-    from mnist import make_cnn
+    from mnist import make_cnn, make_res_cnn   # the models of the other MNIST scripts
     if name == 'cnn': return make_cnn()
-    if name == 'rescnn': return res_cnn()
+    if name == 'rescnn': return make_res_cnn()
     if name == 'resnet18':
         from torchvision.models import resnet18
         return resnet18(weights=None, num_classes=10)
