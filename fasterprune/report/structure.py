@@ -68,6 +68,7 @@ _CHANNEL_LAYERS = ('Conv1d', 'Conv2d', 'Conv3d', 'Linear', 'ConvTranspose1d', 'C
 
 def _ch(b, a): return '' if b is None else (f'{b}' if b == a else f'{b}->{a}')
 def _pct(b, a): return f'{(a - b) / b:+.1%}' if b else ''
+def _gflops(macs: int) -> float: return 2 * macs / 1e9   # GFLOPs as papers and Torch-Pruning quote them: a MAC is a multiply and an add
 
 class StructureReport:
     "Layers, parameters, MACs and latency before and after pruning."
@@ -81,6 +82,7 @@ class StructureReport:
         lat = b.latency is not None and a.latency is not None
         return {'params_before': b.params, 'params_after': a.params, 'params_ratio': a.params / b.params,
                 'macs_before': b.macs, 'macs_after': a.macs, 'macs_ratio': a.macs / b.macs if b.macs else None,
+                'gflops_before': _gflops(b.macs), 'gflops_after': _gflops(a.macs),
                 'latency_before': b.latency, 'latency_after': a.latency,
                 'latency_ratio': a.latency / b.latency if lat else None,
                 'speedup': b.latency / a.latency if lat else None}
@@ -115,7 +117,8 @@ class StructureReport:
         t = self.totals
         lines = ['Structure Report:', line, head, line, *map(fmt, self.rows), line,
                  f"{'Params':<{w + 20}}{t['params_before']:>36,}{t['params_after']:>12,}{_pct(t['params_before'], t['params_after']):>9}",
-                 f"{'MACs (one sample)':<{w + 20}}{t['macs_before']:>36,}{t['macs_after']:>12,}{_pct(t['macs_before'], t['macs_after']):>9}"]
+                 f"{'MACs (one sample)':<{w + 20}}{t['macs_before']:>36,}{t['macs_after']:>12,}{_pct(t['macs_before'], t['macs_after']):>9}",
+                 f"{'GFLOPs (2 x MACs, one sample)':<{w + 20}}{t['gflops_before']:>36.4g}{t['gflops_after']:>12.4g}{_pct(t['gflops_before'], t['gflops_after']):>9}"]
         if t['speedup'] is not None:
             b = self.before
             what = f"Latency ms ({b.device} {b.dtype}, median of {b.repeats}{f', batch {b.batch}' if b.batch else ''})"
