@@ -116,7 +116,7 @@ def prune_iteratively(model: nn.Module | Learner,          # an nn.Module, or a 
     if save is not None: _save_target(learn if learn is not None else model, save)    # a path it cannot write: before any work
     ev = as_evaluator(evaluate)
     if not ev.can_fine_tune: raise ValueError("prune_iteratively fine-tunes every round: give an evaluator with fine_tune")
-    batches = _batches(calibrate, n_batches)
+    batches = _batches(calibrate, n_batches, example_inputs)
     budget.bind(model, example_inputs)
     base = count_macs_params(model, example_inputs)
     def measure(m, score, pruned, st, ok, r):

@@ -283,7 +283,7 @@ def search_subnets(model: nn.Module,
     fine_tune_top, fine_tune = resolve_fine_tune(fine_tune_top, fine_tune, fine_tune_seeds, ev)
     cands = Candidates(model, example_inputs, criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
     budget = cands.bind(budget)
-    batches = _batches(calibrate, n_batches)
+    batches = _batches(calibrate, n_batches, example_inputs)
     keys = list(cands.layers)
     around = None
     if analysis is not None:

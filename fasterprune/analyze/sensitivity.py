@@ -136,16 +136,31 @@ def _check_signature(signature: str | None, model: nn.Module, what: str, source=
         raise ValueError(f"the {what}{f' in {source}' if source else ''} was made for another architecture "
                          f"(signature {signature}, this model: {model_signature(model)}){'; ' + redo if redo else ''}")
 
-def _batches(calibrate, n_batches: int | None):
-    """`calibrate` as the same input batches for every candidate: a fastai loader's inputs in order (with `n_batches`,
-    read once into a list); a one-shot iterator read once, into a list."""
+def _batches(calibrate, n_batches: int | None, example_inputs=None):
+    """`calibrate` as the same input batches for every candidate, or the calibration function itself (`recalibrate_bn`
+    calls it with the model): a fastai loader's inputs in order (with `n_batches`, read once into a list); batches of
+    any other iterable cut to the model's inputs (see `_model_inputs`), a one-shot iterator read once, into a list."""
     if calibrate is None: return None
     if hasattr(calibrate, 'one_batch'):                    # fastai DataLoaders (its training set) or DataLoader
         dl = calibrate.train if hasattr(calibrate, 'loaders') else calibrate
         if n_batches is None: return _InOrder(dl)
         with closing(_in_order(dl)) as batches: return list(itertools.islice(batches, n_batches))
-    if iter(calibrate) is calibrate: return list(itertools.islice(calibrate, n_batches))
-    return calibrate
+    if not hasattr(calibrate, '__iter__'):
+        if callable(calibrate): return calibrate
+        raise ValueError(f"calibrate must be batches (input batches or (inputs, targets) tuples: a list, a torch DataLoader...), "
+                         f"fastai DataLoaders or a function called with the model, got {type(calibrate).__name__}")
+    n = None if example_inputs is None else len(example_inputs) if isinstance(example_inputs, (tuple, list)) else 1
+    if iter(calibrate) is calibrate: return [_model_inputs(b, n) for b in itertools.islice(calibrate, n_batches)]
+    return _ModelInputs(calibrate, n)
+
+def _model_inputs(batch, n: int | None):
+    "The model's inputs in `batch`: its first `n` elements (the number of the model's example inputs) if it is a longer tuple or list, such as `(inputs, targets)`."
+    return batch[:n] if n is not None and isinstance(batch, (tuple, list)) and len(batch) > n else batch
+
+class _ModelInputs:
+    "The model's inputs of every batch of an iterable (`_model_inputs`), read anew each time."
+    def __init__(self, batches, n: int | None): self.batches, self.n = batches, n
+    def __iter__(self): return (_model_inputs(b, self.n) for b in self.batches)
 
 def _in_order(dl):
     "The input batches of the fastai DataLoader `dl`, unshuffled (its shuffling is off meanwhile)."
@@ -446,7 +461,7 @@ def analyse(model: nn.Module,
             example_inputs,                           # a batch the model accepts
             evaluate,                                 # evaluate(model) -> float, an Evaluator or a Learner
             ratios: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),   # shares of each group's channels to try
-            calibrate: Iterable | None = None,        # batches to re-estimate batch norm on (None: do not)
+            calibrate: Iterable | None = None,        # batches to re-estimate batch norm on, or a function called with the model (None: do not)
             n_batches: int | None = None,             # at most this many of them
             by: str = 'group',                        # one curve per 'group' or per 'layer'
             criteria: str | Criteria = large_final,   # which channels go first (scored by the weights)
@@ -461,7 +476,7 @@ def analyse(model: nn.Module,
     if by not in ('group', 'layer'): raise ValueError(f"by must be 'group' or 'layer', got {by!r}")
     ev = as_evaluator(evaluate)
     cands = Candidates(model, example_inputs, criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
-    batches = _batches(calibrate, n_batches)
+    batches = _batches(calibrate, n_batches, example_inputs)
     crit, pruning = repr(cands.pruner.criteria), cands.pruning
     res = None
     if path is not None and Path(path).exists():

@@ -322,7 +322,7 @@ def amc(model: nn.Module,
     fine_tune_top, fine_tune = resolve_fine_tune(fine_tune_top, fine_tune, fine_tune_seeds, ev)
     cands = Candidates(model, example_inputs, criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
     budget = cands.bind(budget)
-    env, batches = _Env(cands, budget, max_ratio), _batches(calibrate, n_batches)
+    env, batches = _Env(cands, budget, max_ratio), _batches(calibrate, n_batches, example_inputs)
     agent, rng = DDPG(N_STATE, hidden, seed=seed), random.Random(seed)
     run = AMCRun([], dict(cands.layers), cands.pruning, dict(name=budget.name, keep=budget.keep), cands.signature, ev.name)
     base, sigma, start = None, noise, 0

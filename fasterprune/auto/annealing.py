@@ -239,7 +239,7 @@ def simulated_annealing(model: nn.Module,
         raise ValueError("give one target: macs= or params= (the fraction to keep, channels) or sparsity= (the share of weights to remove)")
     ev = as_evaluator(evaluate)
     fine_tune_top, fine_tune = resolve_fine_tune(fine_tune_top, fine_tune, fine_tune_seeds, ev)
-    batches = _batches(calibrate, n_batches)
+    batches = _batches(calibrate, n_batches, example_inputs)
     if budget is not None:
         cands = Candidates(model, example_inputs, criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
         budget = cands.bind(budget)

@@ -579,7 +579,7 @@ def netadapt(model: nn.Module,
         raise ValueError(f"table= is the latency lookup table: give it with latency=, not with a {budget.name} budget")
     ev = as_evaluator(evaluate)
     tune = _fine_tuner(fine_tune, ev)
-    batches = _batches(calibrate, n_batches)
+    batches = _batches(calibrate, n_batches, example_inputs)
     options = dict(criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
     cands = Candidates(model, example_inputs, **options)
     settings = dict(step=step, decay=decay, fine_tune=None if tune is None else fine_tune if isinstance(fine_tune, str)

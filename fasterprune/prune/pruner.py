@@ -753,21 +753,27 @@ def load_pruned(obj, file, example_inputs=None, forward_fn=None):
 # %% ../../nbs/30_prune.pruner.ipynb #4d414808
 @torch.no_grad()
 def recalibrate_bn(model: nn.Module, batches, n_batches: int | None = None) -> int:
-    "Re-estimate the running statistics of every batch norm of `model` on (at most `n_batches`) `batches` of inputs; returns the batches used."
+    """Re-estimate the running statistics of every batch norm of `model` on (at most `n_batches`) `batches` of inputs, or
+    by a calibration function called with `model` (in training mode; it decides how many batches); returns the batches used."""
     if n_batches is not None and (isinstance(n_batches, bool) or not isinstance(n_batches, int) or n_batches < 1):
         raise ValueError(f"n_batches must be a positive number of batches or None (all), got {n_batches!r}")
     if hasattr(batches, 'one_batch'):                     # fastai DataLoaders / DataLoader: inputs only
         from fasterprune.data import n_inputs
         dl = batches.train if hasattr(batches, 'loaders') else batches   # DataLoaders: the training set
         batches = (b[:n_inputs(dl, b)] for b in dl)
-    if n_batches is not None: batches = itertools.islice(batches, n_batches)
+    run = batches if callable(batches) and not hasattr(batches, '__iter__') else None   # a calibration function: run(model)
+    if n_batches is not None and run is None: batches = itertools.islice(batches, n_batches)
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
     if not bns: return 0
-    moms, n = [m.momentum for m in bns], 0
+    moms, calls = [m.momentum for m in bns], []
+    hook = model.register_forward_hook(lambda *_: calls.append(1))   # counts the batches, the function's too
     with keep_modes(model, train=True):
         try:
             for m in bns: m.reset_running_stats(); m.momentum = None      # momentum None: a cumulative average
-            for x in batches: call_model(model, x); n += 1
+            if run is not None: run(model)
+            else:
+                for x in batches: call_model(model, x)
         finally:
+            hook.remove()
             for m, mom in zip(bns, moms): m.momentum = mom
-    return n
+    return len(calls)
