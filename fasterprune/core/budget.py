@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/core.budget.html.md"""
 
 # %% ../../nbs/09_core.budget.ipynb #1958daaa
 from __future__ import annotations
-import statistics, time, warnings
+import contextlib, statistics, time, warnings
 import torch
 import torch.nn as nn
 import torch_pruning as tp
@@ -16,8 +16,8 @@ from .selection import as_fraction
 from .state import keep_modes
 
 # %% auto #0
-__all__ = ['RESOURCES', 'forwarded', 'count_macs_params', 'model_device', 'measure_latency', 'preferred_multiple', 'Resource',
-           'MACs', 'Params', 'Latency', 'Budget', 'as_budget']
+__all__ = ['RUNTIMES', 'RESOURCES', 'forwarded', 'count_macs_params', 'model_device', 'check_runtime', 'measure_latency',
+           'preferred_multiple', 'Resource', 'MACs', 'Params', 'Latency', 'Budget', 'as_budget']
 
 # %% ../../nbs/09_core.budget.ipynb #8563a023
 class _ForwardFn(nn.Module):
@@ -57,17 +57,50 @@ def model_device(model: nn.Module) -> torch.device:
 def _sync(device: torch.device) -> None:
     if device.type == 'cuda': torch.cuda.synchronize(device)
 
+RUNTIMES = ('eager', 'onnxruntime', 'compile')
+
+def check_runtime(runtime: str) -> str:
+    "`runtime` if it is one `measure_latency` knows, else a ValueError naming the allowed ones."
+    if runtime not in RUNTIMES: raise ValueError(f"unknown runtime {runtime!r}; allowed: {', '.join(map(repr, RUNTIMES))}")
+    return runtime
+
+@contextlib.contextmanager
+def _torch_threads(threads: int | None):
+    "Run with `threads` intra-op threads in torch (as it is when None)."
+    before = torch.get_num_threads()
+    if threads: torch.set_num_threads(threads)
+    try: yield
+    finally: torch.set_num_threads(before)
+
+def _runner(model: nn.Module, inputs, runtime: str, threads: int | None):
+    "A function of no arguments running `model` on `inputs` in `runtime` (a baked copy for ONNX Runtime and compile)."
+    if runtime == 'onnxruntime':
+        from fasterprune.deploy import onnx_runner       # the deploy chapter builds on this one
+        return onnx_runner(model, inputs, threads)
+    if runtime == 'compile':
+        from fasterprune.deploy import baked_copy
+        compiled = torch.compile(baked_copy(model))
+        return lambda: call_model(compiled, inputs)
+    return lambda: call_model(model, inputs)
+
 @torch.no_grad()
-def measure_latency(model: nn.Module, inputs, repeats: int = 20, warmup: int = 3) -> float:
-    "Median time in seconds of one forward pass of `inputs` (eval mode, no gradients, plain tensors, device work included)."
+def measure_latency(model: nn.Module, inputs, repeats: int = 20, warmup: int = 3, runtime: str = 'eager',
+                    threads: int | None = None) -> float:
+    """Median time in seconds of one forward pass of `inputs` (eval mode, no gradients, plain tensors, device work
+    included) in `runtime`: 'eager' PyTorch, 'onnxruntime' (a copy with its masks baked, exported to a temporary ONNX
+    file; the CUDA provider for a CUDA model when onnxruntime has it) or 'compile' (`torch.compile` of such a copy), with
+    `threads` intra-op threads (default: torch's number). The first `warmup` passes are not timed."""
+    check_runtime(runtime)
+    if repeats < 1 or warmup < 0: raise ValueError(f"repeats must be >= 1 and warmup >= 0; got repeats={repeats}, warmup={warmup}")
     device, inputs, times = model_device(model), plain(inputs), []
-    with keep_modes(model, train=False):
-        try: call_model(model, inputs)                   # a first pass, also to warm up
+    with keep_modes(model, train=False), _torch_threads(threads):
+        try: call_model(model, inputs)                   # the inputs fit (also a first eager pass)
         except Exception as e: raise failed_on_inputs(model, e, 'timing {it}', takes_forward_fn=False) from e
-        for _ in range(warmup - 1): call_model(model, inputs)
+        run = _runner(model, inputs, runtime, threads)
+        for _ in range(max(warmup, runtime == 'compile')): run()   # compile compiles on its first call
         for _ in range(repeats):
             _sync(device); t = time.perf_counter()
-            call_model(model, inputs)
+            run()
             _sync(device); times.append(time.perf_counter() - t)
     return statistics.median(times)
 
@@ -94,10 +127,14 @@ class Params(Resource):
     def measure(self, model, example_inputs): return float(count_macs_params(model, example_inputs)['params'])
 
 class Latency(Resource):
-    "Median forward time of the example batch on the model's device, in seconds."
+    """Median forward time of the example batch on the model's device, in seconds, in `runtime` ('eager', 'onnxruntime'
+    or 'compile', see `measure_latency`) with `threads` intra-op threads (default: torch's number)."""
     name, unit = 'latency', 's'
-    def __init__(self, repeats: int = 20, warmup: int = 3): self.repeats, self.warmup = repeats, warmup
-    def measure(self, model, example_inputs): return measure_latency(model, example_inputs, self.repeats, self.warmup)
+    def __init__(self, repeats: int = 20, warmup: int = 3, runtime: str = 'eager', threads: int | None = None):
+        self.repeats, self.warmup, self.runtime, self.threads = repeats, warmup, check_runtime(runtime), threads
+    def measure(self, model, example_inputs):
+        return measure_latency(model, example_inputs, self.repeats, self.warmup, self.runtime, self.threads)
+    def __repr__(self): return self.name if self.runtime == 'eager' else f'{self.name} ({self.runtime})'
 
 RESOURCES: dict[str, Resource] = {r.name: r for r in (MACs(), Params(), Latency())}
 
