@@ -146,11 +146,12 @@ class PruneCallback(Callback):
                              num_heads=self.num_heads, optimizer=self.learn,   # the optimizer follows every prune
                              max_ratio=self.max_ratio, resume=True)   # targets count from the model before any prune
         self._points = pruning_points(self.schedule, self._final(), self.n_epoch, self._n_iter, self.every)
-        if self.budget is not None:
-            try: self.pruner.check_budget(**{self.budget.name: self.budget})   # refuse now, not mid-training
-            except Exception:
-                self.pruner.release(); self.pruner = None   # no hooks of the criterion left on the model
-                raise
+        try:                                                     # refuse an unreachable target now, not mid-training
+            if self.budget is not None: self.pruner.check_budget(**{self.budget.name: self.budget})
+            elif not isinstance(self.context, dict): self.pruner._target(self.pruning_ratio, None)   # max_ratio's caps
+        except Exception:
+            self.pruner.release(); self.pruner = None   # no hooks of the criterion left on the model
+            raise
         self._before = model_stats(self.pruner.model, self._x, latency=self.report_latency, latency_inputs=self._timed)
         if isinstance(self.context, dict): what = f"{self.context} of the channels"
         elif self.budget is None: what = f"{self.pruning_ratio:.2%} of the channels"

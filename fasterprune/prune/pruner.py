@@ -462,7 +462,18 @@ class Pruner:
         r = as_ratio(ratio, percent=True)
         if r < self.ratio - 1e-12:
             raise ValueError(f"pruning_ratio {r} is below the ratio already reached ({self.ratio}): removed channels cannot come back")
+        if self.mode == 'global' and self.max_ratio is not None: self._refuse_capped(r)
         return r
+
+    def _refuse_capped(self, r: float) -> None:
+        "A global ratio that the `max_ratio` caps cannot reach is an error, not less removed in silence."
+        groups = self._plannable()
+        total = sum(self.initial.get(g.key, g.n) for g in groups)
+        most = total - sum(self._kept(g) for g in groups)
+        if round(r * total) > most:
+            raise ValueError(f"max_ratio={self.max_ratio} caps each group: it allows at most a ratio of {most / total:.4f} "
+                             f"({most} of the {total} channel units), got pruning_ratio {r} ({round(r * total)} units); "
+                             f"lower the ratio or raise max_ratio")
 
     def _bind(self, budget: Budget) -> Budget:
         "`budget` with its baseline: what the model cost when this Pruner was made."

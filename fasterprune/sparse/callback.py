@@ -111,13 +111,15 @@ class SparsifyCallback(Callback):
         self.sparsifier = Sparsifier(model, granularity=self.granularity, context=self.context, criteria=self.criteria,
                                      layer_types=self.layer_types, include=self.include, exclude=self.exclude,
                                      keep_one=self.keep_one, max_sparsity=self.max_sparsity)
-        if removes_channels(self.granularity):
-            try: self.sparsifier.couple_norms(example_inputs(self.dls))
-            except Exception:
-                self.sparsifier.remove(); self.sparsifier = None   # the model is left as it was
-                raise
-        self._targets = self.sparsifier.targets if isinstance(self.sparsity, dict) else self.sparsity   # layers as the engine names them
-        self._final, self.history = self._target_at(1.), []
+        try:
+            if removes_channels(self.granularity): self.sparsifier.couple_norms(example_inputs(self.dls))
+            self._targets = self.sparsifier.targets if isinstance(self.sparsity, dict) else self.sparsity   # layers as the engine names them
+            self._final = self._target_at(1.)
+            self.sparsifier._check_targets(self._final)   # a final target the engine refuses (caps, N:M): now, not mid-fit
+        except Exception:
+            self.sparsifier.remove(); self.sparsifier = None   # the model is left as it was
+            raise
+        self.history = []
         self._mask_grads = self.mask_grads if self.mask_grads is not None else not elementwise_optimizer(self.learn)
         # Fresh masks already are at 0: prune when the schedule first leaves 0. Adopted masks: on the first batch.
         if self.sparsifier.sparsity() > 0: self._applied = None
