@@ -30,6 +30,7 @@ with _quiet_fastai_import():   # whichever module imports fastai first does it w
     # masking, regularising, distilling
     from fasterprune.sparse.sparsifier import Sparsifier, bake_masks, attach_masks, MASK
     from fasterprune.sparse.callback import SparsifyCallback
+    from fasterprune.core.selection import from_nni_config
     from fasterprune.regularize.regularizer import Regularizer, PENALTIES
     from fasterprune.regularize.callback import RegularizeCallback, slim_regularizer
     from fasterprune.distill import (KnowledgeDistillationCallback, soft_target_loss, attention_map, attention_loss, mse_loss,
@@ -71,7 +72,7 @@ __all__ = [
     # several processes
     'is_distributed', 'dist_rank', 'dist_world_size', 'unwrap_model',
     # masking, regularising, distilling
-    'Sparsifier', 'bake_masks', 'attach_masks', 'MASK', 'SparsifyCallback', 'Regularizer', 'PENALTIES', 'RegularizeCallback',
+    'Sparsifier', 'bake_masks', 'attach_masks', 'MASK', 'SparsifyCallback', 'from_nni_config', 'Regularizer', 'PENALTIES', 'RegularizeCallback',
     'slim_regularizer', 'KnowledgeDistillationCallback', 'soft_target_loss', 'attention_map', 'attention_loss', 'mse_loss',
     'FEATURE_LOSSES',
     # physical removal

@@ -23,7 +23,7 @@ PUBLIC = {
     # several processes
     'is_distributed', 'dist_rank', 'dist_world_size', 'unwrap_model',
     # masking, regularising, distilling
-    'Sparsifier', 'bake_masks', 'attach_masks', 'MASK', 'SparsifyCallback', 'Regularizer', 'PENALTIES', 'RegularizeCallback',
+    'Sparsifier', 'bake_masks', 'attach_masks', 'MASK', 'SparsifyCallback', 'from_nni_config', 'Regularizer', 'PENALTIES', 'RegularizeCallback',
     'slim_regularizer', 'KnowledgeDistillationCallback', 'soft_target_loss', 'attention_map', 'attention_loss', 'mse_loss',
     'FEATURE_LOSSES',
     # physical removal

@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/core.selection.html.md"""
 
 # %% ../../nbs/03_core.selection.ipynb #94451f17
 from __future__ import annotations
-import fnmatch, math, numbers
+import fnmatch, math, numbers, re
 from typing import Callable, Iterable
 import torch
 import torch.nn as nn
@@ -15,7 +15,8 @@ from .granularity import supported_types
 
 # %% auto #0
 __all__ = ['as_fraction', 'as_ratio', 'check_layer_types', 'select_layers', 'refuse_narrowing', 'resolve_alias', 'find_modules',
-           'parse_target', 'resolve_targets', 'select_lowest', 'top_units', 'lowest_k', 'lowest_below', 'choose_lowest']
+           'parse_target', 'is_pattern', 'match_targets', 'target_layers', 'resolve_targets', 'from_nni_config',
+           'select_lowest', 'top_units', 'lowest_k', 'lowest_below', 'choose_lowest']
 
 # %% ../../nbs/03_core.selection.ipynb #31d8e617
 def as_fraction(value: float, what: str = 'sparsity', percent: bool = False) -> float:
@@ -149,15 +150,103 @@ def parse_target(context: str | dict, target=None, what: str = 'sparsity',
     return context, as_value(target, what, percent=True)
 
 # %% ../../nbs/03_core.selection.ipynb #850080a3
+def is_pattern(key: str) -> bool:
+    "Whether a layer key is a pattern (shell wildcards `*`, `?`, `[...]`, as `include=` takes) rather than a name."
+    return any(c in key for c in '*?[')
+
+def _specificity(key: str) -> int:
+    "How specific a pattern is: its characters that are not wildcards (a `[...]` class counts as none)."
+    return len(re.sub(r'\[[^\]]*\]|[*?]', '', key))
+
+def match_targets(targets: dict, names: Iterable[str]) -> dict:
+    """`{name: target}` for each of `names` a key of `targets` matches. The most specific key wins: the layer's own
+    name, else the pattern with the most characters that are not wildcards (`'*'`, with none, is the default); on a
+    tie the later key (as NNI's later config)."""
+    patterns = [k for k in targets if is_pattern(k)]
+    out = {}
+    for n in names:
+        if n in targets: out[n] = targets[n]; continue
+        hits = [k for k in patterns if fnmatch.fnmatchcase(n, k)]
+        if hits: out[n] = targets[max(reversed(hits), key=_specificity)]   # max keeps the first of equals: the later key
+    return out
+
+def target_layers(model: nn.Module, targets: dict, layer_types: type | tuple = nn.Conv2d) -> dict[str, nn.Module]:
+    "The layers a per-layer dict covers, in model order: those it names (whatever their type) and those of `layer_types` a pattern matches."
+    types = check_layer_types(layer_types)
+    patterns = [k for k in targets if is_pattern(k)]
+    return {n: m for n, m in model.named_modules() if n and isinstance(m, supported_types())
+            and isinstance(getattr(m, 'weight', None), nn.Parameter)
+            and (n in targets or isinstance(m, types) and any(fnmatch.fnmatchcase(n, p) for p in patterns))}
+
 def resolve_targets(context, target, layers: dict[str, nn.Module], what: str = 'sparsity',
                     as_value: Callable = as_fraction) -> tuple[str, float | dict]:
-    "`(mode, targets)`: mode 'local' or 'global'; targets a fraction, or `{layer: fraction}` for a per-layer context."
+    "`(mode, targets)`: mode 'local' or 'global'; targets a fraction, or `{layer: fraction}` for a per-layer context (patterns resolved, see `match_targets`)."
     context, target = parse_target(context, target, what, as_value)
     if not isinstance(context, dict): return context, target
-    unknown = [n for n in context if n not in layers]
+    unknown = [k for k in context if k not in layers and not (is_pattern(k) and any(fnmatch.fnmatchcase(n, k) for n in layers))]
     if unknown:
-        raise ValueError(f"per-layer targets name layers that are not selected: {unknown}; selected layers: {list(layers)}")
-    return 'local', context
+        raise ValueError(f"per-layer targets name layers that are not selected: {unknown} (a key is a selected layer's "
+                         f"name or a pattern matching one); selected layers: {list(layers)}")
+    return 'local', match_targets(context, layers)
+
+
+# %% ../../nbs/03_core.selection.ipynb #df30a3f2
+_NNI_SELECT, _NNI_PER_LAYER = ('op_types', 'op_names', 'op_partial_names'), ('sparsity', 'sparsity_per_layer')
+_NNI_KEYS = (*_NNI_SELECT, *_NNI_PER_LAYER, 'total_sparsity', 'max_sparsity_per_layer', 'exclude')
+
+def _nni_layers(config: dict, layers: dict[str, nn.Module], i: int) -> list[str]:
+    "The names of `layers` that NNI's `config` (number `i` of its list) chooses: all of its conditions hold."
+    if not any(k in config for k in _NNI_SELECT):
+        raise ValueError(f"config {i} of the NNI config list chooses no layers: give op_types, op_names or op_partial_names")
+    types, names, parts = (config.get(k) for k in _NNI_SELECT)
+    for k, v in zip(_NNI_SELECT, (types, names, parts)):
+        if v is not None and (isinstance(v, str) or not all(isinstance(s, str) for s in v)):
+            raise ValueError(f"config {i}: {k} must be a list of strings, got {v!r}")
+    unknown = [n for n in names or [] if n not in layers]
+    if unknown: raise ValueError(f"config {i}: op_names {unknown} are not layers fasterprune can prune; layers: {list(layers)}")
+    chosen = [n for n, m in layers.items() if (types is None or 'default' in types or type(m).__name__ in types)
+              and (names is None or n in names) and (parts is None or any(p in n for p in parts))]
+    if not chosen: raise ValueError(f"config {i} of the NNI config list chooses no layer of the model: {config}")
+    return chosen
+
+def from_nni_config(config_list: list[dict], model: nn.Module, structural: bool = False) -> dict:
+    """NNI's `config_list` as keyword arguments of the `Sparsifier` and `SparsifyCallback` (with `structural`, of the
+    `Pruner` and `PruneCallback`): `context={layer: target}`, or for a `total_sparsity` the global context, its layers and cap."""
+    if not isinstance(config_list, (list, tuple)) or not config_list or not all(isinstance(c, dict) for c in config_list):
+        raise ValueError(f"config_list must be a non-empty list of dicts (NNI's form), got {config_list!r}")
+    what, cap = ('pruning_ratio', 'max_ratio') if structural else ('sparsity', 'max_sparsity')
+    layers = {n: m for n, m in model.named_modules() if n and isinstance(m, supported_types())
+              and isinstance(getattr(m, 'weight', None), nn.Parameter)}
+    chosen, total = {}, None                          # layer -> its config (a later one overrides), the total's config
+    for i, c in enumerate(config_list):
+        bad = [k for k in c if k not in _NNI_KEYS]
+        if bad: raise ValueError(f"config {i}: unknown keys {bad}; NNI's keys fasterprune reads: {', '.join(_NNI_KEYS)}")
+        given = [k for k in (*_NNI_PER_LAYER, 'total_sparsity') if k in c]
+        if c.get('exclude'):
+            if given: raise ValueError(f"config {i} excludes its layers and gives them {given[0]}: give one of them")
+        elif len(given) != 1:
+            raise ValueError(f"config {i} must give one of sparsity, sparsity_per_layer or total_sparsity (or exclude=True), got {given or 'none'}")
+        elif given[0] == 'total_sparsity':
+            if total is not None: raise ValueError("the NNI config list gives total_sparsity twice: fasterprune shares one total")
+            total = c
+        if 'max_sparsity_per_layer' in c and 'total_sparsity' not in c:
+            raise ValueError(f"config {i}: max_sparsity_per_layer caps the layers sharing a total_sparsity; give it with total_sparsity")
+        for n in _nni_layers(c, layers, i): chosen[n] = c
+    kept = {n: c for n, c in chosen.items() if not c.get('exclude')}
+    if not kept: raise ValueError("the NNI config list excludes every layer it chooses")
+    if total is None:
+        return dict(context={n: c.get('sparsity', c.get('sparsity_per_layer')) for n, c in kept.items()})
+    if any(c is not total for c in kept.values()):
+        raise ValueError("the NNI config list mixes total_sparsity with per-layer sparsities: fasterprune's layers either "
+                         "share a total (context='global') or have their own targets (a per-layer context)")
+    out = dict(context='global', include=list(kept))
+    out[what] = total['total_sparsity']
+    if total.get('max_sparsity_per_layer') is not None:
+        if isinstance(total['max_sparsity_per_layer'], dict):
+            raise ValueError("max_sparsity_per_layer as a dict (per layer) has no fasterprune equivalent: give one cap for all")
+        out[cap] = total['max_sparsity_per_layer']
+    return out
+
 
 # %% ../../nbs/03_core.selection.ipynb #55dfdb5f
 _INF = float('inf')

@@ -13,7 +13,7 @@ from torch import Tensor
 from ..core.granularity import Granularity, NM, as_granularity, removes_channels, supported_types
 from ..core.criteria import Criteria, large_final
 from ..core.registry import as_criteria
-from ..core.selection import (select_layers, parse_target, resolve_targets, as_fraction, select_lowest, refuse_narrowing,
+from ..core.selection import (select_layers, parse_target, resolve_targets, target_layers, as_fraction, select_lowest, refuse_narrowing,
                                      lowest_below, choose_lowest)
 from ..core.state import optimizer_state
 from ..core.following import around
@@ -120,12 +120,13 @@ class Sparsifier:
         include, exclude = inner_names(include, model), inner_names(exclude, model)
         model = unwrap_model(model)    # a DistributedDataParallel's module: its layers are named without `module.`
         types = tuple(t for t in (layer_types if isinstance(layer_types, (list, tuple)) else (layer_types,)) if isinstance(t, type))
-        chosen = lambda n, m: (n in context and isinstance(m, supported_types())) if isinstance(context, dict) else isinstance(m, types)
+        per_layer = target_layers(model, context, layer_types) if isinstance(context, dict) else None   # names and patterns
+        chosen = lambda n, m: n in per_layer if per_layer is not None else isinstance(m, types)
         clash = lambda m: _mask(m) is not None and _mask(m).dtype != torch.bool    # torch.nn.utils.prune's float mask
         refuse_reparametrized({n: m for n, m in model.named_modules() if n and (chosen(n, m) or clash(m))}, 'the Sparsifier')
-        if isinstance(context, dict):  # the named layers, whatever their type
-            layers = select_layers(model, supported_types(), include=list(context))
-            self.mode, self.targets = resolve_targets(context, None, layers)
+        if per_layer is not None:  # the named layers, whatever their type, and those of layer_types a pattern matches
+            self.mode, self.targets = resolve_targets(context, None, per_layer)
+            layers = {n: per_layer[n] for n in self.targets}
         else:
             layers = select_layers(model, layer_types, include, exclude)
             self.mode, self.targets = context, None
