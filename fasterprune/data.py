@@ -23,6 +23,10 @@ __all__ = ['digits_tensors', 'digits_dls', 'n_inputs', 'keep_shuffles', 'example
 # %% ../nbs/05_data.ipynb #4c965006
 def digits_tensors(size: int = 8, channels: int = 1, valid_pct: float = 0.2, seed: int = 42):
     "((x_train, y_train), (x_valid, y_valid)): scikit-learn's digits as float tensors in [0, 1], `size`×`size`."
+    _count(size, 'size'); _count(channels, 'channels')
+    if isinstance(valid_pct, bool) or not isinstance(valid_pct, (int, float)) or not 0 <= valid_pct < 1:
+        raise ValueError(f"valid_pct must be the share of the {_N_DIGITS} images held out for validation, a number in [0, 1), "
+                         f"got {valid_pct!r}")
     from sklearn.datasets import load_digits
     d = load_digits()
     x = torch.tensor(d.images, dtype=torch.float32)[:, None] / 16.
@@ -34,12 +38,24 @@ def digits_tensors(size: int = 8, channels: int = 1, valid_pct: float = 0.2, see
     v, t = idx[:n_valid], idx[n_valid:]
     return (x[t], y[t]), (x[v], y[v])
 
+_N_DIGITS = 1797   # images in scikit-learn's digits
+
+def _count(value, name: str) -> int:
+    "`value` if it is a positive integer; else a clear error naming it."
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
 def _item(seq, i: int): return seq[i]
 
 def digits_dls(bs: int = 64, size: int = 8, channels: int = 1, valid_pct: float = 0.2, seed: int = 42,
                device=None) -> DataLoaders:
     "fastai `DataLoaders` of scikit-learn's digits (no download): `channels`×`size`×`size` images, 10 classes."
+    _count(bs, 'bs')
     (xt, yt), (xv, yv) = digits_tensors(size, channels, valid_pct, seed)
+    if bs > len(xt):    # drop_last: not one training batch
+        raise ValueError(f"bs={bs} is more than the {len(xt)} training images (valid_pct={valid_pct}): "
+                         f"the training set would have no full batch; give bs <= {len(xt)}")
     x, y = TensorImage(torch.cat([xt, xv])), torch.cat([yt, yv]).tolist()
     splits = [list(range(len(xt))), list(range(len(xt), len(x)))]
     # Categorize gives fastai what it infers from labelled data: the vocab, `dls.c` and the loss function
@@ -71,6 +87,10 @@ def example_inputs(dls: DataLoaders, n: int = 8):
 # %% ../nbs/05_data.ipynb #6c628435
 def small_cnn(in_channels: int = 1, n_classes: int = 10, widths=(16, 32, 64), bn: bool = True) -> nn.Sequential:
     "A small CNN: 3x3 conv (+ batch norm) + ReLU blocks, max-pool between them, global average pool, Linear head."
+    _count(in_channels, 'in_channels'); _count(n_classes, 'n_classes')
+    if not isinstance(widths, (list, tuple)) or not widths:
+        raise ValueError(f"widths must be a non-empty list or tuple of channel counts, one per block, got {widths!r}")
+    for i, w in enumerate(widths): _count(w, f'widths[{i}] (the channels of block {i})')
     layers, c = [], in_channels
     for i, w in enumerate(widths):
         layers += [nn.Conv2d(c, w, 3, padding=1, bias=not bn)] + ([nn.BatchNorm2d(w)] if bn else []) + [nn.ReLU()]

@@ -43,7 +43,9 @@ def learner(bs=2000):
         from fasterprune.data import digits_dls, small_cnn
         torch.manual_seed(0)
         m = small_cnn(1, 10, (4, 8, 8))
-        return m, Learner(digits_dls(bs=bs), m)
+        learn = Learner(digits_dls(), m)
+        learn.dls.train.bs = bs     # digits_dls itself refuses a bs above the training images
+        return m, learn
     return make
 
 per_filter = Criteria(lambda w: w.abs().sum((1, 2, 3), keepdim=True), 'per_filter')   # one score per filter, not per weight
