@@ -17,7 +17,7 @@ from fastprogress.fastprogress import progress_bar
 from .evaluate import Evaluator, as_evaluator
 from ..core.state import seeded
 from .sensitivity import (Candidates, Sensitivity, fill_budget, _batches, _differences,
-                                             _save_json, _load_json, _check_signature, _BadFile, _Maybe, _NUMBER)
+                                             _save_json, _load_json, _check_signature, _check_weights, _BadFile, _Maybe, _NUMBER)
 from ..core.budget import Budget, as_budget
 from ..core.criteria import Criteria, large_final
 from ..core.selection import as_ratio
@@ -293,12 +293,13 @@ def search_subnets(model: nn.Module,
         around = {k: layers[cands.layers[k][0]] for k in keys}
     settings = dict(n_subnets=n_subnets, seed=seed, max_ratio=max_ratio, tol=tol, spread=spread,
                     around=around, calibrate_batches=n_batches, fine_tune_top=fine_tune_top,
-                    fine_tune_seeds=fine_tune_seeds)
+                    fine_tune_seeds=fine_tune_seeds, weights=cands.fingerprint)   # weights: those the scores are measured on
     bud = dict(name=budget.name, keep=budget.keep)
     crit, pruning = repr(cands.pruner.criteria), cands.pruning
     res = None
     if path is not None and Path(path).exists():
         res = Subnets.load(path, model)
+        _check_weights(res.settings.setdefault('weights', settings['weights']), settings['weights'], 'a search', path)   # a file without it: as before
         searched = lambda s: {k: v for k, v in s.items() if k not in CHOICE_SETTINGS}   # the final choice may change
         diff = _differences(dict(budget=res.budget, settings=searched(res.settings), metric=res.metric, criteria=res.criteria,
                                  pruning=res.pruning),

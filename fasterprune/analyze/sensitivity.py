@@ -37,6 +37,18 @@ def model_signature(model: nn.Module) -> str:
     desc = ';'.join(f'{k}:{tuple(v.shape)}' for k, v in model.state_dict().items())
     return hashlib.sha1(desc.encode()).hexdigest()[:16]
 
+def _weights_fingerprint(model: nn.Module) -> str:
+    "A short digest of the sum, absolute sum and sum of squares (six digits) of each parameter: other weights, another digest."
+    desc = ';'.join(f'{k}:' + ','.join(f'{float(s):.6g}' for s in (v.sum(), v.abs().sum(), v.square().sum()))
+                    for k, v in ((k, p.detach().double()) for k, p in model.named_parameters()))
+    return hashlib.sha1(desc.encode()).hexdigest()[:16]
+
+def _check_weights(saved: str | None, now: str, what: str, path) -> None:
+    "A clear error if a resumed run's file (`saved`: None for files written before fingerprints) holds scores of other weights."
+    if saved is not None and saved != now:
+        raise ValueError(f"{path} holds {what} of other weights of this architecture (weights fingerprint {saved}, this "
+                         f"model: {now}): its scores do not hold for this model; use another path, or delete the file to redo it")
+
 def _save_json(d: dict, path: str | Path) -> Path:
     "Write `d` to `path` as JSON through a temporary file: an interruption never leaves half a file."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -185,6 +197,7 @@ class Candidates:
                              f"pruned copies do not have; analyse and search_subnets need a criteria scored by the weights: "
                              f"{', '.join(allowed)}")
         self.signature, self.example_inputs = model_signature(model), example_inputs
+        self.fingerprint = _weights_fingerprint(model)   # the weights the candidates are copies of
         self.model = deepcopy(model)
         self.pruner = Pruner(self.model, example_inputs, criteria=criteria, layer_types=layer_types, ignore=ignore,
                              round_to=round_to, forward_fn=forward_fn)
@@ -285,7 +298,7 @@ def fill_budget(cands: Candidates, budget: Budget, ratios: dict[str, float], tol
 # %% ../../nbs/51_analyze.sensitivity.ipynb #3735c73f
 _FORMAT = 'fasterprune.sensitivity'
 _SHAPE = dict(signature=_Maybe(str), by=str, criteria=str, pruning=_Maybe(dict), metric=str, baseline=_NUMBER, ratios=[_NUMBER],
-              units={...: dict(group=str, layers=[str], channels=int, scores=[_Maybe(_NUMBER)])})
+              units={...: dict(group=str, layers=[str], channels=int, scores=[_Maybe(_NUMBER)])}, **{'weights?': _Maybe(str)})
 
 def _check_analysis(d: dict) -> None:
     "What the shape of an analysis file cannot say: ratios in (0, 1], one score per ratio for every unit."
@@ -301,11 +314,13 @@ def _check_analysis(d: dict) -> None:
 class Sensitivity:
     "Score against channel ratio for each analysed group or layer, with `to_dataframe`, `plot`, `save`/`load` and `allocate`."
     def __init__(self, baseline: float, ratios: list[float], units: dict[str, dict], by: str = 'group',
-                 signature: str | None = None, metric: str = 'score', criteria: str = 'large_final', pruning: dict | None = None):
+                 signature: str | None = None, metric: str = 'score', criteria: str = 'large_final', pruning: dict | None = None,
+                 weights: str | None = None):
         self.baseline, self.ratios, self.by = baseline, [float(r) for r in ratios], by
         self.units = units            # {name: {'group': key, 'layers': [...], 'channels': n, 'scores': [score or None per ratio]}}
         self.signature, self.metric, self.criteria = signature, metric, criteria
         self.pruning = pruning        # `Candidates.pruning` of the analysis (None: `Candidates`' defaults)
+        self.weights = weights        # the weights fingerprint of the model analysed (None: not recorded)
         self.candidates: Candidates | None = None    # the model analysed, while this session has it
 
     @property
@@ -340,7 +355,8 @@ class Sensitivity:
     # --- files
     def to_dict(self) -> dict:
         return dict(format=_FORMAT, version=2, signature=self.signature, by=self.by, criteria=self.criteria,
-                    pruning=self.pruning, metric=self.metric, baseline=self.baseline, ratios=self.ratios, units=self.units)
+                    pruning=self.pruning, metric=self.metric, baseline=self.baseline, ratios=self.ratios, units=self.units,
+                    weights=self.weights)
 
     def save(self, path: str | Path) -> Path:
         "Write the analysis to `path` as JSON."
@@ -350,7 +366,8 @@ class Sensitivity:
     def load(cls, path: str | Path, model: nn.Module | None = None) -> Sensitivity:
         "Read an analysis saved by `save`; with `model`, check it was made for that architecture."
         d = _load_json(path, _FORMAT, 'sensitivity analysis', 'analyse again', _SHAPE, 2, _check_analysis)
-        res = cls(d['baseline'], d['ratios'], d['units'], d['by'], d['signature'], d['metric'], d['criteria'], d['pruning'])
+        res = cls(d['baseline'], d['ratios'], d['units'], d['by'], d['signature'], d['metric'], d['criteria'], d['pruning'],
+                  d.get('weights'))
         if model is not None: res.check_model(model, path)
         return res
 
@@ -484,13 +501,14 @@ def analyse(model: nn.Module,
         diff = _differences(dict(ratios=res.ratios, by=res.by, criteria=res.criteria, metric=res.metric, pruning=res.pruning),
                             dict(ratios=rs, by=by, criteria=crit, metric=ev.name, pruning=pruning))
         if diff: raise ValueError(f"{path} holds an analysis with other settings ({diff}); use another path or delete it")
+        _check_weights(res.weights, cands.fingerprint, 'an analysis', path)   # refused, not redone: the file may be the one wanted
     if res is None:
         units = {}
         for key, layers in cands.layers.items():
             for name in (layers if by == 'layer' else [key[:-1]]):
                 units[name] = dict(group=key, layers=[name] if by == 'layer' else layers,
                                    channels=cands.channels[key], scores=[None] * len(rs))
-        res = Sensitivity(ev(cands.model), rs, units, by, cands.signature, ev.name, crit, pruning)
+        res = Sensitivity(ev(cands.model), rs, units, by, cands.signature, ev.name, crit, pruning, cands.fingerprint)
         if path is not None: res.save(path)
     res.candidates = cands
     todo = sorted({(u['group'], i) for u in res.units.values() for i, s in enumerate(u['scores']) if s is None},

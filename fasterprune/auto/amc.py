@@ -27,7 +27,7 @@ from ..prune.pruner import PRUNABLE, Pruner, read_checkpoint, recalibrate_bn
 from ..data import example_inputs as _example_inputs
 from ..core.batch import call_model
 from ..core.state import keep_modes
-from ..analyze.sensitivity import (_check_signature, _save_json, _load_json, _checked, _BadFile, _Maybe,
+from ..analyze.sensitivity import (_check_signature, _check_weights, _save_json, _load_json, _checked, _BadFile, _Maybe,
                                             _NUMBER)
 if TYPE_CHECKING:
     import pandas as pd
@@ -328,7 +328,8 @@ def amc(model: nn.Module,
     base, sigma, start = None, noise, 0
     settings = dict(budget=budget.name, keep=budget.keep, seed=seed, warmup=warmup, max_ratio=max_ratio, noise=noise,
                     noise_decay=noise_decay, updates=updates, batch_size=batch_size, hidden=hidden,
-                    baseline_decay=baseline_decay, pruning=cands.pruning, calibrate_batches=n_batches)
+                    baseline_decay=baseline_decay, pruning=cands.pruning, calibrate_batches=n_batches,
+                    weights=cands.fingerprint)                   # the weights the episodes are scored on
     choice = dict(fine_tune_top=fine_tune_top, fine_tune_seeds=fine_tune_seeds)    # the final choice, which a continued run may change
     def pruned(ratios):
         m = cands.pruned(ratios)
@@ -341,6 +342,7 @@ def amc(model: nn.Module,
         tmp.replace(path)
     if path is not None and path.exists():
         ck = _read_checkpoint(path, cands.signature, cands.layers)
+        _check_weights(ck['settings'].setdefault('weights', settings['weights']), settings['weights'], 'an AMC run', path)
         if ck['signature'] != cands.signature or ck['settings'] != settings:
             changed = sorted(k for k in settings if ck['settings'].get(k) != settings[k])
             raise ValueError(f"{path} holds another AMC run (other model or settings{': ' + ', '.join(changed) if changed else ''}): "

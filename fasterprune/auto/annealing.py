@@ -18,7 +18,7 @@ from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator
 from ..analyze.sensitivity import (Candidates, model_signature, _batches, _differences, _save_json, _load_json,
-                                             _check_signature, _BadFile, _Maybe, _NUMBER)
+                                             _check_signature, _check_weights, _weights_fingerprint, _BadFile, _Maybe, _NUMBER)
 from ..analyze.search import _check_plans
 from ..analyze.search import (scale_to_budget, uniform_plan, resolve_fine_tune, shortlist, fine_tune_shortlist,
                                         fine_tuned_best, renew_choice, CHOICE_SETTINGS)
@@ -287,10 +287,12 @@ def simulated_annealing(model: nn.Module,
         baseline_model, signature = model, model_signature(model)
     settings = dict(start_temperature=start_temperature, stop_temperature=stop_temperature, cooling_rate=cooling_rate,
                     perturbation=perturbation, seed=seed, max_ratio=max_ratio, tol=tol, calibrate_batches=n_batches,
-                    fine_tune_top=fine_tune_top, fine_tune_seeds=fine_tune_seeds)
+                    fine_tune_top=fine_tune_top, fine_tune_seeds=fine_tune_seeds,
+                    weights=_weights_fingerprint(model))         # the weights the walk's scores are measured on
     res = None
     if path is not None and Path(path).exists():
         res = Annealing.load(path, model)
+        _check_weights(res.settings.setdefault('weights', settings['weights']), settings['weights'], 'an annealing', path)   # a file without it: as before
         walked = lambda s: {k: v for k, v in s.items() if k not in CHOICE_SETTINGS}   # the final choice may change
         diff = _differences(dict(budget=res.budget, settings=walked(res.settings), metric=res.metric, pruning=res.pruning),
                             dict(budget=bud, settings=walked(settings), metric=ev.name, pruning=pruning))

@@ -20,7 +20,7 @@ from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator
 from ..analyze.iterative import _commit
 from ..analyze.sensitivity import (Candidates, model_signature, _batches, _differences, _save_json,
-                                             _load_json, _check_signature, _conform, _BadFile, _Maybe, _NUMBER)
+                                             _load_json, _check_signature, _check_weights, _conform, _BadFile, _Maybe, _NUMBER)
 from ..core.batch import call_model, first_sample, plain, move_to_device
 from ..core.budget import (Budget, Resource, as_budget, count_macs_params, measure_latency, model_device,
                                      preferred_multiple)
@@ -583,7 +583,8 @@ def netadapt(model: nn.Module,
     options = dict(criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
     cands = Candidates(model, example_inputs, **options)
     settings = dict(step=step, decay=decay, fine_tune=None if tune is None else fine_tune if isinstance(fine_tune, str)
-                    else getattr(fine_tune, '__name__', 'function'), calibrate_batches=n_batches, seed=seed)
+                    else getattr(fine_tune, '__name__', 'function'), calibrate_batches=n_batches, seed=seed,
+                    weights=cands.fingerprint)                   # the weights the run starts from
     bud, pruning = dict(name=budget.name, keep=budget.keep), cands.pruning
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise TypeError(f"seed must be an integer or None, got {seed!r}")
@@ -591,6 +592,7 @@ def netadapt(model: nn.Module,
     res = None
     if json_file is not None and json_file.exists():
         res = NetAdaptRun.load(json_file, model)
+        _check_weights(res.settings.setdefault('weights', settings['weights']), settings['weights'], 'a NetAdapt run', path)   # a file without it: as before
         diff = _differences(dict(budget=res.budget, settings=res.settings, metric=res.metric, pruning=res.pruning),
                             dict(budget=bud, settings=settings, metric=ev.name, pruning=pruning))
         if diff:
