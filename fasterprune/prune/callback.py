@@ -140,6 +140,7 @@ class PruneCallback(Callback):
         self._reload = next((cb for cb in self.learn.cbs if isinstance(cb, SaveModelCallback)
                              and not cb.at_end and not cb.every_epoch), None)    # it loads its best checkpoint after fit
         self._saved = None   # the plan of the last checkpoint it saved; and a copy (before any hook) to rebuild that plan
+        self._best0 = getattr(self._reload, 'best', None)       # its starting best (its before_fit ran: order 61 < 70)
         self._original = copy.deepcopy(unwrap_model(model)) if self._reload is not None else None
         self.pruner = Pruner(model, self._x, criteria=self.criteria, context=self.context, layer_types=self.layer_types,
                              ignore=self.ignore, include=self.include, exclude=self.exclude, round_to=self.round_to, consumers=self.consumers,
@@ -172,7 +173,13 @@ class PruneCallback(Callback):
         step = self._prune_to(self._points[i])
         params = sum(p.numel() for p in self.pruner.model.parameters())
         self.history.append({'epoch': self.epoch, 'iter': self.iter, 'ratio': step.ratio, 'params': params})
-        if i == max(self._points): self.pruner.release()
+        if i == max(self._points): self.pruner.release(); self._only_final_competes()
+
+    def _only_final_competes(self):
+        "At the final prune: `SaveModelCallback` forgets its best, so that only epochs at the final target compete for the reload."
+        if self._reload is None or self._reload.best == self._best0: return
+        self._reload.best = self._best0
+        self._log(f"Pruned to the target: SaveModelCallback's best so far (a model with more channels) no longer competes")
 
     def before_step(self):
         "Let gradient-based criteria read the gradients."
@@ -202,6 +209,9 @@ class PruneCallback(Callback):
     def _rebuild_for_reload(self):
         "Give the model the shapes of the checkpoint `SaveModelCallback` is about to load, if it was saved before a prune."
         if self._reload is None or self._saved is None or len(self._saved['steps']) == len(self.pruner.steps): return
+        warnings.warn(f"SaveModelCallback reloads a checkpoint saved before the model reached its target (with "
+                      f"{len(self._saved['steps'])} of its {len(self.pruner.steps)} pruning steps): the model you get back has "
+                      f"more channels than asked; no epoch at the target beat it (its comp), or the fit stopped before the last prune")
         self.pruner.release()
         model, start = self.pruner.model, len(pruning_plan(self._original))
         fresh, self._original = self._original, None

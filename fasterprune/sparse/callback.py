@@ -40,6 +40,8 @@ class SparsifyCallback(Callback):
                  include=None, exclude=None,            # narrow the layers by name, pattern or module
                  keep_one: bool = False,                # never remove the last unit of a layer
                  max_sparsity: float | None = None,     # context='global': at most this share of one layer's units (default: all but one)
+                 dependency_aware: bool = False,        # 'filter' / 'row': coupled layers (residual sums, ...) lose the same channels
+                 example_inputs=None,                   # a batch tracing the coupling (default: one of the Learner's)
                  start_epoch: float | None = None,      # start the schedule at this epoch (overrides its start_pct)
                  end_epoch: float | None = None,        # reach the target at this epoch
                  max_cut: float = 0.2,                  # one cut removes at most this share of the kept units, times the share of training left
@@ -77,6 +79,9 @@ class SparsifyCallback(Callback):
         opts = {k: v for k, v in dict(start_epoch=start_epoch, end_epoch=end_epoch, start_sparsity=start_sparsity).items()
                 if v is not None}
         self.schedule = schedule.with_args(**opts) if opts else schedule
+        if dependency_aware and not removes_channels(self.granularity):
+            raise ValueError(f"dependency_aware aligns the channels of coupled layers: it needs granularity 'filter' or 'row', "
+                             f"not {self.granularity!r}")
         if (reset_end or save_tickets) and not lth:
             raise ValueError("reset_end and save_tickets are lottery-ticket options: set lth=True")
         if rewind_epoch < 0: raise ValueError(f"rewind_epoch must be >= 0, got {rewind_epoch}")
@@ -85,6 +90,7 @@ class SparsifyCallback(Callback):
         if isinstance(max_cut, bool) or not isinstance(max_cut, (int, float)) or not 0 < max_cut <= 1:
             raise ValueError(f"max_cut must be a share of the kept units in (0, 1], got {max_cut!r}")
         store_attr('layer_types,include,exclude,keep_one,max_sparsity,lth,rewind_epoch,reset_end,save_tickets,keep_masks,mask_grads,max_cut,every,verbose')
+        self.dependency_aware, self.example_inputs = dependency_aware, example_inputs
         self.sparse_model = model
         self.sparsifier, self.report, self.history, self._ticket = None, None, [], None
 
@@ -98,6 +104,10 @@ class SparsifyCallback(Callback):
             self.sparsifier.release()     # fastai removes the callback (also after an error mid-fit): no criterion hook stays
         super().__setattr__(name, value)
 
+    def _inputs(self):
+        "The example inputs given, else a batch of the Learner's data."
+        return self.example_inputs if self.example_inputs is not None else example_inputs(self.dls)
+
     def before_fit(self):
         "Build the `Sparsifier` (all checks happen here, before anything changes) and fit the schedule to the epochs."
         if self.sparsifier is not None: self.sparsifier.release()   # what an interrupted fit left
@@ -110,9 +120,10 @@ class SparsifyCallback(Callback):
         model = self.sparse_model if self.sparse_model is not None else self.learn.model
         self.sparsifier = Sparsifier(model, granularity=self.granularity, context=self.context, criteria=self.criteria,
                                      layer_types=self.layer_types, include=self.include, exclude=self.exclude,
-                                     keep_one=self.keep_one, max_sparsity=self.max_sparsity)
+                                     keep_one=self.keep_one, max_sparsity=self.max_sparsity, dependency_aware=self.dependency_aware,
+                                     example_inputs=self._inputs() if self.dependency_aware else None)
         try:
-            if removes_channels(self.granularity): self.sparsifier.couple_norms(example_inputs(self.dls))
+            if removes_channels(self.granularity): self.sparsifier.couple_norms(self._inputs())
             self._targets = self.sparsifier.targets if isinstance(self.sparsity, dict) else self.sparsity   # layers as the engine names them
             self._final = self._target_at(1.)
             self.sparsifier._check_targets(self._final)   # a final target the engine refuses (caps, N:M): now, not mid-fit

@@ -13,14 +13,14 @@ from torch import Tensor
 from ..core.granularity import Granularity, NM, as_granularity, removes_channels, supported_types
 from ..core.criteria import Criteria, large_final
 from ..core.registry import as_criteria
-from ..core.selection import (select_layers, parse_target, resolve_targets, target_layers, as_fraction, select_lowest, refuse_narrowing,
+from ..core.selection import (select_layers, parse_target, resolve_targets, target_layers, as_fraction, select_lowest, lowest_k, refuse_narrowing,
                                      lowest_below, choose_lowest)
 from ..core.state import optimizer_state
 from ..core.following import around
 from ..core.distributed import is_distributed, broadcast_tensors, unwrap_model, inner_names
 
 # %% auto #0
-__all__ = ['MASK', 'refuse_reparametrized', 'shared_weights', 'Sparsifier', 'bake_masks', 'attach_masks']
+__all__ = ['MASK', 'refuse_reparametrized', 'shared_weights', 'channel_dependencies', 'Sparsifier', 'bake_masks', 'attach_masks']
 
 # %% ../../nbs/10_sparse.sparsifier.ipynb #41b55fd7
 MASK = 'weight_mask'
@@ -97,6 +97,21 @@ def shared_weights(layers: dict[str, nn.Module]) -> tuple[dict[str, nn.Module], 
         else: first[m.weight], kept[n] = n, m
     return kept, tied
 
+def channel_dependencies(model: nn.Module, layers: dict[str, nn.Module], example_inputs) -> list[tuple[list, int]]:
+    """The groups of `layers` whose output channels are coupled (a residual sum, a concatenation, a depthwise conv), as the
+    structural engine's dependency graph finds them: `[([(layer, its channels, the group's channels)], group channels)]`,
+    only groups with two layers or more."""
+    from fasterprune.prune.graph import build_graph, coupled_groups   # the one tracer of coupled channels (torch-pruning's)
+    graph = build_graph(model, example_inputs)
+    names = {m: n for n, m in layers.items()}
+    deps = []
+    for g in coupled_groups(graph, (nn.modules.conv._ConvNd, nn.Linear)):
+        members = [(names[mb.module], torch.as_tensor(mb.idxs), torch.as_tensor(mb.root_idxs)) for mb in g.members
+                   if mb.out and isinstance(mb.module, nn.Module) and mb.module in names]
+        members = list({n: (n, i, r) for n, i, r in members}.values())          # a layer once
+        if len(members) > 1: deps.append((members, len(g.root.idxs)))
+    return deps
+
 class Sparsifier:
     "Masks the weights of the selected layers of `model` to a target sparsity."
     def __init__(self,
@@ -107,7 +122,9 @@ class Sparsifier:
                  layer_types: type | tuple = nn.Conv2d,  # which layers take part...
                  include=None, exclude=None,             # ...narrowed by name, pattern or module
                  keep_one: bool = False,                 # never remove the last unit of a layer
-                 max_sparsity: float | None = None):     # global context: at most this share of one layer's units (default: all but one)
+                 max_sparsity: float | None = None,      # global context: at most this share of one layer's units (default: all but one)
+                 dependency_aware: bool = False,         # channel granularities: coupled layers (residual sums, ...) lose the same channels
+                 example_inputs=None):                   # a batch the model accepts: traces the coupling for dependency_aware
         self.granularity, self.criteria = as_granularity(granularity), as_criteria(criteria)
         context, _ = parse_target(context, None, 'sparsity', required=False)
         if max_sparsity is not None:
@@ -116,6 +133,11 @@ class Sparsifier:
                                  f"{context if isinstance(context, str) else 'per-layer'!r} give each layer its target instead")
             max_sparsity = as_fraction(max_sparsity, 'max_sparsity')
         refuse_narrowing(context, include, exclude)
+        if dependency_aware and not removes_channels(self.granularity):
+            raise ValueError(f"dependency_aware aligns the channels of coupled layers: it needs a channel granularity "
+                             f"('filter', 'row'), not {self.granularity!r}")
+        if dependency_aware and example_inputs is None:
+            raise ValueError("dependency_aware=True traces the model to find its coupled layers: give example_inputs= (a batch)")
         context = inner_names(context, model) if isinstance(context, dict) else context
         include, exclude = inner_names(include, model), inner_names(exclude, model)
         model = unwrap_model(model)    # a DistributedDataParallel's module: its layers are named without `module.`
@@ -145,6 +167,7 @@ class Sparsifier:
                 raise ValueError(f"layer {n!r} already has a {MASK} buffer that is not a bool mask of its weight's "
                                  f"shape (pruned by another tool?); remove it first")
         self.model, self.layers, self.keep_one, self.max_sparsity = model, layers, keep_one, max_sparsity
+        self.dependencies = channel_dependencies(model, layers, example_inputs) if dependency_aware else []
         self.scorer = self.criteria.start(layers, model)   # may refuse the model (slim without norms): before any mask
         self.added = [n for n, m in layers.items() if _mask(m) is None]   # the masks this engine adds (others are adopted)
         for n in self.added: layers[n].register_buffer(MASK, torch.ones_like(layers[n].weight, dtype=torch.bool))
@@ -184,6 +207,7 @@ class Sparsifier:
             k = {n: max(round(targets[n] * units[n]), gone[n]) for n in names}
             if self.keep_one: k = {n: min(v, units[n] - 1) for n, v in k.items()}
             unchanged = keep and all(k[n] == gone[n] for n in names)
+        stay = {n: self.units[n].removed(_mask(self.layers[n])).cpu() for g, _ in self.dependencies for n, _, _ in g} if keep else {}
         if unchanged: self.apply_masks()   # the same units would be chosen again
         else:
             if self.scorer.needs_data: self.scorer.sync()                # every rank scores all ranks' statistics
@@ -197,6 +221,7 @@ class Sparsifier:
                     broadcast_tensors(self.masks)
                     for m in self.layers.values(): _fill_removed(m.weight, _mask(m))
             self._any_removed = (k if isinstance(k, int) else sum(k.values())) > 0
+            if self.dependencies: self._align_dependencies(stay)
             self._update_channels()
         self.current = targets
         self.scorer.after_prune()
@@ -254,6 +279,26 @@ class Sparsifier:
         self._any_removed = True
         self.apply_masks()                                      # units removed before stay at zero too
         return True
+
+    def _align_dependencies(self, stay: dict[str, Tensor]) -> None:
+        """Give the layers of each coupled group the same removed channels: those removed before this prune (`stay`), then
+        the lowest by their scores summed over the group, as many as the least pruned layer lost in a local or per-layer
+        context (the mean share in global context)."""
+        for group, n_channels in self.dependencies:
+            score = torch.zeros(n_channels)
+            removed, gone = torch.zeros(n_channels, dtype=torch.bool), []
+            for n, idxs, roots in group:
+                score.index_add_(0, roots, self._scores_of(n, False).float().cpu()[idxs])
+                lost = self.units[n].removed(_mask(self.layers[n])).cpu()
+                gone.append(float(lost.sum()) / len(lost))
+                if n in stay: removed[roots] |= stay[n][idxs]    # removed before this prune: stays removed
+            share = min(gone) if self.mode != 'global' else sum(gone) / len(gone)
+            k = max(round(share * n_channels), int(removed.sum()))
+            chosen = lowest_k(score.masked_fill(removed, float('-inf')), k)
+            for n, idxs, roots in group:
+                lost = self.units[n].removed(_mask(self.layers[n])).cpu()
+                lost[idxs] = chosen[roots]
+                self._set_mask(n, lost)
 
     def _remove_units(self, name: str, positions: Tensor) -> None:
         "Mask the units at `positions` of layer `name` as well (its other units stay as they are), and zero their weights."
