@@ -200,6 +200,13 @@ def _check_temperatures(start: float, stop: float, cooling: float) -> int:
     while t > stop: n, t = n + 1, t * cooling
     return n
 
+def _by_size(sizes: dict[str, int], seed: int) -> dict[str, float]:
+    """NNI's start of the walk: weights drawn uniformly in (0, 1) from `seed`, sorted, the largest given to the largest
+    layer (by its number of weights), so that larger layers take more of the target."""
+    draws = sorted(np.random.default_rng(seed).uniform(0.01, 1., len(sizes)))
+    by_size = sorted(sizes, key=lambda k: sizes[k])              # smallest first (ties in model order)
+    return {k: float(draws[by_size.index(k)]) for k in sizes}
+
 def simulated_annealing(model: nn.Module,
                         example_inputs,                      # a batch the model accepts
                         evaluate,                            # evaluate(model) -> float, an Evaluator or a Learner
@@ -225,6 +232,7 @@ def simulated_annealing(model: nn.Module,
                         fine_tune_top: int | str = 'auto',   # then fine-tune the best this many states and the uniform plan, choose by the score after ('auto': 3 if there is a fine-tune, else 0)
                         fine_tune: Callable | None = None,   # that short fine-tune, model -> None in place (default: the evaluator's)
                         fine_tune_seeds: int = 2,            # fine-tune each of them from the seeds seed, seed + 1, ...; choose by the mean
+                        init: str = 'uniform',               # the walk's start: 'uniform' (every layer alike) or 'size' (NNI's: larger layers take more)
                        ) -> Annealing:
     """Simulated annealing of per-layer ratios under a budget, each state a pruned copy scored by `evaluate`; then the best
     states and the uniform plan after a short fine-tune (the uniform plan winning ties): the `Annealing` walk."""
@@ -232,6 +240,7 @@ def simulated_annealing(model: nn.Module,
     if isinstance(perturbation, bool) or not isinstance(perturbation, (int, float)) or not 0 < perturbation <= 1:
         raise ValueError(f"perturbation must be in (0, 1] (the largest change of a layer's weight), got {perturbation!r}")
     if isinstance(seed, bool) or not isinstance(seed, int): raise ValueError(f"seed must be an integer, got {seed!r}")
+    if init not in ('uniform', 'size'): raise ValueError(f"init must be 'uniform' or 'size' (larger layers take more), got {init!r}")
     max_ratio = as_ratio(max_ratio, 'max_ratio')
     if max_ratio == 0: raise ValueError("max_ratio must be above 0")
     budget = as_budget(macs=macs, params=params)
@@ -244,6 +253,7 @@ def simulated_annealing(model: nn.Module,
         cands = Candidates(model, example_inputs, criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
         budget = cands.bind(budget)
         keys, pruning = list(cands.layers), cands.pruning
+        sizes = {k: sum(cands.model.get_submodule(n).weight.numel() for n in ns) for k, ns in cands.layers.items()}
         bud = dict(name=budget.name, keep=budget.keep)
         state = lambda w: scale_to_budget(cands, budget, w, max_ratio, tol)
         layers_of = cands.layer_ratios
@@ -263,6 +273,7 @@ def simulated_annealing(model: nn.Module,
         layers = select_layers(model, layer_types)
         units = {n: g.units(m).n for n, m in layers.items()}
         keys, bud = list(layers), dict(name='sparsity', keep=sparsity)
+        sizes = {n: m.weight.numel() for n, m in layers.items()}
         pruning = dict(granularity=repr(g), criteria=crit.name, layers=keys)
         state = lambda w: scale_to_sparsity(units, w, sparsity, max_ratio)
         layers_of = lambda rs: {n: float(r) for n, r in rs.items()}
@@ -289,6 +300,7 @@ def simulated_annealing(model: nn.Module,
                     perturbation=perturbation, seed=seed, max_ratio=max_ratio, tol=tol, calibrate_batches=n_batches,
                     fine_tune_top=fine_tune_top, fine_tune_seeds=fine_tune_seeds,
                     weights=_weights_fingerprint(model))         # the weights the walk's scores are measured on
+    if init != 'uniform': settings['init'] = init                # a walk saved without it started uniform
     res = None
     if path is not None and Path(path).exists():
         res = Annealing.load(path, model)
@@ -300,7 +312,8 @@ def simulated_annealing(model: nn.Module,
         renew_choice(res.settings, settings, res.candidates)
     if res is None: res = Annealing(bud, ev(baseline_model), [], signature, ev.name, settings, pruning)
     moves, draws = np.random.default_rng(seed), random.Random(seed)
-    weights, temperature, current, best = dict.fromkeys(keys, 1.), float(start_temperature), None, None
+    start = dict.fromkeys(keys, 1.) if init == 'uniform' else _by_size(sizes, seed)
+    weights, temperature, current, best = start, float(start_temperature), None, None
     for step in progress_bar(range(n_steps + 1), display=progress, leave=False):
         if step:
             size = perturbation * temperature / start_temperature
