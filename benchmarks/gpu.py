@@ -18,11 +18,15 @@ fit        `SparsifyCallback(0.9, 'weight', 'global', large_final, agp)` on resn
 latency    Forward latency (bs 256 on a GPU in bf16 autocast and channels_last; bs 16 in fp32 on the CPU) of
            resnet18, resnet50 and mobilenet_v2 (ImageNet shape, head kept) pruned by `Pruner` to 30/50/70 % of the
            channels, with `round_to=None` (exact ratios), `round_to=8` and the default, against the dense model.
+semistructured  2:4 masks on a stack of Linear layers (width 4096, 8 layers; 512 with --quick) in float16, converted
+           by `to_semi_structured` (torch.sparse semi-structured tensors): forward latency at 4096 tokens (256 with
+           --quick) against the dense float16 model, and the largest difference. CUDA only: on the CPU the part
+           says it was skipped (the 2:4 kernels need sparse tensor cores).
 
 A run of some parts (`--parts masking`) updates those parts of the last results file in `--out`.
 `--quick` runs every part at small sizes (no resnet18 in the selection part) in well under a minute; a test runs
 it so that the script cannot rot.
-Run from the repository root:   python benchmarks/gpu.py [--quick] [--parts selection masking fit latency]
+Run from the repository root:   python benchmarks/gpu.py [--quick] [--parts selection masking fit latency semistructured]
 """
 from __future__ import annotations
 import argparse, contextlib, copy, datetime, json, os, platform, statistics, subprocess, sys, tempfile, time
@@ -43,7 +47,7 @@ from fasterprune.sparse.sparsifier import Sparsifier
 from fasterprune.prune.pruner import Pruner
 from fasterprune.core.budget import count_macs_params
 
-PARTS = ('selection', 'masking', 'fit', 'latency')
+PARTS = ('selection', 'masking', 'fit', 'latency', 'semistructured')
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -308,6 +312,30 @@ def bench_latency(device, models: list[str], ratios: list[float], size: int, bs:
     return rows
 
 
+def bench_semistructured(device, width: int, depth: int, tokens: int, repeats: int) -> dict:
+    "Forward latency of a 2:4-masked Linear stack in float16, dense and as semi-structured sparse tensors (CUDA only)."
+    if device.type != 'cuda': return {'skipped': 'needs a CUDA GPU (2:4 sparse tensor cores)'}
+    from fasterprune.core.budget import measure_latency
+    from fasterprune.core.granularity import NM
+    from fasterprune.deploy import baked_copy, to_semi_structured
+    torch.manual_seed(0)
+    model = nn.Sequential(*[nn.Linear(width, width) for _ in range(depth)]).to(device)
+    Sparsifier(model, NM(2, 4), 'local', layer_types=nn.Linear).prune(0.5)
+    dense = baked_copy(model).half()
+    sparse = to_semi_structured(dense)
+    x = torch.randn(tokens, width, device=device, dtype=torch.half)
+    with torch.no_grad(): diff = float((sparse(x) - dense(x)).abs().max())
+    t_dense, t_sparse = [], []
+    for _ in range(3):                                           # interleaved
+        t_dense.append(measure_latency(dense, x, repeats=repeats)); t_sparse.append(measure_latency(sparse, x, repeats=repeats))
+    r = dict(width=width, depth=depth, tokens=tokens, dense_s=statistics.median(t_dense), sparse_s=statistics.median(t_sparse),
+             max_diff=diff)
+    r['speedup'] = r['dense_s'] / r['sparse_s']
+    print(f"semistructured {depth} x Linear({width}) fp16, {tokens} tokens: dense {1e3 * r['dense_s']:.3f} ms, 2:4 sparse "
+          f"{1e3 * r['sparse_s']:.3f} ms ({r['speedup']:.2f}x), max |diff| {diff:.3g}", flush=True)
+    return r
+
+
 # ------------------------------------------------------------------------------------------------ report
 FIT_LABELS = {'fasterprune_ratio': 'fasterprune', 'fasterprune_masked_ratio': 'fasterprune with mask_grads=True',
               'fasterai_ratio': 'fasterai'}
@@ -340,6 +368,10 @@ def summary(res: dict) -> list[str]:
         if r['round_to'] == 'default' and r['ratio'] == 0.3:
             lines.append(f"- Latency on {where}, {r['model']} with 30 % of its channels removed (default rounding): "
                          f"{r['speedup']:.2f}x faster than dense, {r['macs']:.1%} of its MACs.")
+    r = res.get('semistructured')
+    if r and 'skipped' not in r:
+        lines.append(f"- 2:4 sparsity on {where}: {r['depth']} x Linear({r['width']}) in float16 at {r['tokens']} tokens, "
+                     f"semi-structured sparse weights run {r['speedup']:.2f}x the dense model's speed.")
     return lines
 
 def markdown(res: dict) -> str:
@@ -381,6 +413,13 @@ def markdown(res: dict) -> str:
         lines += [f"| {r['model']} | {r['ratio']:.0%} | {r['round_to']} | {r['macs']:.1%} | {1e3 * r['latency_s']:.2f} ms "
                   f"| {1e3 * r['dense_s']:.2f} ms | {r['speedup']:.2f}x |" for r in res['latency']]
         lines.append('')
+    if 'semistructured' in res:
+        r = res['semistructured']
+        lines += ['## 2:4 semi-structured sparsity (to_semi_structured)', '']
+        lines += ([f"Skipped: {r['skipped']}.", ''] if 'skipped' in r else
+                  ['| layers | tokens | dense fp16 | 2:4 sparse | speed-up | max diff |', '|---|---|---|---|---|---|',
+                   f"| {r['depth']} x Linear({r['width']}) | {r['tokens']} | {1e3 * r['dense_s']:.3f} ms | {1e3 * r['sparse_s']:.3f} ms "
+                   f"| {r['speedup']:.2f}x | {r['max_diff']:.3g} |", ''])
     return '\n'.join(lines)
 
 
@@ -420,6 +459,9 @@ def main(argv=None):
         res['latency'] = (bench_latency(device, ['resnet18'], [0.3], size=32, bs=2, repeats=2) if quick else
                           bench_latency(device, ['resnet18', 'resnet50', 'mobilenet_v2'], [0.3, 0.5, 0.7],
                                         size=224, bs=256 if cuda else 16, repeats=20 if cuda else 5))
+    if 'semistructured' in args.parts:
+        res['semistructured'] = (bench_semistructured(device, width=512, depth=2, tokens=256, repeats=3) if quick else
+                                 bench_semistructured(device, width=4096, depth=8, tokens=4096, repeats=20))
     res['header']['wall_s'] = round(time.perf_counter() - t0, 1)
     name = f"SPEED-{'gpu' if cuda else 'cpu'}"
     old, wall = out / f'{name}.json', res['header']['wall_s']

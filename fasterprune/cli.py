@@ -6,11 +6,12 @@ Docs: https://fasterprune.github.io/fasterprune/cli.html.md"""
 
 # %% ../nbs/40_cli.ipynb #c2d73074
 from __future__ import annotations
-import argparse, math, sys
+import argparse, math, sys, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['COMMANDS', 'demo', 'demo_parser', 'main']
+__all__ = ['MODEL_HELP', 'TRUST_HELP', 'COMMANDS', 'demo', 'build_model', 'load_model', 'prune_model', 'export_model',
+           'report_model', 'prune_parser', 'export_parser', 'report_parser', 'demo_parser', 'main']
 
 # %% ../nbs/40_cli.ipynb #554b64be
 def _positive_int(v, name: str = 'epochs') -> int:
@@ -83,6 +84,200 @@ def demo(out: str | Path = 'fasterprune-demo', epochs: int = 8, sparsity: float 
     print(f'Wrote {out / "schedule.png"} (the schedule) and {out / "sparsity.png"} (sparsity per layer)')
     return learn, cb
 
+# %% ../nbs/40_cli.ipynb #2936af83
+MODEL_HELP = ("torchvision:NAME or timm:NAME (random weights, nothing downloaded), or a file: a state dict (with --arch) or a "
+              "checkpoint of fasterprune prune / save_pruned, read without running code; a whole model saved with "
+              "torch.save(model) only with --trust-pickle")
+TRUST_HELP = ("read MODEL even if it is a whole pickled model (torch.save(model)): unpickling can run any code the file holds, "
+              "so give this only for files you made or trust (state dicts and fasterprune's checkpoints never need it)")
+
+def _input_shape(text: str, name: str = 'input_shape') -> tuple[int, ...]:
+    try: shape = tuple(int(v) for v in str(text).split(','))
+    except ValueError: shape = ()
+    if not shape or any(v < 1 for v in shape):
+        raise ValueError(f"{name} must be positive integers separated by commas, such as 1,3,224,224; got {text!r}")
+    return shape
+
+def _removed_fraction(v, name: str = 'ratio') -> float:
+    if not 0 <= v < 1: raise ValueError(f"{name} must be the fraction of channels to remove, in [0, 1); got {v!r}")
+    return v
+
+def _kept_fraction(v, name: str = 'budget') -> float:
+    if not 0 < v <= 1: raise ValueError(f"{name} must be the fraction to keep, in (0, 1]; got {v!r}")
+    return v
+
+def _round_to(text: str, name: str = 'round_to') -> int | str | None:
+    if text in ('auto', 'none'): return None if text == 'none' else text
+    try: return _positive_int(int(text), name)
+    except ValueError: raise ValueError(f"{name} must be auto, none or a positive integer; got {text!r}") from None
+
+def _new_file(path, overwrite: bool, name: str = 'out') -> Path:
+    "`path` if a file may be written there: its folder exists, and it is no folder nor (without `overwrite`) an existing file."
+    path = Path(path)
+    if path.is_dir(): raise ValueError(f"{name} {str(path)!r} is a folder; give the path of the file to write")
+    if not path.parent.is_dir(): raise ValueError(f"{name}: the folder {str(path.parent)!r} does not exist; create it first")
+    if path.exists() and not overwrite: raise ValueError(f"{name} {str(path)!r} exists; add --overwrite to replace it")
+    return path
+
+def build_model(spec: str, num_classes: int | None = None):
+    "The model `spec` names, `torchvision:NAME` or `timm:NAME`, with random weights (nothing is downloaded)."
+    import difflib
+    lib, _, name = spec.partition(':')
+    kwargs = {} if num_classes is None else {'num_classes': num_classes}
+    if lib == 'torchvision':
+        import torchvision
+        names, make = torchvision.models.list_models(), lambda: torchvision.models.get_model(name, weights=None, **kwargs)
+    elif lib == 'timm':
+        try: import timm
+        except ImportError: raise ValueError(f"{spec} needs timm: pip install timm") from None
+        names, make = timm.list_models(), lambda: timm.create_model(name, pretrained=False, **kwargs)
+    else: raise ValueError(f"{spec!r} is neither a file nor torchvision:NAME or timm:NAME")
+    if name not in names:
+        close = difflib.get_close_matches(name, names, 3)
+        raise ValueError(f"{lib} has no model {name!r}" + (f"; did you mean {', '.join(close)}?" if close else ''))
+    try: return make()
+    except TypeError as e: raise ValueError(f"{spec} cannot be built with num_classes={num_classes} ({e})") from None
+
+def _trusted_pickle(file: Path):
+    "A whole model pickled by torch.save(model): unpickling runs code from the file (only after --trust-pickle)."
+    import torch
+    return torch.load(file, map_location='cpu', weights_only=False)
+
+def load_model(spec: str, num_classes: int | None = None, trust_pickle: bool = False, arch: str | None = None) -> tuple:
+    """`(model, arch, num_classes)`: the model `spec` names (see `MODEL_HELP`), the `torchvision:`/`timm:` spec of its
+    architecture and its `num_classes` option when known (None for a whole pickled model)."""
+    import torch.nn as nn
+    from fasterprune.prune.pruner import read_checkpoint, load_pruned
+    from fasterprune.sparse.sparsifier import attach_masks, _state_dict_of
+    if spec.startswith(('torchvision:', 'timm:')): return build_model(spec, num_classes), spec, num_classes
+    file = Path(spec)
+    if not file.is_file(): raise ValueError(f"MODEL {spec!r} is neither a file nor torchvision:NAME or timm:NAME")
+    try: ckpt = read_checkpoint(file)
+    except ValueError as e:
+        if 'without running code' not in str(e): raise
+        if not trust_pickle:
+            raise ValueError(f"{file} holds a pickled Python object (a whole model saved with torch.save(model)?); reading it "
+                             "can run code from the file, so it is read only with --trust-pickle, for a file you made or "
+                             "trust (or save the state dict instead and pass --arch)") from None
+        model = _trusted_pickle(file)
+        if not isinstance(model, nn.Module): raise ValueError(f"{file} holds a {type(model).__name__}, not a model") from None
+        return model, None, None
+    recorded = ckpt['plan'].get('source', {}) if isinstance(ckpt, dict) and set(ckpt) == {'plan', 'state_dict'} and isinstance(ckpt['plan'], dict) else {}
+    arch, num_classes = arch or recorded.get('arch'), num_classes if num_classes is not None else recorded.get('num_classes')
+    if arch is None:
+        raise ValueError(f"{file} holds weights (a state dict or a save_pruned checkpoint) without its architecture: "
+                         "add --arch torchvision:NAME or --arch timm:NAME (and --num-classes if the head differs)")
+    model = build_model(arch, num_classes)
+    if isinstance(ckpt, dict) and set(ckpt) == {'plan', 'state_dict'}: load_pruned(model, file)
+    else:
+        sd = _state_dict_of(ckpt)
+        try: attach_masks(model, sd).load_state_dict(sd)
+        except RuntimeError as e:
+            raise ValueError(f"{file} does not hold the weights of {arch}"
+                             f"{f' with {num_classes} classes' if num_classes else ''}: {str(e).splitlines()[0]}") from None
+    return model, arch, num_classes
+
+# %% ../nbs/40_cli.ipynb #7a66ce31
+def prune_model(model: str, input_shape: tuple[int, ...], out: str | Path, ratio: float | None = None, macs: float | None = None,
+          params: float | None = None, round_to: int | str | None = 'auto', num_classes: int | None = None,
+          arch: str | None = None, trust_pickle: bool = False, overwrite: bool = False) -> int:
+    "Prune the model `model` names (`MODEL_HELP`) with the `Pruner`, print the structure report and write it to `out`."
+    if sum(v is not None for v in (ratio, macs, params)) != 1:
+        raise ValueError(f"give one of ratio, macs or params; got ratio={ratio}, macs={macs}, params={params}")
+    out = _new_file(out, overwrite)                     # before any work
+    import torch
+    from fasterprune.prune.pruner import Pruner, save_pruned
+    from fasterprune.report.structure import model_stats, structure_report
+    net, arch, num_classes = load_model(model, num_classes, trust_pickle, arch)
+    x = torch.randn(*input_shape)
+    before = model_stats(net, x)
+    Pruner(net, x, round_to=round_to).prune(ratio, macs=macs, params=params)
+    print(structure_report(before, model_stats(net, x)))
+    if arch is None: torch.save(net, out)               # it came as a whole pickled model: it leaves as one
+    else:
+        net._fasterprune_plan['source'] = {'arch': arch, 'num_classes': num_classes}   # so the checkpoint reads back alone
+        save_pruned(net, out)
+    print(f"Wrote {out} ({'a whole pickled model: read it with --trust-pickle' if arch is None else f'a save_pruned checkpoint of {arch}'})")
+    return 0
+
+def export_model(model: str, input_shape: tuple[int, ...], out: str | Path, pt2: bool = False, opset: int | None = None,
+           num_classes: int | None = None, arch: str | None = None, trust_pickle: bool = False, overwrite: bool = False) -> int:
+    "Export the model `model` names to ONNX (or a torch.export `.pt2` file) at `out`, checked; 1 if the check fails."
+    out = _new_file(out, overwrite)
+    import torch
+    from fasterprune.deploy import export_onnx, export_pt2, ExportMismatch
+    net, _, _ = load_model(model, num_classes, trust_pickle, arch)
+    x = torch.randn(*input_shape)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message='export_onnx: ')   # its notes: printed below, or in the error
+            res = export_pt2(net, x, out, overwrite=overwrite) if pt2 else export_onnx(net, x, out, opset=opset, overwrite=overwrite)
+    except ExportMismatch as e:
+        print(f"fasterprune export: the check failed: {e}", file=sys.stderr)
+        return 1
+    print(res)
+    for note in res.notes: print(f"note: {note}")
+    return 0
+
+def report_model(model: str, input_shape: tuple[int, ...], latency: str | None = None, threads: int | None = None,
+           num_classes: int | None = None, arch: str | None = None, trust_pickle: bool = False) -> int:
+    """Print the structure report of the model `model` names (against the architecture it was pruned from, for a pruned
+    checkpoint) and, with `latency`, its latency in that runtime."""
+    import torch
+    from fasterprune.core.budget import measure_latency
+    from fasterprune.prune.pruner import pruning_plan
+    from fasterprune.report.structure import model_stats, structure_report
+    net, arch, num_classes = load_model(model, num_classes, trust_pickle, arch)
+    x = torch.randn(*input_shape)
+    base = build_model(arch, num_classes) if arch and pruning_plan(net) else net
+    print(structure_report(model_stats(base, x), model_stats(net, x)))
+    if latency:
+        times = {name: measure_latency(m, x, runtime=latency, threads=threads) for name, m in (('model', net), ('unpruned', base))
+                 if name == 'model' or m is not net}
+        print(f"Latency in {latency} (batch {input_shape[0]}, median of 20): {1e3 * times['model']:.3f} ms"
+              + (f", unpruned {1e3 * times['unpruned']:.3f} ms ({times['unpruned'] / times['model']:.2f}x)" if len(times) > 1 else ''))
+    return 0
+
+# %% ../nbs/40_cli.ipynb #8320a9c2
+def _model_parser(name: str, description: str) -> argparse.ArgumentParser:
+    "A parser with the options every command on the user's model takes: MODEL, --input-shape, how to read MODEL."
+    p = argparse.ArgumentParser(prog=f'fasterprune {name}', description=description)
+    p.add_argument('model', metavar='MODEL', help=MODEL_HELP)
+    p.add_argument('--input-shape', required=True, type=_arg(_input_shape), metavar='N,C,H,W',
+                   help='shape of the example batch, random inputs of which are traced and timed, e.g. 1,3,224,224')
+    p.add_argument('--num-classes', type=_arg(_positive_int, int), metavar='N', help="classes of the model's head (torchvision/timm)")
+    p.add_argument('--arch', metavar='LIB:NAME', help='the architecture of a state dict: torchvision:NAME or timm:NAME')
+    p.add_argument('--trust-pickle', action='store_true', help=TRUST_HELP)
+    return p
+
+def prune_parser() -> argparse.ArgumentParser:
+    p = _model_parser('prune', "Prune MODEL's channels with the Pruner to a ratio or a budget, print the structure report "
+                      'and write the pruned model.')
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument('--ratio', type=_arg(_removed_fraction, float), help='fraction of the channels to remove, in [0, 1)')
+    target.add_argument('--macs', type=_arg(_kept_fraction, float), help='fraction of the MACs to keep, in (0, 1]')
+    target.add_argument('--params', type=_arg(_kept_fraction, float), help='fraction of the parameters to keep, in (0, 1]')
+    p.add_argument('--round-to', default='auto', type=_arg(_round_to), metavar='K',
+                   help="keep channel counts a multiple of K: auto (the device's preference), none, or an integer (default: auto)")
+    p.add_argument('--out', required=True, help='the file to write (a save_pruned checkpoint)')
+    p.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
+    return p
+
+def export_parser() -> argparse.ArgumentParser:
+    p = _model_parser('export', 'Export MODEL to ONNX (or torch.export) and check the file against PyTorch.')
+    p.add_argument('--out', required=True, help='the file to write: model.onnx (or model.pt2 with --pt2)')
+    p.add_argument('--pt2', action='store_true', help='export with torch.export to a .pt2 file instead of ONNX')
+    p.add_argument('--opset', type=_arg(_positive_int, int), help="ONNX opset (default: torch's)")
+    p.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
+    return p
+
+def report_parser() -> argparse.ArgumentParser:
+    p = _model_parser('report', 'Print the structure report of MODEL (layers, parameters, MACs) and, with --latency, its latency.')
+    from fasterprune.core.budget import RUNTIMES
+    p.add_argument('--latency', choices=RUNTIMES, help='also time the model in this runtime')
+    p.add_argument('--threads', type=_arg(_positive_int, int), help="intra-op threads for --latency (default: torch's)")
+    return p
+
 # %% ../nbs/40_cli.ipynb #fcdb1231
 def demo_parser() -> argparse.ArgumentParser:
     "The options of `fasterprune demo`; its help lists the schedules and criteria of the registries."
@@ -105,7 +300,10 @@ def demo_parser() -> argparse.ArgumentParser:
     return d
 
 # name: (its line in `fasterprune --help`, its parser, built only when it runs, the function it calls)
-COMMANDS = {'demo': ('train a small CNN on digits while sparsifying it to 90 %%', demo_parser, demo)}
+COMMANDS = {'demo': ('train a small CNN on digits while sparsifying it to 90 %%', demo_parser, demo),
+            'prune': ('prune your model (a file, torchvision:NAME or timm:NAME) to a ratio or a budget', prune_parser, prune_model),
+            'export': ('export your model to ONNX (or torch.export) and check the file', export_parser, export_model),
+            'report': ('print the structure report (and the latency) of your model', report_parser, report_model)}
 
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `fasterprune` command; returns the exit code (2 for bad options)."
@@ -117,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         _, command_parser, command = COMMANDS[args.command]
         opts = vars(command_parser().parse_args(rest))
     except SystemExit as e: return e.code   # argparse printed the help (0) or the usage and the error (2)
-    try: command(**opts)
-    except (ValueError, TypeError) as e:
+    try: code = command(**opts)
+    except (ValueError, TypeError, OSError, ImportError) as e:
         print(f'fasterprune: error: {e}', file=sys.stderr)
         return 2
-    return 0
+    return code if isinstance(code, int) else 0   # demo returns its Learner

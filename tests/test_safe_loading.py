@@ -96,12 +96,15 @@ def test_netadapt_chosen_model_refuses(tmp):
     assert not marker.exists()
 
 
+# the one exception: the CLI reads a whole pickled model the user names, only with --trust-pickle (nb 40 tests the refusal)
+TRUSTED = ('cli.py', "return torch.load(file, map_location='cpu', weights_only=False)")
+
 def test_no_unguarded_reader_in_the_package():
-    "Every torch.load of the package is read_checkpoint's, with weights_only=True; no pickle, no eval of file contents."
+    "Every torch.load of the package is read_checkpoint's, with weights_only=True, but the CLI's --trust-pickle; no pickle, no eval of file contents."
     loads = []
     for f in sorted(PACKAGE.rglob('*.py')):
         text = f.read_text()
         assert not re.search(r'^\s*(import|from)\s+(c?pickle|dill|marshal|shelve)\b', text, re.M), f'{f} imports a pickle module'
-        assert 'weights_only=False' not in text, f'{f} loads with weights_only=False'
+        assert text.count('weights_only=False') == (f.name == TRUSTED[0]), f'{f} loads with weights_only=False'
         loads += [(f.name, line.strip()) for line in text.splitlines() if re.search(r'torch\.load\(', line) and '"' not in line[:line.find('torch.load')]]
-    assert loads == [('pruner.py', "try: return torch.load(file, map_location='cpu', weights_only=True)")], loads
+    assert loads == [TRUSTED, ('pruner.py', "try: return torch.load(file, map_location='cpu', weights_only=True)")], loads
