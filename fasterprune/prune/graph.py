@@ -78,14 +78,16 @@ def _all_require_grad(model: nn.Module):
         for p in frozen: p.requires_grad_(False)
 
 class _ValueBranches(torch.overrides.TorchFunctionMode):
-    "Records where the model's own code turns a tensor into a Python value (`bool`, `int`, `float`, `item`, `tolist`)."
+    """Records where the model's own code turns a tensor into a Python value (`bool`, `int`, `float`, `item`, `tolist`), and
+    whether it ran torch calls without autograd (`no_grad`: torch.no_grad or inference_mode inside forward)."""
     _CONVERSIONS = {'__bool__', '__int__', '__float__', '__index__', 'item', 'tolist'}
     def __init__(self):
         super().__init__()
         self.where: list[str] = []
-        self._looked = 0
+        self._looked, self.no_grad = 0, False
     def __torch_function__(self, func, types, args=(), kwargs=None):
         name = getattr(func, '__name__', None)
+        if not torch.is_grad_enabled(): self.no_grad = True     # the trace runs under enable_grad: forward turned it off
         if name in self._CONVERSIONS and len(self.where) < 3 and self._looked < 100:
             self._looked += 1
             line = _caller_outside_libraries()
@@ -165,11 +167,36 @@ def build_graph(model: nn.Module, example_inputs, forward_fn=None) -> tp.Depende
                 graph = tp.DependencyGraph().build_dependency(model, example_inputs, forward_fn=forward_fn, verbose=False)
     except Exception as e: raise _trace_error(model, e, forward_fn) from e
     check_torch_pruning(graph)
-    if branches.where:
-        warnings.warn(f"{type(model).__name__}'s forward turns tensor values into Python values ({'; '.join(branches.where)}): "
+    missed, layers = _untraced_layers(model, graph)
+    if missed and branches.no_grad:
+        raise ValueError(f"{type(model).__name__}'s forward runs without autograd (torch.no_grad or torch.inference_mode inside "
+                         f"forward): the dependency graph is read from autograd's record, and the trace never reached "
+                         f"{len(missed)} of its {len(layers)} layers ({', '.join(map(repr, missed[:8]))}{' ...' if len(missed) > 8 else ''}); "
+                         f"remove no_grad from forward and call the model under torch.no_grad() from outside instead")
+    seen = f" ({'; '.join(branches.where)})" if branches.where else ''
+    if missed:
+        warnings.warn(f"tracing {type(model).__name__} on the example inputs never reached {len(missed)} of its layers: "
+                      f"{', '.join(map(repr, missed[:8]))}{' ...' if len(missed) > 8 else ''}; a branch these inputs did not take "
+                      f"(data-dependent control flow{seen}), a detach, or layers forward never uses. They are "
+                      f"left out of the dependency graph: if a pruned layer feeds them, the pruned model fails on inputs that take "
+                      f"their branch. Give example inputs or a forward_fn(model, inputs) that run every branch, or ignore= the "
+                      f"layers that feed them", stacklevel=2)
+    elif branches.where:
+        warnings.warn(f"{type(model).__name__}'s forward turns tensor values into Python values{seen}: "
                       f"if it branches on them, the dependency graph follows only the branch these example inputs took, and "
                       f"layers used on other branches may not be pruned consistently; check the pruned model's outputs", stacklevel=2)
     return graph
+
+def _untraced_layers(model: nn.Module, graph: tp.DependencyGraph) -> tuple[list[str], list[str]]:
+    """`(missed, layers)`: the names of the layers torch-pruning prunes (convs, linears, norms, attention...) that have
+    parameters, and those of them the trace never reached (a layer inside a reached or missed one counts with it)."""
+    missed, layers, outer = [], [], []
+    for n, m in model.named_modules():
+        if any(n.startswith(o + '.') for o in outer): continue
+        if tp.ops.module2type(m) == tp.ops.OPTYPE.ELEMENTWISE or not any(True for _ in m.parameters(recurse=False)): continue
+        outer.append(n); layers.append(n)
+        if m not in graph.module2node: missed.append(n)
+    return missed, layers
 
 # %% ../../nbs/29_prune.graph.ipynb #3c98d62d
 @dataclass
