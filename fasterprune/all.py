@@ -43,6 +43,9 @@ with _quiet_fastai_import():   # whichever module imports fastai first does it w
     from fasterprune.report.sparsity import sparsity_report, SparsityReport, LayerSparsity
     from fasterprune.report.structure import model_stats, ModelStats, structure_report, StructureReport, LayerStructure
     from fasterprune.data import digits_dls, digits_tensors, example_inputs, small_cnn
+    # deployment
+    from fasterprune.deploy import (export_onnx, export_pt2, ExportResult, ExportMismatch, baked_copy, compressed_size,
+                                    to_semi_structured)
     # analysis, search and the automatic pruners
     from fasterprune.analyze.evaluate import Evaluator, as_evaluator, learner_evaluator, loader_evaluator, top1_accuracy
     from fasterprune.analyze.sensitivity import analyse, analyze, Sensitivity, Candidates
@@ -81,6 +84,8 @@ __all__ = [
     # reports and data
     'sparsity_report', 'SparsityReport', 'LayerSparsity', 'model_stats', 'ModelStats', 'structure_report', 'StructureReport',
     'LayerStructure', 'digits_dls', 'digits_tensors', 'example_inputs', 'small_cnn',
+    # deployment
+    'export_onnx', 'export_pt2', 'ExportResult', 'ExportMismatch', 'baked_copy', 'compressed_size', 'to_semi_structured',
     # analysis, search, automatic pruners
     'Evaluator', 'as_evaluator', 'learner_evaluator', 'loader_evaluator', 'top1_accuracy', 'analyse', 'analyze', 'Sensitivity',
     'Candidates', 'search_subnets', 'Subnets', 'uniform_plan', 'scale_to_budget', 'prune_iteratively', 'IterativeRun',

@@ -32,6 +32,8 @@ PUBLIC = {
     # reports and data
     'sparsity_report', 'SparsityReport', 'LayerSparsity', 'model_stats', 'ModelStats', 'structure_report', 'StructureReport',
     'LayerStructure', 'digits_dls', 'digits_tensors', 'example_inputs', 'small_cnn',
+    # deployment
+    'export_onnx', 'export_pt2', 'ExportResult', 'ExportMismatch', 'baked_copy', 'compressed_size', 'to_semi_structured',
     # analysis, search, automatic pruners
     'Evaluator', 'as_evaluator', 'learner_evaluator', 'loader_evaluator', 'top1_accuracy', 'analyse', 'analyze', 'Sensitivity',
     'Candidates', 'search_subnets', 'Subnets', 'uniform_plan', 'scale_to_budget', 'prune_iteratively', 'IterativeRun',
