@@ -6,6 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/core.distributed.html.md"""
 
 # %% ../../nbs/08b_core.distributed.ipynb #2bbbaf8f
 from __future__ import annotations
+import pickle
 from typing import Callable, TypeVar
 import torch.distributed as dist
 import torch.nn as nn
@@ -35,22 +36,45 @@ def dist_world_size() -> int:
 def _wait_all(works) -> None:
     for w in works: w.wait()
 
-def _tensors(tensors: dict[str, Tensor] | list[Tensor]) -> list[Tensor]:
-    return list(tensors.values()) if isinstance(tensors, dict) else list(tensors)
+# The checks below run in one process too: a call that would fail in a process group fails the same way outside it.
+def _tensors(tensors: dict[str, Tensor] | list[Tensor], what: str) -> list[Tensor]:
+    "The tensors of `tensors` (a dict of tensors, or a list or tuple of them); a clear error for anything else."
+    items = list(tensors.values()) if isinstance(tensors, dict) else list(tensors) if isinstance(tensors, (list, tuple)) else None
+    bad = [type(t).__name__ for t in items or [] if not isinstance(t, Tensor)]
+    if items is None or bad:
+        raise TypeError(f"{what} takes a dict or a list of tensors (changed in place on every rank), got "
+                        f"{f'a {type(tensors).__name__}' if items is None else f'a {type(tensors).__name__} holding a {bad[0]}'}")
+    return items
+
+def _src(src) -> int:
+    "`src` if it is a rank of the process group (0 outside one); a clear error otherwise."
+    n = dist_world_size()
+    if isinstance(src, bool) or not isinstance(src, int) or not 0 <= src < n:
+        where = 'outside a process group, only rank 0' if n == 1 else f'{n} processes'
+        raise ValueError(f"src must be the rank to copy from, an integer in [0, {n}) ({where}), got {src!r}")
+    return src
 
 def all_reduce_sum(tensors: dict[str, Tensor] | list[Tensor]):
     "Replace each tensor by its sum over the ranks, in place; returns `tensors`."
-    if is_distributed(): _wait_all([dist.all_reduce(t, async_op=True) for t in _tensors(tensors)])
+    items = _tensors(tensors, 'all_reduce_sum')
+    if is_distributed(): _wait_all([dist.all_reduce(t, async_op=True) for t in items])
     return tensors
 
 def broadcast_tensors(tensors: dict[str, Tensor] | list[Tensor], src: int = 0):
     "Replace each tensor by rank `src`'s, in place; returns `tensors`."
-    if is_distributed(): _wait_all([dist.broadcast(t, src, async_op=True) for t in _tensors(tensors)])
+    items, src = _tensors(tensors, 'broadcast_tensors'), _src(src)
+    if is_distributed(): _wait_all([dist.broadcast(t, src, async_op=True) for t in items])
     return tensors
 
 def broadcast_object(obj: _T, src: int = 0) -> _T:
     "Rank `src`'s `obj` (anything picklable: a plan, a list of dicts, an exception) on every rank."
-    if not is_distributed(): return obj
+    _src(src)
+    if not is_distributed():
+        try: pickle.dumps(obj)                     # what a process group would do to send it
+        except Exception as e:
+            raise TypeError(f"broadcast_object sends a picklable object to every rank; this {type(obj).__name__} cannot be "
+                            f"pickled ({type(e).__name__}: {e})") from None
+        return obj
     box = [obj]
     dist.broadcast_object_list(box, src)
     return box[0]
@@ -58,6 +82,7 @@ def broadcast_object(obj: _T, src: int = 0) -> _T:
 def rank0_decides(decide: Callable[[], _T]) -> _T:
     """`decide()` as rank 0 computed it, on every rank. Every rank runs `decide` (so collective calls inside it
     line up); rank 0's result is broadcast, and if rank 0 failed its error is raised on every rank."""
+    if not callable(decide): raise TypeError(f"rank0_decides takes a function of no arguments, got {type(decide).__name__}")
     if not is_distributed(): return decide()
     try: out = decide()
     except Exception as e: out = e
@@ -85,6 +110,7 @@ def inner_names(specs, model: nn.Module):
 # %% ../../nbs/08b_core.distributed.ipynb #94f58826
 def rewrap(model: nn.Module) -> nn.Module:
     "A new `DistributedDataParallel` with `model`'s settings around `model.module` (after its parameters changed); other models unchanged."
+    if not isinstance(model, nn.Module): raise TypeError(f"rewrap takes a model (an nn.Module), got {type(model).__name__}")
     if not isinstance(model, DistributedDataParallel): return model
     buffers = ({'forward_sync_buffers': model.forward_sync_buffers} if hasattr(model, 'forward_sync_buffers')  # torch >= 2.14
                else {'broadcast_buffers': model.broadcast_buffers})
