@@ -84,7 +84,7 @@ def demo(out: str | Path = 'fasterprune-demo', epochs: int = 8, sparsity: float 
     print(f'Wrote {out / "schedule.png"} (the schedule) and {out / "sparsity.png"} (sparsity per layer)')
     return learn, cb
 
-# %% ../nbs/40_cli.ipynb #2936af83
+# %% ../nbs/40_cli.ipynb #591655c3
 MODEL_HELP = ("torchvision:NAME or timm:NAME (random weights, nothing downloaded), or a file: a state dict (with --arch) or a "
               "checkpoint of fasterprune prune / save_pruned, read without running code; a whole model saved with "
               "torch.save(model) only with --trust-pickle")
@@ -177,7 +177,7 @@ def load_model(spec: str, num_classes: int | None = None, trust_pickle: bool = F
                              f"{f' with {num_classes} classes' if num_classes else ''}: {str(e).splitlines()[0]}") from None
     return model, arch, num_classes
 
-# %% ../nbs/40_cli.ipynb #7a66ce31
+# %% ../nbs/40_cli.ipynb #6e386d13
 def prune_model(model: str, input_shape: tuple[int, ...], out: str | Path, ratio: float | None = None, macs: float | None = None,
           params: float | None = None, round_to: int | str | None = 'auto', num_classes: int | None = None,
           arch: str | None = None, trust_pickle: bool = False, overwrite: bool = False) -> int:
@@ -238,7 +238,7 @@ def report_model(model: str, input_shape: tuple[int, ...], latency: str | None =
               + (f", unpruned {1e3 * times['unpruned']:.3f} ms ({times['unpruned'] / times['model']:.2f}x)" if len(times) > 1 else ''))
     return 0
 
-# %% ../nbs/40_cli.ipynb #8320a9c2
+# %% ../nbs/40_cli.ipynb #378ee7c6
 def _model_parser(name: str, description: str) -> argparse.ArgumentParser:
     "A parser with the options every command on the user's model takes: MODEL, --input-shape, how to read MODEL."
     p = argparse.ArgumentParser(prog=f'fasterprune {name}', description=description)
