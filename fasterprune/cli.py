@@ -84,7 +84,7 @@ def demo(out: str | Path = 'fasterprune-demo', epochs: int = 8, sparsity: float 
     print(f'Wrote {out / "schedule.png"} (the schedule) and {out / "sparsity.png"} (sparsity per layer)')
     return learn, cb
 
-# %% ../nbs/40_cli.ipynb #591655c3
+# %% ../nbs/40_cli.ipynb #637c9b51
 MODEL_HELP = ("torchvision:NAME or timm:NAME (random weights, nothing downloaded), or a file: a state dict (with --arch) or a "
               "checkpoint of fasterprune prune / save_pruned, read without running code; a whole model saved with "
               "torch.save(model) only with --trust-pickle")
@@ -177,10 +177,11 @@ def load_model(spec: str, num_classes: int | None = None, trust_pickle: bool = F
                              f"{f' with {num_classes} classes' if num_classes else ''}: {str(e).splitlines()[0]}") from None
     return model, arch, num_classes
 
-# %% ../nbs/40_cli.ipynb #6e386d13
-def prune_model(model: str, input_shape: tuple[int, ...], out: str | Path, ratio: float | None = None, macs: float | None = None,
-          params: float | None = None, round_to: int | str | None = 'auto', num_classes: int | None = None,
-          arch: str | None = None, trust_pickle: bool = False, overwrite: bool = False) -> int:
+# %% ../nbs/40_cli.ipynb #73e44908
+def prune_model(model: str, input_shape: tuple[int, ...], out: str | Path, ratio: float | None = None,
+                macs: float | None = None, params: float | None = None, round_to: int | str | None = 'auto',
+                num_classes: int | None = None, arch: str | None = None, trust_pickle: bool = False,
+                overwrite: bool = False) -> int:
     "Prune the model `model` names (`MODEL_HELP`) with the `Pruner`, print the structure report and write it to `out`."
     if sum(v is not None for v in (ratio, macs, params)) != 1:
         raise ValueError(f"give one of ratio, macs or params; got ratio={ratio}, macs={macs}, params={params}")
@@ -201,7 +202,8 @@ def prune_model(model: str, input_shape: tuple[int, ...], out: str | Path, ratio
     return 0
 
 def export_model(model: str, input_shape: tuple[int, ...], out: str | Path, pt2: bool = False, opset: int | None = None,
-           num_classes: int | None = None, arch: str | None = None, trust_pickle: bool = False, overwrite: bool = False) -> int:
+                 num_classes: int | None = None, arch: str | None = None, trust_pickle: bool = False,
+                 overwrite: bool = False) -> int:
     "Export the model `model` names to ONNX (or a torch.export `.pt2` file) at `out`, checked; 1 if the check fails."
     out = _new_file(out, overwrite)
     import torch
@@ -220,17 +222,25 @@ def export_model(model: str, input_shape: tuple[int, ...], out: str | Path, pt2:
     return 0
 
 def report_model(model: str, input_shape: tuple[int, ...], latency: str | None = None, threads: int | None = None,
-           num_classes: int | None = None, arch: str | None = None, trust_pickle: bool = False) -> int:
+                 num_classes: int | None = None, arch: str | None = None, trust_pickle: bool = False) -> int:
     """Print the structure report of the model `model` names (against the architecture it was pruned from, for a pruned
-    checkpoint) and, with `latency`, its latency in that runtime."""
+    checkpoint), what its masks give if it has some, and, with `latency`, its latency in that runtime."""
     import torch
     from fasterprune.core.budget import measure_latency
+    from fasterprune.deploy import compressed_size
     from fasterprune.prune.pruner import pruning_plan
     from fasterprune.report.structure import model_stats, structure_report
+    from fasterprune.sparse.sparsifier import MASK
     net, arch, num_classes = load_model(model, num_classes, trust_pickle, arch)
     x = torch.randn(*input_shape)
     base = build_model(arch, num_classes) if arch and pruning_plan(net) else net
     print(structure_report(model_stats(base, x), model_stats(net, x)))
+    masks = [m._buffers[MASK] for m in net.modules() if MASK in m._buffers]
+    if masks:
+        zero = sum(m.numel() - int(m.count_nonzero()) for m in masks) / sum(m.numel() for m in masks)
+        print(f"{len(masks)} masked layers, {zero:.1%} of their weights masked: masks give no speed in dense runtimes (eager, "
+              f"ONNX Runtime, torch.compile); they give size once compressed, {compressed_size(net) / 1024:.1f} KiB gzipped "
+              "(remove whole channels for speed: fasterprune prune)")
     if latency:
         times = {name: measure_latency(m, x, runtime=latency, threads=threads) for name, m in (('model', net), ('unpruned', base))
                  if name == 'model' or m is not net}
@@ -238,7 +248,7 @@ def report_model(model: str, input_shape: tuple[int, ...], latency: str | None =
               + (f", unpruned {1e3 * times['unpruned']:.3f} ms ({times['unpruned'] / times['model']:.2f}x)" if len(times) > 1 else ''))
     return 0
 
-# %% ../nbs/40_cli.ipynb #378ee7c6
+# %% ../nbs/40_cli.ipynb #a9118f47
 def _model_parser(name: str, description: str) -> argparse.ArgumentParser:
     "A parser with the options every command on the user's model takes: MODEL, --input-shape, how to read MODEL."
     p = argparse.ArgumentParser(prog=f'fasterprune {name}', description=description)
