@@ -8,12 +8,12 @@ Docs: https://fasterprune.github.io/fasterprune/analyze.iterative.html.md"""
 from __future__ import annotations
 from copy import deepcopy
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
 from .evaluate import Evaluator, as_evaluator
-from .sensitivity import _batches
+from .sensitivity import Candidates, Sensitivity, _batches
 from ..core.budget import as_budget, count_macs_params
 from ..core.criteria import Criteria, large_final
 from ..prune.graph import build_graph, transaction
@@ -76,6 +76,53 @@ def _commit(model: nn.Module, pruned: nn.Module, example_inputs) -> None:
         model.load_state_dict(pruned.state_dict())
     set_pruning_plan(model, plan, example_inputs)
 
+def _width(model: nn.Module, name: str) -> int:
+    "The output channels of layer `name` of `model`."
+    return model.get_submodule(name).weight.shape[0]
+
+def _fine_tunes(fine_tune, ev: Evaluator) -> list[Callable]:
+    "The fine-tunes each round tries: `fine_tune` (one function or a list of them), else the evaluator's."
+    if fine_tune is None:
+        if not ev.can_fine_tune:
+            raise ValueError("prune_iteratively fine-tunes every round: give an evaluator with fine_tune, or fine_tune=")
+        return [ev.fine_tune]
+    tunes = list(fine_tune) if isinstance(fine_tune, (list, tuple)) else [fine_tune]
+    if not tunes or not all(callable(t) for t in tunes):
+        raise ValueError(f"fine_tune must be a function f(model) or a non-empty list of them, got {fine_tune!r}")
+    return tunes
+
+def _allocation(analysis, model: nn.Module, example_inputs, budget, context, criteria, ignore, round_to) -> Callable | None:
+    """With `analysis` (a `Sensitivity` or its file), a function `(current, share, goal) -> (cut copy, share)`: the smallest
+    share in (share, 1] of the analysis's per-layer allocation for `budget` (ratios of the unpruned model) whose model
+    costs at most `goal` (a fraction of the unpruned), cut from `current` with the analysis's pruning settings. None
+    without `analysis`."""
+    if analysis is None: return None
+    if (context, criteria, ignore, round_to) != ('local', large_final, None, 'auto'):
+        raise ValueError("analysis= prunes as the analysis measured (its criteria, round_to and ignored layers, one ratio per "
+                         "layer): leave context, criteria, ignore and round_to unset")
+    sens = Sensitivity.load(analysis, model) if isinstance(analysis, (str, Path)) else analysis
+    if not isinstance(sens, Sensitivity):
+        raise TypeError(f"analysis must be a Sensitivity (from analyse) or the path of one, got {type(analysis).__name__}")
+    sens.check_model(model)
+    allocation = sens.allocate(**{budget.name: budget.keep}, model=model, example_inputs=example_inputs)
+    options = Candidates.options(model, sens.pruning)
+    cands = Candidates(model, example_inputs, **options)          # the costs of shares of the allocation, without cutting
+    measured = cands.bind(as_budget(**{budget.name: budget.keep}))
+    start = {n: _width(model, n) for n in allocation}                # output channels of the analysed model
+    group_ratios = lambda share: {k: share * allocation[ns[0]] for k, ns in cands.layers.items() if ns[0] in allocation}
+    def follow(current: nn.Module, share: float, goal: float) -> tuple[nn.Module, float]:
+        lo, hi = share, 1.
+        for _ in range(12):                           # bisection on the share, to 1/4096 of the allocation
+            mid = (lo + hi) / 2
+            if measured.fraction(cands.cost(measured, group_ratios(mid))) <= goal: hi = mid
+            else: lo = mid
+        m = deepcopy(current)                         # the allocation's ratios are of the analysed model: of `m`, fewer
+        ratios = {n: max(0., 1 - (1 - hi * r) * start[n] / _width(m, n)) for n, r in allocation.items()}
+        pr = Pruner(m, example_inputs, context=ratios, **options)
+        pr.prune(); pr.release()
+        return m, hi
+    return follow
+
 def prune_iteratively(model: nn.Module | Learner,          # an nn.Module, or a fastai Learner
                       example_inputs=None,                 # a batch the model accepts (default: the Learner's data)
                       evaluate: Evaluator | Callable | Learner | None = None,   # an Evaluator with fine_tune (default: the Learner's)
@@ -94,6 +141,8 @@ def prune_iteratively(model: nn.Module | Learner,          # an nn.Module, or a 
                       round_to: int | str | None = 'auto', # as in `Pruner`
                       save: str | Path | None = None,      # write the final model with `save_pruned` to this file
                       verbose: bool = True,                # print one line per round
+                      analysis: Sensitivity | str | Path | None = None,   # rounds follow its allocation for the budget (or its file)
+                      fine_tune: Callable | Sequence[Callable] | None = None,  # fine-tunes f(model) tried on each cut, the best kept (default: the evaluator's)
                      ) -> IterativeRun:
     "Prune `model` round by round to a budget, with recalibration, fine-tuning and roll-back of rounds that drop too much."
     budget = as_budget(macs=macs, params=params)
@@ -115,7 +164,8 @@ def prune_iteratively(model: nn.Module | Learner,          # an nn.Module, or a 
         raise ValueError("with a plain model, pass example_inputs= and evaluate= (an Evaluator that can fine-tune)")
     if save is not None: _save_target(learn if learn is not None else model, save)    # a path it cannot write: before any work
     ev = as_evaluator(evaluate)
-    if not ev.can_fine_tune: raise ValueError("prune_iteratively fine-tunes every round: give an evaluator with fine_tune")
+    tunes = _fine_tunes(fine_tune, ev)
+    follow = _allocation(analysis, model, example_inputs, budget, context, criteria, ignore, round_to)
     batches = _batches(calibrate, n_batches, example_inputs)
     budget.bind(model, example_inputs)
     base = count_macs_params(model, example_inputs)
@@ -125,29 +175,34 @@ def prune_iteratively(model: nn.Module | Learner,          # an nn.Module, or a 
                     pruned=pruned, score=score, accepted=ok)
     baseline = ev(model)
     rows = [measure(model, baseline, baseline, 0., True, 0)]
-    current, reason = deepcopy(model), 'max_rounds'
+    current, reason, share = deepcopy(model), 'max_rounds', 0.
     for r in range(1, max_rounds + 1):
         left = rows[-1] if rows[-1]['accepted'] else [x for x in rows if x['accepted']][-1]
         now = left[budget.name]
         if now <= budget.keep + 1e-12: reason = 'budget'; break
         cand = deepcopy(current)
         goal = max(budget.keep, now * (1 - step))        # a fraction of the unpruned model
-        pr = Pruner(cand, example_inputs, criteria=criteria, context=context, ignore=ignore, round_to=round_to)
-        pr.prune(**{budget.name: min(1., goal / now)}); pr.release()
+        if follow is None:
+            pr = Pruner(cand, example_inputs, criteria=criteria, context=context, ignore=ignore, round_to=round_to)
+            pr.prune(**{budget.name: min(1., goal / now)}); pr.release()
+        else: cand, cut_share = follow(current, share, goal)
         if batches is not None: recalibrate_bn(cand, batches, n_batches)
         pruned = ev(cand)
-        best, best_score = None, None
-        for _ in range(attempts):
-            tuned = deepcopy(cand) if attempts > 1 else cand
-            ev.fine_tune(tuned)
-            s = ev(tuned)
-            if best is None or s > best_score: best, best_score = tuned, s
+        best, best_score, best_tune = None, None, None
+        for i, tune in enumerate(tunes):
+            for _ in range(attempts):
+                tuned = deepcopy(cand) if attempts * len(tunes) > 1 else cand
+                tune(tuned)
+                s = ev(tuned)
+                if best is None or s > best_score: best, best_score, best_tune = tuned, s, i
         ok = baseline - best_score <= max_drop
         rows.append(measure(best, best_score, pruned, step, ok, r))
+        if len(tunes) > 1: rows[-1]['fine_tune'] = best_tune           # which of the fine-tunes won
+        if follow is not None: rows[-1]['share'] = cut_share          # the share of the analysis's allocation reached
         if verbose:
             print(f"round {r}: step {step:.3f}, {budget.name} {rows[-1][budget.name]:.2%}, {ev.name} {pruned:.4f} after the cut, "
                   f"{best_score:.4f} fine-tuned" + ('' if ok else ' -> rolled back'))
-        if ok: current = best
+        if ok: current, share = best, (cut_share if follow is not None else share)
         else:
             step /= 2
             if step < min_step: reason = 'max_drop'; break
