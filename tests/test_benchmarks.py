@@ -46,3 +46,12 @@ def test_accuracy_benchmark_runs_quick(tmp_path):
     row = next(l for l in unstructured.splitlines() if l.startswith('| 90% |'))
     assert row.count('0.') >= 4, row                      # fasterprune, torch, tuned, kd (and fasterai where installed)
     assert 'MACs kept: fasterprune 0.3' in report, report  # the structured rows met the 40 % budget
+
+def test_deploy_benchmark_runs_quick(tmp_path):
+    res = subprocess.run([sys.executable, str(ROOT / 'benchmarks' / 'deploy.py'), '--quick', '--out', str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    report = (tmp_path / 'DEPLOY.md').read_text()
+    row = next(l for l in report.splitlines() if l.startswith('| tiny_mobile |'))
+    assert 'ok, max diff' in row and row.count('|') == 14, row   # every column filled, both exports checked
+    assert 'onnxruntime b8' in report and (tmp_path / 'DEPLOY.json').exists()
