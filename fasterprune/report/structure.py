@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, asdict
 import torch.nn as nn
 from torch import Tensor
-from ..core.budget import count_macs_params, forwarded, measure_latency, model_device, preferred_multiple
+from ..core.budget import count_macs_params, forwarded, measure_latency, model_device, preferred_multiple, check_runtime
 
 # %% auto #0
 __all__ = ['layer_channels', 'ModelStats', 'model_stats', 'LayerStructure', 'StructureReport', 'structure_report']
@@ -37,19 +37,21 @@ class ModelStats:
     repeats: int | None = None
     device: str = 'cpu'                 # where the model was (and its latency measured)
     dtype: str = 'float32'              # its parameters' dtype
+    runtime: str = 'eager'              # where the latency was measured ('eager', 'onnxruntime' or 'compile')
 
 def model_stats(model: nn.Module, example_inputs, latency: bool = False, latency_inputs=None,
-                repeats: int = 20, forward_fn=None) -> ModelStats:
-    "Snapshot of `model`: layers with parameters, params and MACs (one sample), and the latency on `latency_inputs` (default: `example_inputs`); fed through `forward_fn(model, inputs)` if given."
+                repeats: int = 20, forward_fn=None, runtime: str = 'eager') -> ModelStats:
+    "Snapshot of `model`: layers with parameters, params and MACs (one sample), and the latency on `latency_inputs` (default: `example_inputs`) in `runtime` (see `measure_latency`); fed through `forward_fn(model, inputs)` if given."
+    check_runtime(runtime)
     layers = {n: (type(m).__name__, *layer_channels(m), sum(p.numel() for p in m.parameters(recurse=False)))
               for n, m in model.named_modules() if n and any(True for _ in m.parameters(recurse=False))}
     c = count_macs_params(model, example_inputs, forward_fn)
     xs = example_inputs if latency_inputs is None else latency_inputs
-    lat = measure_latency(forwarded(model, xs, forward_fn), xs, repeats) if latency else None
+    lat = measure_latency(forwarded(model, xs, forward_fn), xs, repeats, runtime=runtime) if latency else None
     batch = len(xs) if latency and isinstance(xs, Tensor) else None
     p = next(model.parameters(), None)
     return ModelStats(layers, c['params'], c['macs'], lat, batch, repeats if latency else None,
-                      str(model_device(model)), str(p.dtype).replace('torch.', '') if p is not None else 'float32')
+                      str(model_device(model)), str(p.dtype).replace('torch.', '') if p is not None else 'float32', runtime)
 
 # %% ../../nbs/21_report.structure.ipynb #7fd64131
 @dataclass
@@ -89,10 +91,11 @@ class StructureReport:
 
     @property
     def off_multiple(self) -> list[str]:
-        "Pruned layers whose output channels are not a multiple of what the model's device likes (8 on CUDA; none on the CPU)."
+        """Pruned layers whose output channels are not a multiple of what the model's device likes (`preferred_multiple`: 8
+        on CUDA, 16 or 8 on the CPU), nor a power of two below it (what `round_to='auto'` keeps there)."""
         k = preferred_multiple(self.after.device)
         return [r.layer for r in self.rows if k > 1 and r.type in _CHANNEL_LAYERS and r.out_after != r.out_before
-                and r.out_after and r.out_after % k]
+                and r.out_after and r.out_after % k and not (r.out_after < k and r.out_after & (r.out_after - 1) == 0)]
 
     def __getitem__(self, layer: str) -> LayerStructure:
         for r in self.rows:
@@ -121,7 +124,8 @@ class StructureReport:
                  f"{'GFLOPs (2 x MACs, one sample)':<{w + 20}}{t['gflops_before']:>36.4g}{t['gflops_after']:>12.4g}{_pct(t['gflops_before'], t['gflops_after']):>9}"]
         if t['speedup'] is not None:
             b = self.before
-            what = f"Latency ms ({b.device} {b.dtype}, median of {b.repeats}{f', batch {b.batch}' if b.batch else ''})"
+            where = '' if b.runtime == 'eager' else f', {b.runtime}'
+            what = f"Latency ms ({b.device} {b.dtype}{where}, median of {b.repeats}{f', batch {b.batch}' if b.batch else ''})"
             lines.append(f"{what:<{w + 44}}{1e3 * t['latency_before']:>12.2f}{1e3 * t['latency_after']:>12.2f}"
                          f"{_pct(t['latency_before'], t['latency_after']):>9}  ({t['speedup']:.2f}x faster)")
         if self.off_multiple:
