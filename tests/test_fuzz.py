@@ -22,3 +22,24 @@ def test_prune_masked_on_random_architectures():
     assert sum(r.removed > 0 for r in results) >= 0.7 * N_MODELS
     pruned = collections.Counter(f for r in results if r.removed for f in r.features)
     assert set(pruned) == set(FEATURES), f'never pruned with: {set(FEATURES) - set(pruned)}'
+
+
+# --- resumes (issue 26): each resumable driver stopped by a KeyboardInterrupt from its evaluator at random calls,
+# resumed from its file (and maybe stopped again), must end where one uninterrupted run ends (tests/faults/interrupts.py;
+# the long mode is `python benchmarks/fuzz.py --resume N`)
+import random
+import pytest
+from faults.interrupts import DRIVERS, full_run, interrupted_run, random_cuts
+
+@pytest.mark.parametrize('driver', list(DRIVERS))
+def test_interrupted_runs_resume_to_the_same_result(driver):
+    rng = random.Random(f'resume-{driver}')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        reference, calls = full_run(driver)
+        assert calls >= 4, f'{driver}: a run of {calls} evaluator calls leaves few places to stop'
+        for n_stops in (1, 2):
+            cuts = random_cuts(rng, calls, n_stops)
+            result, problems = interrupted_run(driver, cuts)
+            assert not problems, f'{driver} stopped at calls {cuts}: {problems}'
+            assert result == reference, f'{driver} stopped at calls {cuts} and resumed ends elsewhere than an uninterrupted run'

@@ -395,6 +395,9 @@ def _restore(model: nn.Module, file: Path) -> nn.Module:
     done = pruning_plan(model)
     x = move_to_device(plan['example_inputs'], device)
     m = deepcopy(model)
+    if len(plan['steps']) == len(done):              # the run stopped before its first choice: nothing to replay, no inputs saved
+        m.load_state_dict(sd)
+        return m
     graph = build_graph(m, x)
     with transaction(m, graph):
         apply_plan(m, graph, plan['steps'][len(done):])
