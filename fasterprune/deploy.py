@@ -127,9 +127,11 @@ def onnx_runner(model: nn.Module, inputs, threads: int | None = None):
     with torch.no_grad(): n_outputs = len(_flat_outputs(call_model(copy, inputs)))
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / 'model.onnx'
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')   # tracer notes: export_onnx is where they are told
-            _write_onnx(copy, inputs, file, None, False, n_outputs)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')   # tracer notes: export_onnx is where they are told
+                _write_onnx(copy, inputs, file, None, False, n_outputs)
+        except Exception as e: raise _export_error(e, model, copy, inputs, 'ONNX') from e
         session = onnx_session(file, model_device(model), threads)
     feed = _feed(session, inputs)
     return lambda: session.run(None, feed)

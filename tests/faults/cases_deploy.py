@@ -89,6 +89,8 @@ CASES = [_nothing_written(c) for c in (
           ValueError, r"^unknown runtime 'tensorrt'; allowed: 'eager', 'onnxruntime', 'compile'$"),
     Fault('deploy-latency-ort-inputs-refused', _masked, lambda m, tmp: measure_latency(m, torch.randn(2, 3, 8, 8), runtime='onnxruntime'),
           ValueError, r"in module '0' while timing it \(RuntimeError"),
+    Fault('deploy-latency-ort-unsupported-op', _with(_Spectrum()), lambda m, tmp: measure_latency(m, X, runtime='onnxruntime'),
+          ValueError, r"cannot be exported to ONNX: Exporting the operator 'aten::fft_rfft' .* \(it runs in module '1'\)"),
     Fault('deploy-compressed-size-missing-file', _cnn, lambda m, tmp: compressed_size(tmp / 'missing.pt'),
           FileNotFoundError, r"missing\.pt' is not a file; give a model or the path of a file", check_model=False),
     Fault('deploy-semistructured-on-cpu', _masked, lambda m, tmp: to_semi_structured(m),
