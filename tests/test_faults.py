@@ -25,3 +25,20 @@ def test_fault(case: Fault):
     assert type(info.value) is case.error, f'{case.name}: raised {type(info.value).__name__}: {info.value}'
     assert re.search(case.match, str(info.value)), f'{case.name}: message {str(info.value)!r} does not match {case.match!r}'
     if case.check_model: assert_same(before, model_state(model), case.name)
+
+def test_save_model_callback_gives_back_the_pruned_model(tmp_path):
+    """Issue 26: the best epoch of the fit (dense, before the prune) must not come back; with SaveModelCallback's own
+    comparison, the model at the end is the pruned one, loaded from the best epoch at the target."""
+    import torch
+    from fastai.callback.tracker import SaveModelCallback
+    from fastai.learner import Learner
+    from fasterprune.all import PruneCallback, digits_dls, small_cnn, one_shot
+    torch.manual_seed(0)
+    learn = Learner(digits_dls(), small_cnn(widths=(8, 8, 8)), path=tmp_path)
+    cb = PruneCallback(0.75, schedule=one_shot, report_latency=False, verbose=False)
+    learn.fit(2, 1e-2, cbs=[cb, SaveModelCallback(fname='best')])       # valid_loss: lower is better
+    valid_losses = [v[1] for v in learn.recorder.values]
+    assert valid_losses[0] < valid_losses[1], valid_losses                 # the dense epoch 0 was the best of the fit
+    best = torch.load(tmp_path / 'models' / 'best.pth')
+    assert learn.model[0].out_channels == 2, 'the dense checkpoint came back'
+    assert all(torch.equal(v, best[k]) for k, v in learn.model.state_dict().items())   # the epoch at the target, from its file
