@@ -6,8 +6,9 @@ Docs: https://fasterprune.github.io/fasterprune/core.distributed.html.md"""
 
 # %% ../../nbs/08b_core.distributed.ipynb #2bbbaf8f
 from __future__ import annotations
-import pickle
+import io
 from typing import Callable, TypeVar
+import torch
 import torch.distributed as dist
 import torch.nn as nn
 from torch import Tensor
@@ -70,7 +71,7 @@ def broadcast_object(obj: _T, src: int = 0) -> _T:
     "Rank `src`'s `obj` (anything picklable: a plan, a list of dicts, an exception) on every rank."
     _src(src)
     if not is_distributed():
-        try: pickle.dumps(obj)                     # what a process group would do to send it
+        try: torch.save(obj, io.BytesIO())          # pickled, as a process group would to send it (no pickle import here)
         except Exception as e:
             raise TypeError(f"broadcast_object sends a picklable object to every rank; this {type(obj).__name__} cannot be "
                             f"pickled ({type(e).__name__}: {e})") from None
