@@ -190,7 +190,7 @@ def resolve_targets(context, target, layers: dict[str, nn.Module], what: str = '
     return 'local', match_targets(context, layers)
 
 
-# %% ../../nbs/03_core.selection.ipynb #df30a3f2
+# %% ../../nbs/03_core.selection.ipynb #26d16082
 _NNI_SELECT, _NNI_PER_LAYER = ('op_types', 'op_names', 'op_partial_names'), ('sparsity', 'sparsity_per_layer')
 _NNI_KEYS = (*_NNI_SELECT, *_NNI_PER_LAYER, 'total_sparsity', 'max_sparsity_per_layer', 'exclude')
 
@@ -529,7 +529,7 @@ def _select_by_bracket(names, get, first_of, last, group, n_groups, need, pendin
         kth = keys.kthvalue(j).values
         if frontier is not None:                         # the k-th score, and how densely units lie just above it
             kth_f, above = _float_of(int(kth)), int(torch.count_nonzero(keys > kth))
-            frontier[g] = (kth_f, above / (hi_f[g] - kth_f) if above and hi_f[g] > kth_f else None)
+            frontier[g] = (kth_f, above / (hi_f[g] - kth_f) if above and hi_f[g] > kth_f > -math.inf else None)   # -inf: removed units only
         tie = keys == kth
         take = j - int(torch.count_nonzero(keys < kth))   # ties that go: the first ones, in vector and position order
         chosen = (keys < kth) | (tie & (tie.cumsum(0) <= take))
