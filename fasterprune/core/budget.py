@@ -16,8 +16,8 @@ from .selection import as_fraction
 from .state import keep_modes
 
 # %% auto #0
-__all__ = ['RUNTIMES', 'RESOURCES', 'forwarded', 'count_macs_params', 'model_device', 'check_runtime', 'measure_latency',
-           'preferred_multiple', 'Resource', 'MACs', 'Params', 'Latency', 'Budget', 'as_budget']
+__all__ = ['RUNTIMES', 'CHANNEL_MULTIPLES', 'RESOURCES', 'forwarded', 'count_macs_params', 'model_device', 'check_runtime',
+           'measure_latency', 'preferred_multiple', 'Resource', 'MACs', 'Params', 'Latency', 'Budget', 'as_budget']
 
 # %% ../../nbs/09_core.budget.ipynb #8563a023
 class _ForwardFn(nn.Module):
@@ -105,9 +105,15 @@ def measure_latency(model: nn.Module, inputs, repeats: int = 20, warmup: int = 3
     return statistics.median(times)
 
 # %% ../../nbs/09_core.budget.ipynb #819659d2
+CHANNEL_MULTIPLES = {'cuda': 8, 'cpu:AVX512': 16, 'cpu': 8}   # measured: the pruner chapter's table (benchmarks/deploy.py --round-to 1 4 8 16)
+
 def preferred_multiple(device: torch.device | str) -> int:
-    "The channel multiple the device's fast kernels like: 8 on CUDA (tensor cores), 1 elsewhere."
-    return 8 if torch.device(device).type == 'cuda' else 1
+    """The channel multiple the device's fast kernels like (`CHANNEL_MULTIPLES`): 8 on CUDA (tensor cores); on the CPU the
+    floats of one vector register, 16 with AVX-512 and 8 otherwise (ONNX Runtime's convolutions work in blocks of as
+    many channels); 1 (exact counts) on other devices."""
+    device = torch.device(device)
+    if device.type == 'cpu' and torch.backends.cpu.get_cpu_capability().startswith('AVX512'): return CHANNEL_MULTIPLES['cpu:AVX512']
+    return CHANNEL_MULTIPLES.get(device.type, 1)
 
 # %% ../../nbs/09_core.budget.ipynb #c5b8d5e9
 class Resource:

@@ -236,7 +236,7 @@ class Pruner:
                  context: str | dict = 'local',        # 'local', 'global' or {layer name: ratio}
                  layer_types: type | tuple = PRUNABLE, # layers whose output channels may be removed
                  ignore=None,                          # names / patterns / modules whose output channels stay
-                 round_to: int | str | None = 'auto',  # keep channel counts multiple of this ('auto': 8 on CUDA, else 1)
+                 round_to: int | str | None = 'auto',  # keep channel counts multiple of this ('auto': preferred_multiple of the device)
                  consumers: bool = False,              # add the scores of the layers that read a channel
                  num_heads: dict | None = None,        # heads of custom attention layers {module or name: heads}
                  forward_fn=None,                      # forward_fn(model, inputs), if model(inputs) is not enough
@@ -262,6 +262,7 @@ class Pruner:
         refuse_reparametrized(dict(model.named_modules()), 'the Pruner')   # torch-pruning slices plain parameters only
         if round_to != 'auto' and round_to is not None and (isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1):
             raise ValueError(f"round_to must be a positive integer, 'auto' or None, got {round_to!r}")
+        self.auto_round = round_to == 'auto'           # below the multiple, a power of two (see Choosing round_to)
         if round_to == 'auto': round_to = preferred_multiple(model_device(model))
         if not (optimizer is None or hasattr(optimizer, 'create_opt') or
                 any(hasattr(optimizer, a) for a in ('param_groups', 'param_lists', 'opt')) and not isinstance(optimizer, type)):
@@ -388,11 +389,16 @@ class Pruner:
         n0 = self.initial.get(g.key, g.n)
         return min(g.n, max(1, g.n - (math.floor(self.max_ratio * n0 + 1e-9) - (n0 - g.n))))
 
+    def _allowed(self, g: _Group, u: int) -> bool:
+        "May `g` keep `u` units? Its channels are a multiple of round_to; with 'auto', fewer channels may be a power of two."
+        c = u * g.channel_groups
+        return c % self.round_to == 0 or self.auto_round and c < self.round_to and c & (c - 1) == 0
+
     def _rounded(self, g: _Group, k: int) -> int:
         "Units to remove from `g` once its kept channel count is rounded down to a multiple of round_to."
         k = max(0, min(k, g.n - 1))
         if not self.round_to or k == 0: return k
-        ok = [u for u in range(1, g.n + 1) if (u * g.channel_groups) % self.round_to == 0]
+        ok = [u for u in range(1, g.n + 1) if self._allowed(g, u)]
         if not ok: return 0
         below = [u for u in ok if u <= g.n - k]
         return g.n - (max(below) if below else min(ok))
@@ -400,7 +406,7 @@ class Pruner:
     def _leaving(self, g: _Group, k: int, n_keep: int) -> int:
         "`k` units to remove from `g`, or fewer so that `n_keep` stay: the least kept count allowed by round_to."
         if g.n - k >= n_keep: return k
-        ok = [u for u in range(n_keep, g.n + 1) if not self.round_to or (u * g.channel_groups) % self.round_to == 0]
+        ok = [u for u in range(n_keep, g.n + 1) if not self.round_to or self._allowed(g, u)]
         return g.n - (ok[0] if ok else n_keep)
 
     def _plan(self, ratio, groups: list[_Group], scores: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -503,18 +509,27 @@ class Pruner:
         return ValueError(f"cannot keep only {budget.keep:.2%} of the {budget.name}: even the largest ratio keeps "
                           f"{budget.fraction(lowest):.2%} (ignored layers, the output layer and one channel per group stay)")
 
-    def _search(self, budget: Budget, groups: list[_Group], scores: dict[str, Tensor]) -> tuple[float, float]:
-        "`(ratio, cost)`: the smallest ratio (to 1e-4) whose model fits `budget`, by bisection, and what it costs."
+    def _search(self, budget: Budget, groups: list[_Group], scores: dict[str, Tensor]) -> tuple[float, float | dict, float]:
+        """`(ratio, plan ratio, cost)`: the smallest ratio (to 1e-4) whose model fits `budget`, by bisection, and what it costs.
+        With `round_to`, in local context, for a MACs or params budget: the last ratio too costly (`ratio`) with one group
+        one multiple smaller, the group whose step fits the budget most closely (`plan ratio` gives each group its ratio)."""
         cost = self._cost(budget, groups, scores)
         lo, hi = self.ratio, _MAX_RATIO
-        if budget.fits(cost(lo)): return lo, cost(lo)
+        if budget.fits(cost(lo)): return lo, lo, cost(lo)
         if not budget.fits(cost(hi)): raise self._unreachable(budget, cost(hi))
         for _ in range(30):
             mid = (lo + hi) / 2
             if budget.fits(cost(mid)): hi = mid
             else: lo = mid
             if hi - lo < 1e-4: break
-        return hi, cost(hi)
+        if not self.round_to or self.mode != 'local' or budget.name not in ('macs', 'params'): return hi, hi, cost(hi)
+        below = self._plan(lo, groups, scores)
+        plans = [hi]
+        for g in groups:                          # g one multiple smaller than at lo: the ratio that removes that many
+            n0, k = self.initial.get(g.key, g.n), int(below[g.key].sum()) if g.key in below else 0
+            smaller = [u for u in range(1, g.n - k) if self._allowed(g, u)]
+            if smaller: plans.append({**{h.key: lo for h in groups}, g.key: (g.n - max(smaller) + n0 - g.n) / n0})
+        return lo, *max(((p, c) for p in plans if budget.fits(c := cost(p))), key=lambda pc: pc[1])
 
     def check_budget(self,
                      macs: float | None = None,     # the fraction of MACs to keep
@@ -543,9 +558,11 @@ class Pruner:
         scores = self._scores(groups)
         measured = {}
         if isinstance(target, Budget):
-            budget, (target, cost) = target, self._search(target, groups, scores)
+            budget = target
+            target, planned, cost = self._search(budget, groups, scores)
             measured = {budget.name: budget.fraction(cost)}
-        return target, self._steps(self._plan(target, groups, scores), groups), measured
+        else: planned = target
+        return target, self._steps(self._plan(planned, groups, scores), groups), measured
 
     def plan(self,
              ratio: float | None = None,    # the fraction of the channels at the start to have removed
