@@ -18,8 +18,8 @@ from fastprogress.fastprogress import progress_bar
 from ..core.batch import move_to_device, plain
 from ..core.budget import model_device
 from ..core.criteria import squared_final
-from ..core.granularity import Granularity, NM, as_granularity, removes_channels, supported_types
-from ..core.selection import parse_target, resolve_targets, select_layers, select_lowest, as_ratio, refuse_narrowing, resolve_alias
+from ..core.granularity import Granularity, NM, as_granularity, removes_channels
+from ..core.selection import parse_target, resolve_targets, target_layers, select_layers, select_lowest, as_ratio, refuse_narrowing, resolve_alias
 from ..core.state import keep_modes
 from ..analyze.evaluate import _split
 from ..prune.pruner import Pruner, PruneStep
@@ -57,7 +57,7 @@ class ADMM:
         refuse_narrowing(context, include, exclude)
         self.per_layer = isinstance(context, dict)                # a dict names the layers (and may name one of a coupling)
         if self.per_layer:
-            layers = select_layers(model, supported_types(), include=list(context))
+            layers = target_layers(model, context, layer_types)    # names, whatever their type; patterns among layer_types
             _, self.targets = resolve_targets(context, None, layers, 'sparsity', as_ratio)
         else:
             layers = select_layers(model, layer_types, include, exclude)
