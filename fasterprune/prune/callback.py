@@ -7,6 +7,7 @@ Docs: https://fasterprune.github.io/fasterprune/prune.callback.html.md"""
 # %% ../../nbs/31_prune.callback.ipynb #3cd3e821
 from __future__ import annotations
 import copy, math, warnings
+import torch
 import torch.nn as nn
 from fastai.callback.core import Callback
 from fastai.callback.tracker import SaveModelCallback
@@ -22,9 +23,10 @@ from .pruner import Pruner, PRUNABLE, recalibrate_bn, pruning_plan, apply_plan
 from .graph import build_graph
 from ..report.structure import model_stats, structure_report
 from ..data import example_inputs
+from ..sparse.sparsifier import MASK, mask_engines
 
 # %% auto #0
-__all__ = ['pruning_points', 'PruneCallback']
+__all__ = ['pruning_points', 'ema_models', 'PruneCallback']
 
 # %% ../../nbs/31_prune.callback.ipynb #bc241231
 def pruning_points(schedule, target: float, n_epoch: int, n_iter: int, every: int | None = None) -> dict[int, float]:
@@ -52,6 +54,29 @@ def pruning_points(schedule, target: float, n_epoch: int, n_iter: int, every: in
     return points
 
 # %% ../../nbs/31_prune.callback.ipynb #ddaae1aa
+def _take_structure(model: nn.Module, fresh: nn.Module) -> None:
+    """Give each module of `model` the parameters, buffers and sizes of its namesake in `fresh` (same architecture, another
+    plan), keeping the module objects, their hooks and their masks (all kept until a checkpoint is loaded); a `Sparsifier`
+    of `model` follows."""
+    old = {n: p for n, p in model.named_parameters()}
+    fresh_modules = dict(fresh.named_modules())
+    for name, m in model.named_modules():
+        f, mask = fresh_modules[name], m._buffers.get(MASK)
+        m.__dict__.update({k: v for k, v in f.__dict__.items() if k in ('_parameters', '_buffers') or not k.startswith('_')})
+        if mask is not None and m._buffers.get(MASK) is None: m.register_buffer(MASK, torch.ones_like(m.weight, dtype=torch.bool))
+    new = dict(model.named_parameters())
+    for sparsifier in mask_engines(model): sparsifier.follow_reload({p: new[n] for n, p in old.items() if n in new})
+
+def ema_models(learn) -> list[nn.Module]:
+    """The EMA models `learn`'s callbacks keep: a callback's `ema_model` (fastxtend's `EMACallback`, and callbacks written
+    like it; fastai 2.8 itself has none), or the model inside it when it wraps one (timm's `ModelEmaV2` / `V3`: `.module`)."""
+    out = []
+    for cb in learn.cbs:
+        m = getattr(cb, 'ema_model', None)
+        if isinstance(getattr(m, 'module', None), nn.Module): m = m.module
+        if isinstance(m, nn.Module) and not any(m is o for o in out): out.append(m)
+    return out
+
 class PruneCallback(Callback):
     "Remove channels of a fastai Learner's model while it trains, following a schedule."
     order = 70  # like SparsifyCallback: after SaveModelCallback and the schedulers
@@ -78,7 +103,10 @@ class PruneCallback(Callback):
                  verbose: bool = True,
                  include=None,                          # only these layers' output channels may be removed (the Pruner's include)
                  exclude=None,                          # these layers' output channels stay (the Pruner's exclude)
-                 layer_type=None):                      # fasterai's name for `layer_types`
+                 layer_type=None,                       # fasterai's name for `layer_types`
+                 unwrapped_parameters=None,             # bare nn.Parameters and the dim of their channels (the Pruner's, Torch-Pruning's name)
+                 followers=None,                        # models that lose the same channels (EMA callbacks' models are found by themselves)
+                 isomorphic: bool = False):             # context='global': groups of the same structure compete among themselves
         # Everything that can be checked without the model is checked now.
         self.criteria = as_criteria(criteria)
         layer_types = resolve_alias(layer_types, layer_type, 'layer_types', 'layer_type', PRUNABLE)
@@ -109,7 +137,10 @@ class PruneCallback(Callback):
             raise ValueError(f"every must be a positive number of batches or None, got {every!r}")
         if isinstance(bn_recalibrate, bool) or not isinstance(bn_recalibrate, int) or bn_recalibrate < 0:
             raise ValueError(f"bn_recalibrate must be a number of batches >= 0, got {bn_recalibrate!r}")
-        store_attr('layer_types,ignore,include,exclude,round_to,every,bn_recalibrate,consumers,num_heads,max_ratio,verbose')
+        if not isinstance(isomorphic, bool): raise TypeError(f"isomorphic must be True or False, got {isomorphic!r}")
+        if isomorphic and self.context != 'global': raise ValueError("isomorphic=True ranks groups in context='global' only")
+        store_attr('layer_types,ignore,include,exclude,round_to,every,bn_recalibrate,consumers,num_heads,max_ratio,verbose,unwrapped_parameters,isomorphic')
+        self.followers = list(followers or [])
         self.report_latency, self.prune_model = bool(report_latency), model
         self.pruner, self.report, self.history, self.last_step = None, None, [], None
         self._original, self._saved = None, None
@@ -145,7 +176,9 @@ class PruneCallback(Callback):
         self.pruner = Pruner(model, self._x, criteria=self.criteria, context=self.context, layer_types=self.layer_types,
                              ignore=self.ignore, include=self.include, exclude=self.exclude, round_to=self.round_to, consumers=self.consumers,
                              num_heads=self.num_heads, optimizer=self.learn,   # the optimizer follows every prune
-                             max_ratio=self.max_ratio, resume=True)   # targets count from the model before any prune
+                             max_ratio=self.max_ratio, resume=True,   # targets count from the model before any prune
+                             unwrapped_parameters=self.unwrapped_parameters, followers=self.followers + ema_models(self.learn),
+                             isomorphic=self.isomorphic)
         self._points = pruning_points(self.schedule, self._final(), self.n_epoch, self._n_iter, self.every)
         try:                                                     # refuse an unreachable target now, not mid-training
             if self.budget is not None: self.pruner.check_budget(**{self.budget.name: self.budget})
@@ -216,8 +249,11 @@ class PruneCallback(Callback):
         model, start = self.pruner.model, len(pruning_plan(self._original))
         fresh, self._original = self._original, None
         steps = self._saved['steps'][start:]
-        if steps: apply_plan(fresh, build_graph(fresh, self._x), steps)
-        model.__dict__.update(fresh.__dict__)                     # in place: the Learner and the user keep the same model
+        if steps: apply_plan(fresh, build_graph(fresh, self._x, unwrapped=self.pruner.unwrapped), steps)
+        _take_structure(model, fresh)                             # in place: the Learner, the user and a Sparsifier keep their modules
+        if self.pruner.followers:   # their weights under the checkpoint's plan are gone: they cannot follow back
+            warnings.warn(f"{len(self.pruner.followers)} follower model(s) (an EMA model) keep the plan of the last prune, which "
+                          f"the reloaded checkpoint does not have: copy the reloaded model to start a new average")
         model._fasterprune_plan = self._saved
         self.pruner.steps, self.pruner._groups = list(self._saved['steps']), None
         self.learn.model = rewrap(self.learn.model)              # a DDP wrapper holds the old parameters: a new one
@@ -232,6 +268,7 @@ class PruneCallback(Callback):
 
     def _prune_to(self, value: float):
         pr = self.pruner
+        for m in ema_models(self.learn): pr.add_follower(m)     # an EMA model made after before_fit follows too
         if isinstance(self.context, dict): step = pr.prune()
         elif self.budget is None: step = pr.prune(value)
         else: step = pr.prune(**{self.budget.name: Budget(self.budget.resource, 1 - value)})

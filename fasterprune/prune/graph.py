@@ -19,14 +19,14 @@ from ..core.state import keep_modes
 from ..core.batch import failed_on_inputs
 
 # %% auto #0
-__all__ = ['check_torch_pruning', 'build_graph', 'Slice']
+__all__ = ['check_torch_pruning', 'as_unwrapped', 'build_graph', 'Slice']
 
 # %% ../../nbs/29_prune.graph.ipynb #aad5caf1
 _PIN = 'torch-pruning>=1.6,<1.7'   # the versions this adapter was tested with (as pinned in pyproject.toml)
 _TESTED = ((1, 6), (1, 7))        # >= first, < second
 
 _GRAPH_METHODS = {   # DependencyGraph method: the parameters fasterprune passes it
-    'build_dependency': ('model', 'example_inputs', 'forward_fn', 'verbose'),
+    'build_dependency': ('model', 'example_inputs', 'forward_fn', 'verbose', 'unwrapped_parameters'),
     'get_all_groups': ('ignored_layers', 'root_module_types'),
     'get_pruning_group': ('module', 'pruning_fn', 'idxs'),
     'check_pruning_group': ('group',),
@@ -154,17 +154,47 @@ def _no_hooks_left_on_error(model: nn.Module):
                 for k in [k for k in (d or {}) if k not in keys]: del d[k]
         raise
 
-def build_graph(model: nn.Module, example_inputs, forward_fn=None) -> tp.DependencyGraph:
-    "torch-pruning's `DependencyGraph` of `model`, traced on `example_inputs`; a clear error if it cannot be traced."
+def as_unwrapped(model: nn.Module, spec) -> dict[str, int]:
+    """`{parameter name: dim}` of bare parameters used in the data path (a positional embedding, a layer scale) and the dim
+    that follows the channels: `spec` is a dict keyed by name or parameter, or Torch-Pruning's `unwrapped_parameters`
+    list of `(parameter, dim)` pairs; a clear error for anything else."""
+    if spec is None: return {}
+    pairs = list(spec.items()) if isinstance(spec, dict) else spec
+    params, names = dict(model.named_parameters()), {p: n for n, p in model.named_parameters()}
+    layer_params = {p for m in model.modules() if tp.ops.module2type(m) in _tpf.PrunerBox and
+                    tp.ops.module2type(m) != tp.ops.OPTYPE.ELEMENTWISE for p in m.parameters(recurse=False)}
+    out = {}
+    for pair in pairs:
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise TypeError(f"unwrapped_parameters takes {{parameter or its name: dim}} or a list of (parameter, dim) pairs, got {pair!r}")
+        key, dim = pair
+        name = key if isinstance(key, str) else names.get(key)
+        what = repr(key) if isinstance(key, str) else f"a {type(key).__name__} of shape {tuple(getattr(key, 'shape', ()))}"
+        if name not in params: raise ValueError(f"unwrapped_parameters names {what}, which is not a parameter of the model")
+        p = params[name]
+        if p in layer_params:
+            raise ValueError(f"unwrapped_parameters names {name!r}, a parameter of a layer torch-pruning prunes itself: declare "
+                             f"only bare parameters (an nn.Parameter the model uses directly, such as a positional embedding)")
+        if isinstance(dim, bool) or not isinstance(dim, int) or not -p.dim() <= dim < p.dim():
+            raise ValueError(f"unwrapped_parameters: the dim of {name!r} (shape {tuple(p.shape)}) must be an integer in "
+                             f"[{-p.dim()}, {p.dim()}), got {dim!r}")
+        out[name] = dim % p.dim()
+    return out
+
+def build_graph(model: nn.Module, example_inputs, forward_fn=None, unwrapped: dict[str, int] | None = None) -> tp.DependencyGraph:
+    """torch-pruning's `DependencyGraph` of `model`, traced on `example_inputs`; a clear error if it cannot be traced.
+    `unwrapped` (`as_unwrapped`) gives bare parameters the dim their channels are on (default: their last dim longer than 1)."""
     check_torch_pruning()
     if forward_fn is not None and not callable(forward_fn):
         raise TypeError(f"forward_fn must be a function forward_fn(model, inputs) or None, got {forward_fn!r}")
+    unwrapped = [(model.get_parameter(n), d) for n, d in as_unwrapped(model, unwrapped).items()]
     branches = _ValueBranches()
     try:
         with keep_modes(model), _all_require_grad(model), _no_hooks_left_on_error(model), torch.enable_grad(), warnings.catch_warnings():
             warnings.simplefilter('ignore')
             with branches:
-                graph = tp.DependencyGraph().build_dependency(model, example_inputs, forward_fn=forward_fn, verbose=False)
+                graph = tp.DependencyGraph().build_dependency(model, example_inputs, forward_fn=forward_fn, verbose=False,
+                                                              unwrapped_parameters=unwrapped)
     except Exception as e: raise _trace_error(model, e, forward_fn) from e
     check_torch_pruning(graph)
     missed, layers = _untraced_layers(model, graph)

@@ -7,6 +7,7 @@ Docs: https://fasterprune.github.io/fasterprune/prune.pruner.html.md"""
 # %% ../../nbs/30_prune.pruner.ipynb #cae7a8a2
 from __future__ import annotations
 import itertools, math, re, warnings
+from contextlib import ExitStack
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,13 +23,13 @@ from ..core.registry import as_criteria
 from ..core.selection import select_layers, find_modules, parse_target, resolve_targets, as_ratio, lowest_k, refuse_narrowing
 from ..core.state import keep_modes, unwrap_optimizer
 from ..core.distributed import rank0_decides, unwrap_model, inner_names
-from .graph import Slice, CoupledGroup, build_graph, coupled_groups, coupled_group, transaction, prune_steps
-from ..sparse.sparsifier import MASK, bake_masks, attach_masks, refuse_reparametrized
+from .graph import Slice, CoupledGroup, build_graph, coupled_groups, coupled_group, transaction, prune_steps, as_unwrapped
+from ..sparse.sparsifier import MASK, bake_masks, attach_masks, refuse_reparametrized, mask_engines, follow_slices
 from ..core.importance import StatScorer
 
 # %% auto #0
-__all__ = ['PRUNABLE', 'attention_heads', 'apply_plan', 'pruning_plan', 'remap_optimizer', 'PruneStep', 'Pruner',
-           'set_pruning_plan', 'read_checkpoint', 'save_pruned', 'load_pruned', 'recalibrate_bn']
+__all__ = ['PRUNABLE', 'attention_heads', 'isomorphic_classes', 'apply_plan', 'pruning_plan', 'remap_optimizer', 'PruneStep',
+           'Pruner', 'set_pruning_plan', 'read_checkpoint', 'save_pruned', 'load_pruned', 'recalibrate_bn']
 
 # %% ../../nbs/30_prune.pruner.ipynb #770ded89
 PRUNABLE = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
@@ -114,6 +115,15 @@ def _pooled(scorer, criteria: Criteria, name: str, module: nn.Module, out: bool)
 def _channels(g: _Group, units: Tensor) -> list[int]:
     return sorted(_unit_view(g, torch.arange(g.n * g.channel_groups * g.block))[units].flatten().tolist())
 
+def isomorphic_classes(groups: list[_Group]) -> list[list[_Group]]:
+    """`groups` in classes of the same structure, as Torch-Pruning's isomorphic pruning forms them: members of the same
+    types, losing channels in the same directions, in the same order (and units laid out alike)."""
+    classes = {}
+    for g in groups:
+        shape = (tuple((type(mb.module).__name__, mb.out) for mb in g.group.members), g.channel_groups, g.block)
+        classes.setdefault(shape, []).append(g)
+    return list(classes.values())
+
 # %% ../../nbs/30_prune.pruner.ipynb #f699642d
 def _update_attention(model: nn.Module) -> None:
     for m in model.modules():
@@ -159,10 +169,16 @@ def _run_once(model: nn.Module, example_inputs, forward_fn=None) -> None:
     except Exception as e:
         raise _BrokenByPlan(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
 
-def _set_plan(model: nn.Module, steps: list[dict], example_inputs, base: dict | None = None) -> None:
+def _set_plan(model: nn.Module, steps: list[dict], example_inputs, base: dict | None = None,
+              unwrapped: dict[str, int] | None = None) -> None:
     ex = map_tensors(lambda t: t.detach().cpu().as_subclass(Tensor), first_sample(example_inputs))  # loads with weights_only
     model._fasterprune_plan = {'steps': list(steps), 'example_inputs': ex}
     if base: model._fasterprune_plan['base'] = {k: float(v) for k, v in base.items()}
+    if unwrapped: model._fasterprune_plan['unwrapped'] = dict(unwrapped)   # a replay traces with the same declarations
+
+def _plan_unwrapped(model: nn.Module) -> dict[str, int] | None:
+    "The bare parameters' dims the model's plan was traced with (`unwrapped_parameters`), if any."
+    return getattr(model, '_fasterprune_plan', {}).get('unwrapped')
 
 def _plan_base(model: nn.Module) -> dict | None:
     "What the model cost before its first pruning step (`{'macs', 'params'[, 'latency']}`), if its plan knows."
@@ -244,7 +260,10 @@ class Pruner:
                  max_ratio: float | None = None,       # global context: at most this share of a group's channels (default: all but one)
                  resume: bool = False,                 # targets count from the model before its recorded plan (see below)
                  include=None,                         # only these layers' output channels may be removed (as in the Sparsifier)
-                 exclude=None):                        # these layers' output channels stay (as in the Sparsifier)
+                 exclude=None,                         # these layers' output channels stay (as in the Sparsifier)
+                 unwrapped_parameters=None,            # bare nn.Parameters and the dim of their channels: {param or name: dim} or Torch-Pruning's [(param, dim)]
+                 followers=None,                       # models of the same structure (an EMA copy) that lose the same channels at each prune
+                 isomorphic: bool = False):            # global context: groups of the same structure compete only among themselves
         # Options first, then the model: nothing is traced before every option passed its check.
         self.criteria = as_criteria(criteria)
         context, _ = parse_target(context, None, 'pruning_ratio', as_ratio, required=False)
@@ -254,8 +273,14 @@ class Pruner:
                                  f"{context if isinstance(context, str) else 'per-layer'!r} give each layer its ratio instead")
             max_ratio = as_ratio(max_ratio, 'max_ratio')
         self.max_ratio = max_ratio
+        if not isinstance(isomorphic, bool): raise TypeError(f"isomorphic must be True or False, got {isomorphic!r}")
+        if isomorphic and context != 'global':
+            raise ValueError(f"isomorphic=True ranks groups of the same structure together in context='global'; with context "
+                             f"{context if isinstance(context, str) else 'per-layer'!r} each group or layer has its ratio already")
+        self.isomorphic = isomorphic
         context = inner_names(context, model) if isinstance(context, dict) else context   # names as inside a DDP wrapper
         ignore, num_heads = inner_names(ignore, model), inner_names(num_heads, model)
+        if isinstance(unwrapped_parameters, dict): unwrapped_parameters = inner_names(unwrapped_parameters, model)
         include, exclude = inner_names(include, model), inner_names(exclude, model)
         refuse_narrowing(context, include, exclude)          # per-layer ratios name their layers themselves
         model = unwrap_model(model)
@@ -274,7 +299,8 @@ class Pruner:
         types = tuple(layer_types) if isinstance(layer_types, (list, tuple)) else (layer_types,)
         self.layers = {n: m for n, m in select_layers(model, types, include, exclude).items() if n not in ignored}
         self.heads = attention_heads(model, num_heads)
-        self.graph = build_graph(model, example_inputs, forward_fn)
+        self.unwrapped = as_unwrapped(model, unwrapped_parameters if unwrapped_parameters is not None else _plan_unwrapped(model))
+        self.graph = build_graph(model, example_inputs, forward_fn, self.unwrapped)
         self.names = {m: n for n, m in model.named_modules()}
         self._skip = set(ignored.values()) | {m for m in model.modules()
                                               if isinstance(m, (_CONV, nn.Linear)) and m not in self.layers.values()}
@@ -304,6 +330,8 @@ class Pruner:
                                  "(a plan written by an older version); make a Pruner without resume")
             self.base = _plan_base(model)
         self.resume = resume
+        self.followers: list[tuple[nn.Module, object]] = []    # (model, its dependency graph)
+        for f in followers or []: self.add_follower(f)
         self.scorer = self.criteria.start(self.scored, model)  # last: its hooks are the one thing left on the model
 
     def __repr__(self):
@@ -429,18 +457,19 @@ class Pruner:
             return s, len(keep)
         removed = {}
         if self.mode == 'global' and not isinstance(ratio, dict):
-            n0 = sum(self.initial.get(g.key, g.n) for g in groups)
-            k = round(ratio * n0) - (n0 - sum(g.n for g in groups))
-            flat, kept = [], {}
-            for g in groups:                             # one unit stays, or all but max_ratio
-                s, kept[g.key] = guarded(g, scores[g.key], self._kept(g))
-                flat.append(s)
-            k = min(max(k, 0), sum(g.n for g in groups) - sum(kept.values()))
-            pick = lowest_k(torch.cat(flat), k).split([g.n for g in groups])
-            for g, s, p in zip(groups, flat, pick):
-                kg = self._rounded(g, int(p.sum()))
-                if guard: kg = self._leaving(g, kg, kept[g.key])
-                removed[g.key] = p if kg == int(p.sum()) else lowest_k(s if guard else scores[g.key], kg)
+            for part in isomorphic_classes(groups) if self.isomorphic else [groups]:   # isomorphic: each class on its own
+                n0 = sum(self.initial.get(g.key, g.n) for g in part)
+                k = round(ratio * n0) - (n0 - sum(g.n for g in part))
+                flat, kept = [], {}
+                for g in part:                               # one unit stays, or all but max_ratio
+                    s, kept[g.key] = guarded(g, scores[g.key], self._kept(g))
+                    flat.append(s)
+                k = min(max(k, 0), sum(g.n for g in part) - sum(kept.values()))
+                pick = lowest_k(torch.cat(flat), k).split([g.n for g in part])
+                for g, s, p in zip(part, flat, pick):
+                    kg = self._rounded(g, int(p.sum()))
+                    kg = self._leaving(g, kg, kept[g.key])      # rounding never takes what max_ratio (or guard) keeps
+                    removed[g.key] = p if kg == int(p.sum()) else lowest_k(s if guard else scores[g.key], kg)
         else:
             for g in groups:
                 r = ratio.get(g.key) if isinstance(ratio, dict) else ratio
@@ -626,15 +655,17 @@ class Pruner:
         slices, named = {}, dict(self.model.named_modules())
         before = {st['layer']: _width(named[st['layer']], st['out']) for st in steps}
         if steps:
-            slices = apply_plan(self.model, self.graph, steps, self.example_inputs, self.forward_fn)
+            with ExitStack() as all_or_nothing:             # the model and its followers lose the same channels, or none do
+                for m, g in [(self.model, self.graph), *self.followers]: all_or_nothing.enter_context(transaction(m, g))
+                slices = apply_plan(self.model, self.graph, steps, self.example_inputs, self.forward_fn)
+                for m, g in self.followers: apply_plan(m, g, steps, self.example_inputs, self.forward_fn)
             self._groups = None                     # shapes changed: scan again next time
-        for n in list(self.scorer.references):
-            if n + '.weight' in slices: self.scorer.references[n] = slices[n + '.weight'].apply(self.scorer.references[n])
-        if isinstance(self.scorer, StatScorer): self.scorer.after_prune(slices)   # statistics follow the kept channels
-        else: self.scorer.after_prune()
+        follow_slices(self.scorer, slices)          # references and statistics follow the kept channels
+        if not isinstance(self.scorer, StatScorer): self.scorer.after_prune()
+        for sparsifier in mask_engines(self.model): sparsifier.follow_prune(slices)   # a Sparsifier's masks and state too
         self.steps += steps
         base = _plan_base(self.model) or (self.base if self._start == 0 else None)
-        _set_plan(self.model, self.steps, self.example_inputs, base)
+        for m in [self.model, *(f for f, _ in self.followers)]: _set_plan(m, self.steps, self.example_inputs, base, self.unwrapped)
         if slices: remap_optimizer(self.optimizer, slices)
         removed = {st['layer']: before[st['layer']] - _width(named[st['layer']], st['out']) for st in steps}
         return PruneStep(target, steps, slices, removed, measured or {})
@@ -647,6 +678,23 @@ class Pruner:
     def release(self) -> None:
         "Free what the criterion keeps once no more pruning will happen."
         self.scorer.close()
+
+    # --- models that follow
+    def add_follower(self, model: nn.Module) -> None:
+        """From now on `model` (a copy of the pruned model as it is now, such as an EMA copy) loses the same channels at
+        each prune, keeping its own weights; registering it twice does nothing."""
+        model = unwrap_model(model)
+        if model is self.model: raise ValueError("add_follower: that is the model this Pruner prunes; give a copy of it")
+        if any(model is f for f, _ in self.followers): return
+        shapes = lambda m: {k: tuple(v.shape) for k, v in m.state_dict().items() if k.rpartition('.')[2] != MASK}
+        mine, theirs = shapes(self.model), shapes(model)
+        if mine != theirs:
+            diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+            raise ValueError(f"add_follower: the follower is not shaped like the pruned model ({len(diff)} entries differ, e.g. "
+                             + ', '.join(f"{k}: {theirs.get(k)} instead of {mine.get(k)}" for k in diff[:3])
+                             + "): follow with a copy of the model as it is now (copy.deepcopy(model))")
+        x = move_to_device(first_sample(self.example_inputs), model_device(model))
+        self.followers.append((model, build_graph(model, x, self.forward_fn, self.unwrapped)))
 
 # %% ../../nbs/30_prune.pruner.ipynb #235035ff
 from fastcore.basics import patch
@@ -765,7 +813,7 @@ def load_pruned(obj, file, example_inputs=None, forward_fn=None):
     x = example_inputs if example_inputs is not None else plan.get('example_inputs')
     if plan['steps']:
         if x is None: raise ValueError("the checkpoint has no example inputs: pass example_inputs")
-        graph = build_graph(model, move_to_device(x, next(model.parameters()).device), forward_fn)
+        graph = build_graph(model, move_to_device(x, next(model.parameters()).device), forward_fn, plan.get('unwrapped'))
         with transaction(model, graph):         # the replay is undone if the weights do not fit
             apply_plan(model, graph, plan['steps'])
             _check_fits(model, sd, ' after replaying its plan')
@@ -774,7 +822,7 @@ def load_pruned(obj, file, example_inputs=None, forward_fn=None):
         _check_fits(model, sd, '')
         attach_masks(model, sd)
     model.load_state_dict(sd)                   # cannot fail: keys and shapes were checked
-    _set_plan(model, plan['steps'], x, plan.get('base'))
+    _set_plan(model, plan['steps'], x, plan.get('base'), plan.get('unwrapped'))
     if not isinstance(obj, nn.Module) and hasattr(obj, 'opt'): obj.opt = None   # a Learner makes a new optimizer at fit
     return obj
 

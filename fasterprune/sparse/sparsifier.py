@@ -17,13 +17,30 @@ from ..core.selection import (select_layers, parse_target, resolve_targets, targ
                                      lowest_below, choose_lowest)
 from ..core.state import optimizer_state
 from ..core.following import around
+from ..core.importance import StatScorer
+import weakref
 from ..core.distributed import is_distributed, broadcast_tensors, unwrap_model, inner_names
 
 # %% auto #0
-__all__ = ['MASK', 'refuse_reparametrized', 'shared_weights', 'channel_dependencies', 'Sparsifier', 'bake_masks', 'attach_masks']
+__all__ = ['MASK', 'mask_engines', 'follow_slices', 'refuse_reparametrized', 'shared_weights', 'channel_dependencies',
+           'Sparsifier', 'bake_masks', 'attach_masks']
 
 # %% ../../nbs/10_sparse.sparsifier.ipynb #41b55fd7
 MASK = 'weight_mask'
+_ENGINES = weakref.WeakKeyDictionary()   # model -> the Sparsifiers masking it (a structural prune tells them)
+
+def mask_engines(model: nn.Module) -> list:
+    "The live `Sparsifier`s masking `model` (their masks still on it), which a structural prune must keep in step (`Sparsifier.follow_prune`)."
+    return [sp for sp in _ENGINES.get(model, ()) if all(_mask(m) is not None for m in sp.layers.values())]
+
+@torch.no_grad()
+def follow_slices(scorer, slices: dict) -> None:
+    "A criterion's reference weights and statistics, sliced like the layers' weights in `slices` (`{param name: Slice}`)."
+    by_new = {s.new: s for s in slices.values()}
+    for n in list(scorer.references):
+        s = by_new.get(scorer.layers[n].weight) if n in scorer.layers else None
+        if s is not None: scorer.references[n] = s.apply(scorer.references[n])
+    if isinstance(scorer, StatScorer): scorer.after_prune(slices)
 
 def _mask(m: nn.Module) -> Tensor | None:
     return m._buffers.get(MASK)
@@ -170,6 +187,7 @@ class Sparsifier:
         self.dependencies = channel_dependencies(model, layers, example_inputs) if dependency_aware else []
         self.scorer = self.criteria.start(layers, model)   # may refuse the model (slim without norms): before any mask
         self.added = [n for n, m in layers.items() if _mask(m) is None]   # the masks this engine adds (others are adopted)
+        _ENGINES.setdefault(model, weakref.WeakSet()).add(self)          # a structural prune of the model finds it
         for n in self.added: layers[n].register_buffer(MASK, torch.ones_like(layers[n].weight, dtype=torch.bool))
         self.current = self.sparsity()
         self._any_removed = self.current > 0   # no unit masked yet: nothing to zero at each step
@@ -455,6 +473,34 @@ class Sparsifier:
                 t = p.grad if grads else p
                 if t is not None: t.masked_fill_(removed, 0.)
 
+    @torch.no_grad()
+    def follow_prune(self, slices: dict) -> None:
+        """After a structural prune removed channels of the model (`slices`: `{param name: Slice}`, as `Pruner.prune` gives
+        them; it calls this itself), follow the new shapes: each mask is sliced like its weight, and so are the units, the
+        coupled biases and norms, the criterion's references and statistics; the next `prune` masks the weights left."""
+        by_new = {s.new: s for s in slices.values()}
+        for m in self.layers.values():
+            if m.weight in by_new and _mask(m).shape != m.weight.shape: m._buffers[MASK] = by_new[m.weight].apply(_mask(m))
+        follow_slices(self.scorer, slices)
+        self._follow_params({s.old: s.new for s in slices.values()})
+
+    @torch.no_grad()
+    def follow_reload(self, new_of: dict) -> None:
+        """After the model's parameters were replaced (`new_of`: old parameter -> new) by those of a checkpoint's shapes, which
+        is loaded next (`PruneCallback` rebuilding the model for `SaveModelCallback`): masks of the new shapes (the load
+        fills them), units and coupled parameters follow; the criterion's state, for the old shapes, is dropped."""
+        for m in self.layers.values():
+            if _mask(m).shape != m.weight.shape: m._buffers[MASK] = torch.ones_like(m.weight, dtype=torch.bool)
+        self.release()
+        self._follow_params(new_of)
+
+    def _follow_params(self, new_of: dict) -> None:
+        "Units and coupled biases and norms of layers whose parameters were replaced (`new_of`: old parameter -> new)."
+        self.units = {n: self.granularity.units(m) for n, m in self.layers.items()}
+        self.coupled = {n: [new_of.get(p, p) for p in ps] for n, ps in self.coupled.items()}
+        self._frontier = None                                # scores ranked before the change: rank again
+        self._update_channels()
+
     # --- measuring, releasing, baking
     def sparsity(self, layer: str | None = None) -> float:
         "Fraction of masked weights, in one `layer` or over all selected layers."
@@ -468,12 +514,14 @@ class Sparsifier:
     def remove(self) -> None:
         "Undo this engine before it pruned: close the criterion and remove the masks it added (for a caller that fails)."
         self.release()
+        _ENGINES.get(self.model, set()).discard(self)
         for n in self.added: self.layers[n]._buffers.pop(MASK, None)
         self.added = []
 
     def bake(self) -> nn.Module:
         "Zero the pruned weights for good and remove the masks: a plain model with its original `state_dict` keys."
         self.release()
+        _ENGINES.get(self.model, set()).discard(self)
         return bake_masks(self.model)
 
 # %% ../../nbs/10_sparse.sparsifier.ipynb #ee5c4977
