@@ -275,6 +275,7 @@ class Sparsifier:
             t, density = self._frontier[g]
             room = max(4 * need[g], sum(self.units[n].n for n in ns) // 32)   # candidates kept: a few bits per unit
             for _ in range(3):
+                if not 0 < density < math.inf: return False                  # no usable estimate of how densely scores lie
                 bound = t + 1.5 * need[g] / density                          # half again the units needed, if density holds
                 found = []
                 for n in ns:
