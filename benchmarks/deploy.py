@@ -16,10 +16,15 @@ DEPLOY.json next to DEPLOY.md after each model, and a second run skips the model
 The target (issue 24): ONNX Runtime latency ratio <= 1.4 x the MAC ratio for every model at batch 1 and 8, <= 1.25 x
 on average, and never above 1 (slower than dense).
 
-Run from the repository root:  python benchmarks/deploy.py [--quick] [--models NAME ...] [--runtimes ...] [--out DIR]
+`--round-to 1 4 8 16` measures each model with those multiples instead of the default: the measurement behind
+`fasterprune.core.budget.CHANNEL_MULTIPLES` (what `round_to='auto'` picks on a CPU), shown in the pruner chapter.
+
+Run from the repository root:  python benchmarks/deploy.py [--quick] [--models NAME ...] [--runtimes ...] [--round-to K ...]
+                               [--jobs N] [--out DIR]
 """
 from __future__ import annotations
 import argparse, copy, datetime, json, os, platform, statistics, subprocess, sys, tempfile, time, warnings
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / 'results'
@@ -72,8 +77,9 @@ def runner(model, x, runtime: str, threads: int):
     return run
 
 
-def measure(name: str, o: dict) -> dict:
-    "One row of the table: prune `name` with the defaults, time both models in every runtime, export both."
+def measure(job: str, o: dict) -> dict:
+    "One row of the table: prune the model of `job` ('name' or 'name@round_to') with the defaults, time both models in every runtime, export both."
+    name, _, rt = job.partition('@')
     import torch
     warnings.filterwarnings('ignore')
     torch.set_num_threads(o['threads']); torch.manual_seed(0)
@@ -81,9 +87,10 @@ def measure(name: str, o: dict) -> dict:
     from fasterprune.deploy import export_onnx
     dense, x = build(name)
     pruned = copy.deepcopy(dense)
-    t = time.perf_counter(); pr = Pruner(pruned, x); step = pr.prune(macs=MACS); t_prune = time.perf_counter() - t
+    t = time.perf_counter(); pr = Pruner(pruned, x, **({'round_to': int(rt)} if rt else {})); pr.prune(macs=MACS)
+    t_prune = time.perf_counter() - t
     before, after = count_macs_params(dense, x), count_macs_params(pruned, x)
-    row = dict(model=name, round_to=pr.round_to or 1, macs=after['macs'] / before['macs'],
+    row = dict(model=job, round_to=pr.round_to or 1, macs=after['macs'] / before['macs'],
                params=after['params'] / before['params'], prune_s=t_prune, latency={})
     for runtime in o['runtimes']:
         for bs in BATCHES:
@@ -109,7 +116,7 @@ def environment(o: dict, argv) -> dict:
             'machine': f'{cpu}, {os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()} (torch), {platform.system()}',
             'versions': f'Python {platform.python_version()}, torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, '
                         f'fasterprune {fasterprune.__version__}',
-            'threads': o['threads'], 'timing': f'{o["rounds"]} rounds of {o["block"]} runs per model and batch, models taking turns'}
+            'threads': o['threads'], 'models at once': o['jobs'], 'timing': f'{o["rounds"]} rounds of {o["block"]} runs per model and batch, models taking turns'}
 
 
 def write_report(rows: list[dict], env: dict, out: Path) -> Path:
@@ -122,7 +129,10 @@ def write_report(rows: list[dict], env: dict, out: Path) -> Path:
              f'Each model: `weights=None`, 10 classes, one 3x64x64 image, pruned with the default settings to '
              f'{MACS:.0%} of its MACs (`Pruner(model, x).prune(macs={MACS})`). Ratios are pruned / dense (median of all '
              'runs, the two models taking turns); ONNX sizes are those of the files `export_onnx` wrote (dynamic '
-             'batch), checked in ONNX Runtime against PyTorch (largest difference).', '',
+             'batch), checked in ONNX Runtime against PyTorch (largest difference).', ''] + (
+             [f'**The machine was loaded** (load average {env["load"]} on {os.cpu_count()} cores, shared with other work): '
+              'the two models of a row took turns, so the load fell on both, but the ratios are noisier than on a quiet '
+              'machine.', ''] if 'load' in env and max(map(float, env['load'].split(' / '))) > (os.cpu_count() or 1) else []) + [
              '| model | round_to | MACs | params | ' + ' | '.join(keys) + ' | ORT / MACs (worst) | ONNX MB dense → pruned | export check |',
              '|' + '---|' * (4 + len(keys) + 3)]
     worst = []
@@ -158,38 +168,48 @@ def main(argv=None):
     ap.add_argument('--rounds', type=int, default=6, help='turns each model takes per runtime and batch')
     ap.add_argument('--block', type=int, default=10, help='timed runs per turn')
     ap.add_argument('--timeout', type=float, default=1800, help='seconds for one model')
+    ap.add_argument('--round-to', type=int, nargs='+', default=None,
+                    help="measure with these round_to instead of the default (rows 'model@round_to'): how CHANNEL_MULTIPLES is chosen")
+    ap.add_argument('--jobs', type=int, default=1, help='models measured at the same time (each in its own process; '
+                    'the two models of a row still take turns, so a load falls on both)')
     ap.add_argument('--quick', action='store_true', help='one tiny model, eager and ONNX Runtime, few runs: checks the script')
     ap.add_argument('--fresh', action='store_true', help='measure again the models already in DEPLOY.json')
     ap.add_argument('--out', type=Path, default=None, help='output directory (default benchmarks/results)')
     ap.add_argument('--one', help=argparse.SUPPRESS)   # internal: measure one model, print its row as JSON
     a = ap.parse_args(argv)
-    o = dict(threads=a.threads, rounds=a.rounds, block=a.block, runtimes=a.runtimes)
+    o = dict(threads=a.threads, rounds=a.rounds, block=a.block, runtimes=a.runtimes, jobs=a.jobs)
     if a.quick: o.update(rounds=2, block=3, runtimes=[r for r in a.runtimes if r != 'compile'])
     if a.one:
         print('ROW ' + json.dumps(measure(a.one, o)), flush=True); return
-    models = a.models or (QUICK if a.quick else MODELS)
+    models = [f'{m}@{r}' if r else m for m in (a.models or (QUICK if a.quick else MODELS)) for r in (a.round_to or [None])]
     out = a.out or RESULTS
     out.mkdir(parents=True, exist_ok=True)
     store = out / 'DEPLOY.json'
     old = {} if a.fresh or not store.exists() else json.loads(store.read_text())
     rows = {r['model']: r for r in old.get('rows', [])}
-    env = environment(o, argv); load0 = os.getloadavg()[0]
-    for name in models:
-        if name in rows and 'error' not in rows[name]: print(f'{name}: already in {store}, skipped'); continue
-        print(f'{name} ...', flush=True)
+    todo = [m for m in models if m not in rows or 'error' in rows[m]]
+    env = environment(o, argv) if todo or 'environment' not in old else old['environment']   # nothing to run: the report of the run that measured
+    load0 = os.getloadavg()[0]
+    for name in sorted(set(models) - set(todo)): print(f'{name}: already in {store}, skipped')
+    def one(name: str) -> tuple[str, dict, str]:
         cmd = [sys.executable, __file__, '--one', name, '--threads', str(o['threads']), '--rounds', str(o['rounds']),
                '--block', str(o['block']), '--runtimes', *o['runtimes']]
         try:
             res = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout,
                                  env={**os.environ, 'OMP_NUM_THREADS': str(o['threads'])})
-            line = next((l for l in res.stdout.splitlines() if l.startswith('ROW ')), None)
-            print(''.join(l + '\n' for l in res.stdout.splitlines() if not l.startswith('ROW ')), end='', flush=True)
-            rows[name] = json.loads(line[4:]) if line else {'model': name, 'error': (res.stderr.strip().splitlines() or ['no output'])[-1][:200]}
-        except subprocess.TimeoutExpired: rows[name] = {'model': name, 'error': f'timed out after {a.timeout:.0f} s'}
-        store.write_text(json.dumps({'environment': env, 'rows': list(rows.values())}, indent=1))
-    env['load'] = f'{load0:.1f} / {os.getloadavg()[0]:.1f}'
+        except subprocess.TimeoutExpired: return name, {'model': name, 'error': f'timed out after {a.timeout:.0f} s'}, ''
+        line = next((l for l in res.stdout.splitlines() if l.startswith('ROW ')), None)
+        text = ''.join(l + '\n' for l in res.stdout.splitlines() if not l.startswith('ROW '))
+        return name, (json.loads(line[4:]) if line else
+                      {'model': name, 'error': (res.stderr.strip().splitlines() or ['no output'])[-1][:200]}), text
+    with ThreadPoolExecutor(a.jobs) as pool:            # each model in its own process; rows kept as they come
+        for done in as_completed([pool.submit(one, m) for m in todo]):
+            name, rows[name], text = done.result()
+            print(f'{name}:\n{text}', end='', flush=True)
+            store.write_text(json.dumps({'environment': env, 'rows': list(rows.values())}, indent=1))
+    if todo: env['load'] = f'{load0:.1f} / {os.getloadavg()[0]:.1f}'
     store.write_text(json.dumps({'environment': env, 'rows': list(rows.values())}, indent=1))
-    order = [m for m in MODELS + QUICK if m in rows] + [m for m in rows if m not in MODELS + QUICK]
+    order = sorted(rows, key=lambda m: ((MODELS + QUICK).index(m.split('@')[0]) if m.split('@')[0] in MODELS + QUICK else 99, m))
     print(write_report([rows[m] for m in order], env, out).read_text())
     if any('error' in rows[m] for m in models): sys.exit(1)
 
