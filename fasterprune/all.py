@@ -56,6 +56,7 @@ with _quiet_fastai_import():   # whichever module imports fastai first does it w
     from fasterprune.auto.admm import admm_prune, admm_train, ADMM, ADMMCallback
     from fasterprune.auto.amc import amc, AMCRun
     from fasterprune.auto.lottery import lottery_rounds, LotteryRun
+    from fasterprune.auto.sensitivity_pruner import sensitivity_prune, SensitivityPruneRun, analyse_masked, allocate_units
 
 __all__ = [
     # granularity
@@ -91,4 +92,5 @@ __all__ = [
     'Candidates', 'search_subnets', 'Subnets', 'uniform_plan', 'scale_to_budget', 'prune_iteratively', 'IterativeRun',
     'netadapt', 'NetAdaptRun', 'latency_table', 'LatencyTable', 'simulated_annealing', 'auto_compress', 'Annealing',
     'scale_to_sparsity', 'admm_prune', 'admm_train', 'ADMM', 'ADMMCallback', 'amc', 'AMCRun', 'lottery_rounds', 'LotteryRun',
+    'sensitivity_prune', 'SensitivityPruneRun', 'analyse_masked', 'allocate_units',
 ]

@@ -39,6 +39,7 @@ PUBLIC = {
     'Candidates', 'search_subnets', 'Subnets', 'uniform_plan', 'scale_to_budget', 'prune_iteratively', 'IterativeRun',
     'netadapt', 'NetAdaptRun', 'latency_table', 'LatencyTable', 'simulated_annealing', 'auto_compress', 'Annealing',
     'scale_to_sparsity', 'admm_prune', 'admm_train', 'ADMM', 'ADMMCallback', 'amc', 'AMCRun', 'lottery_rounds', 'LotteryRun',
+    'sensitivity_prune', 'SensitivityPruneRun', 'analyse_masked', 'allocate_units',
 }
 INTERNAL = {'DDPG', 'N_STATE', 'ReplayBuffer', 'to_device', 'sched_cos', 'sched_lin', 'select_lowest', 'map_tensors',
             'shared_weights', 'remap_optimizer', 'read_checkpoint', 'random'}   # importable from their modules only
