@@ -166,7 +166,10 @@ def sensitivity_prune(model: nn.Module,
     sp = _masked_layers(work, granularity, criteria, layer_types, include, exclude, example_inputs)
     units = {n: u.n for n, u in sp.units.items()}
     cap = {n: max(math.floor(cap_share * u + 1e-9), removed) for (n, u), removed in zip(units.items(), _removed_units(sp).values())}
-    total = sum(units.values())
+    total, masked = sum(units.values()), sum(_removed_units(sp).values())
+    if masked >= round(target * total):
+        raise ValueError(f"{masked} of the {total} units of the selected layers are masked already, {masked / total:.2%}: "
+                         f"ask a sparsity above that")
     if round(target * total) > sum(cap.values()):
         raise ValueError(f"sparsity {target:.2%} cannot be reached with max_sparsity_per_layer={cap_share:g}: at most "
                          f"{sum(cap.values()) / total:.2%} of the {total} units; raise max_sparsity_per_layer or lower sparsity")
@@ -181,7 +184,7 @@ def sensitivity_prune(model: nn.Module,
         sens = analyse_masked(work, ev, ratios=rs, progress=False, **options)     # of the model as it is now
         analyses.append(sens)
         removed = allocate_units(units, _removed_units(sp), {n: sens.ratio_at(n, max_drop) for n in units},
-                                 round(goal * total), cap)
+                                 max(round(goal * total), masked), cap)     # a model masked before: rounds begin above it
         sp.prune({n: k / units[n] for n, k in removed.items()}, keep_removed=True)
         pruned = ev(work)
         if tune is not None:
