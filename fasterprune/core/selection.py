@@ -174,9 +174,10 @@ def target_layers(model: nn.Module, targets: dict, layer_types: type | tuple = n
     "The layers a per-layer dict covers, in model order: those it names (whatever their type) and those of `layer_types` a pattern matches."
     types = check_layer_types(layer_types)
     patterns = [k for k in targets if is_pattern(k)]
-    return {n: m for n, m in model.named_modules() if n and isinstance(m, supported_types())
-            and isinstance(getattr(m, 'weight', None), nn.Parameter)
-            and (n in targets or isinstance(m, types) and any(fnmatch.fnmatchcase(n, p) for p in patterns))}
+    prunable = [(n, m) for n, m in model.named_modules()   # a weight reparametrized by torch's prune: the engines refuse it
+                if n and isinstance(m, supported_types()) and getattr(m, 'weight', None) is not None]
+    _check_found([k for k in targets if isinstance(k, str)], prunable, 'per-layer target key')   # a typo: named, not ignored
+    return {n: m for n, m in prunable if n in targets or isinstance(m, types) and any(fnmatch.fnmatchcase(n, p) for p in patterns)}
 
 def resolve_targets(context, target, layers: dict[str, nn.Module], what: str = 'sparsity',
                     as_value: Callable = as_fraction) -> tuple[str, float | dict]:
@@ -190,7 +191,7 @@ def resolve_targets(context, target, layers: dict[str, nn.Module], what: str = '
     return 'local', match_targets(context, layers)
 
 
-# %% ../../nbs/03_core.selection.ipynb #26d16082
+# %% ../../nbs/03_core.selection.ipynb #d5f0800a
 _NNI_SELECT, _NNI_PER_LAYER = ('op_types', 'op_names', 'op_partial_names'), ('sparsity', 'sparsity_per_layer')
 _NNI_KEYS = (*_NNI_SELECT, *_NNI_PER_LAYER, 'total_sparsity', 'max_sparsity_per_layer', 'exclude')
 

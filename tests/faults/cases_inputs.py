@@ -134,7 +134,7 @@ CASES = [
     fault('sparsifier-context-none', model, lambda m, _: Sparsifier(m, context=None), ValueError,
           r"context must be 'local', 'global' or a dict.*got None"),
     fault('sparsifier-dict-unknown-layer', model, lambda m, _: Sparsifier(m, context={'0': 0.5, 'conv9': 0.5}), ValueError,
-          r"include 'conv9' matches no layer of the model"),
+          r"'conv9' matches no layer of the model"),
     fault('sparsifier-dict-value-none', model, lambda m, _: Sparsifier(m, context={'0': None}), TypeError,
           r"sparsity of '0' must be a number, got None"),
     fault('sparsifier-dict-value-negative', model, lambda m, _: Sparsifier(m, context={'0': -1}), ValueError,
