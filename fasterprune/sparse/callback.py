@@ -44,7 +44,7 @@ class SparsifyCallback(Callback):
                  example_inputs=None,                   # a batch tracing the coupling (default: one of the Learner's)
                  start_epoch: float | None = None,      # start the schedule at this epoch (overrides its start_pct)
                  end_epoch: float | None = None,        # reach the target at this epoch
-                 max_cut: float = 0.2,                  # one cut removes at most this share of the kept units, times the share of training left
+                 max_cut: float = 0.05,                 # one cut removes at most this share of the kept units, times the share of training left
                  every: int | None = None,              # or: prune every n batches (and at each epoch's end)
                  lth: bool = False,                     # lottery ticket: rewind kept weights after each prune
                  rewind_epoch: int = 0,                 # epoch whose starting weights are the rewind point
