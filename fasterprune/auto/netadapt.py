@@ -23,7 +23,7 @@ from ..analyze.sensitivity import (Candidates, model_signature, _batches, _diffe
                                              _load_json, _check_signature, _check_weights, _conform, _BadFile, _Maybe, _NUMBER)
 from ..core.batch import call_model, first_sample, plain, move_to_device
 from ..core.budget import (Budget, Resource, as_budget, count_macs_params, measure_latency, model_device,
-                                     preferred_multiple)
+                                     check_runtime)
 from ..core.criteria import Criteria, large_final
 from ..core.state import keep_modes, seeded
 from ..prune.graph import build_graph, transaction
@@ -107,9 +107,10 @@ def _non_decreasing(values):
     return a.tolist()
 
 def _grid(full: int, multiple: int, fractions) -> list[int]:
-    "Channel counts to time: `fractions` of `full`, rounded to multiples of `multiple` (at least one multiple), and `full`."
-    if full <= multiple: return [full]
-    return sorted({min(full, max(multiple, multiple * round(f * full / multiple))) for f in fractions} | {full})
+    """Channel counts to time: `fractions` of `full`, rounded to the nearest multiple of `multiple` or, below it, down to a
+    power of two (the counts `round_to='auto'` keeps), and `full`."""
+    count = lambda c: multiple * round(c / multiple) if c >= multiple else 1 << (max(1, int(c)).bit_length() - 1)
+    return sorted({min(full, count(f * full)) for f in fractions} | {full})
 
 def _first_tensor(x) -> torch.Tensor:
     return _first_tensor(next(iter(x.values())) if isinstance(x, dict) else x[0]) if isinstance(x, (dict, tuple, list)) else x
@@ -323,8 +324,9 @@ def latency_table(model: nn.Module,
                   warmup: int = 3,                          # untimed runs before them
                   ignore=None,                              # as in `netadapt`: layers whose output channels stay
                   layer_types: type | tuple = PRUNABLE,     # layers whose output channels may be removed
-                  round_to: int | str | None = 'auto',      # as in `Pruner` ('auto': 8 on CUDA, else 1)
+                  round_to: int | str | None = 'auto',      # as in `Pruner` ('auto': the multiple the device likes)
                   progress: bool = True,
+                  runtime: str = 'eager',                   # where to time: 'eager', 'onnxruntime' or 'compile' (`measure_latency`)
                  ) -> LatencyTable:
     "Time each layer whose channels pruning changes at a grid of channel counts, on `model`'s device: NetAdapt's lookup table."
     if (isinstance(fractions, (str, bytes)) or not hasattr(fractions, '__len__') or not fractions
@@ -332,6 +334,7 @@ def latency_table(model: nn.Module,
         raise ValueError(f"fractions must be channel fractions in (0, 1], got {fractions!r}")
     for name, v, lo in (('repeats', repeats, 1), ('warmup', warmup, 0)):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo: raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    check_runtime(runtime)
     cands = Candidates(model, example_inputs, ignore=ignore, layer_types=layer_types, round_to=round_to)
     m0 = cands.model
     modules, calls, device = dict(m0.named_modules()), _calls(m0, example_inputs), model_device(m0)
@@ -340,7 +343,7 @@ def latency_table(model: nn.Module,
         name, call = _split(key)
         m, shape = modules[name], calls[name][call][0]
         full = _channels(m) if isinstance(m, RESIZABLE) else {f'dim{d}': shape[d] for d in range(1, len(shape))}
-        mult = preferred_multiple(device) * (m.groups if isinstance(m, nn.modules.conv._ConvNd) and not _depthwise(m) else 1)
+        mult = (cands.pruner.round_to or 1) * (m.groups if isinstance(m, nn.modules.conv._ConvNd) and not _depthwise(m) else 1)
         plans[key] = (axes, full, [_grid(full[a], mult, fractions) for a in axes])
     points = [(k, idx) for k, (_, _, counts) in plans.items() for idx in itertools.product(*[range(len(c)) for c in counts])]
     times = {}
@@ -351,15 +354,15 @@ def latency_table(model: nn.Module,
         layer = _resized(m, sizes) if isinstance(m, RESIZABLE) else _bare(m)
         shape = _timed_input(m, shape, sizes)
         x = torch.randn(shape, dtype=dtype, device=device) if dtype.is_floating_point else torch.zeros(shape, dtype=dtype, device=device)
-        times[key, idx] = measure_latency(layer, x, repeats, warmup)
+        times[key, idx] = measure_latency(layer, x, repeats, warmup, runtime)
     def nested(key, counts, prefix=()):
         if len(prefix) == len(counts): return times[key, prefix]
         return [nested(key, counts, prefix + (i,)) for i in range(len(counts[len(prefix)]))]
     entries = {k: dict(type=type(modules[_split(k)[0]]).__name__, axes=axes, full=full, counts=counts,
                        latency=_non_decreasing(nested(k, counts))) for k, (axes, full, counts) in plans.items()}
-    measured = measure_latency(m0, example_inputs, repeats, warmup)
+    measured = measure_latency(m0, example_inputs, repeats, warmup, runtime)
     table = LatencyTable(entries, 0., measured, _tag(m0, example_inputs), cands.pruning,
-                         dict(fractions=list(fractions), repeats=repeats, warmup=warmup))
+                         dict(fractions=list(fractions), repeats=repeats, warmup=warmup, runtime=runtime))
     table.constant = measured - table.predict(m0, example_inputs)
     return table
 
@@ -565,6 +568,7 @@ def netadapt(model: nn.Module,
              ignore=None,                         # names / patterns / modules whose output channels stay
              layer_types: type | tuple = PRUNABLE,  # layers whose output channels may be removed
              round_to: int | str | None = 'auto', # as in `Pruner`
+             runtime: str = 'eager',              # with latency=: where the table measured here times the layers (`measure_latency`)
              path: str | Path | None = None,      # JSON saved after each candidate (checkpoints <name>.<i>[.candidate<j>].pth beside it); continue what is found there
              seed: int | None = 0,                # iteration i fine-tunes every candidate from the random state of seed + i (None: as it is)
              progress: bool = True,
@@ -583,6 +587,7 @@ def netadapt(model: nn.Module,
     ev = as_evaluator(evaluate)
     tune = _fine_tuner(fine_tune, ev)
     batches = _batches(calibrate, n_batches, example_inputs)
+    check_runtime(runtime)
     options = dict(criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
     cands = Candidates(model, example_inputs, **options)
     settings = dict(step=step, decay=decay, fine_tune=None if tune is None else fine_tune if isinstance(fine_tune, str)
@@ -607,7 +612,8 @@ def netadapt(model: nn.Module,
         table = res.table
         if table is not None: table.check(model, example_inputs, path)
     if budget.name == 'latency':
-        if table is None: table = latency_table(model, example_inputs, progress=progress, **{k: v for k, v in options.items() if k != 'criteria'})
+        if table is None: table = latency_table(model, example_inputs, progress=progress, runtime=runtime,
+                                                **{k: v for k, v in options.items() if k != 'criteria'})
         elif isinstance(table, (str, Path)): table = LatencyTable.load(table, model, example_inputs)
         else: table.check(model, example_inputs)
         budget = Budget(table, budget.keep)
@@ -617,7 +623,8 @@ def netadapt(model: nn.Module,
         raise ValueError(f"cannot keep only {budget.keep:.2%} of the {budget.name}: with one channel left in every group the "
                          f"model keeps {lowest:.2%} (ignored layers, the output layer and what the groups do not touch stay)")
     base = count_macs_params(model, example_inputs)
-    lat = lambda m, f: dict(predicted=f * budget.baseline, measured=measure_latency(m, example_inputs)) if table is not None else {}
+    timed_in = table.settings.get('runtime', 'eager') if table is not None else None   # measured where the table was
+    lat = lambda m, f: dict(predicted=f * budget.baseline, measured=measure_latency(m, example_inputs, runtime=timed_in)) if table is not None else {}
     if res is None:
         row = _row(0, model, example_inputs, base, 1., ev(model), step=0., target=1., capped=False, group=None, layers=None,
                    removed=0, candidates=0, **lat(model, 1.))
