@@ -191,7 +191,7 @@ def resolve_targets(context, target, layers: dict[str, nn.Module], what: str = '
     return 'local', match_targets(context, layers)
 
 
-# %% ../../nbs/03_core.selection.ipynb #d5f0800a
+# %% ../../nbs/03_core.selection.ipynb #8b9cffed
 _NNI_SELECT, _NNI_PER_LAYER = ('op_types', 'op_names', 'op_partial_names'), ('sparsity', 'sparsity_per_layer')
 _NNI_KEYS = (*_NNI_SELECT, *_NNI_PER_LAYER, 'total_sparsity', 'max_sparsity_per_layer', 'exclude')
 
