@@ -10,8 +10,10 @@ pruned with the DEFAULT settings to half of its MACs: `Pruner(model, x).prune(ma
 - the ONNX files of both written by `export_onnx` (dynamic batch, checked in ONNX Runtime against PyTorch): sizes and
   the largest difference of the check.
 
-The runners are the library's (`fasterprune.deploy.onnx_runner`, `torch.compile` of `baked_copy`), the timing loop
-is here because the two models must take turns. Each model runs in its own process (`--timeout`); rows are kept in
+The ONNX Runtime sessions run the files `export_onnx` wrote, with threads that do not spin after a run (spinning
+threads of one session take the cores from the other while the two take turns: on the 2-core machine a dense
+mobilenet_v3_small at batch 8 took 42 ms beside a spinning session and 2.2 ms without); `torch.compile` compiles
+the library's `baked_copy`. The timing loop is here because the two models must take turns. Each model runs in its own process (`--timeout`); rows are kept in
 DEPLOY.json next to DEPLOY.md after each model, and a second run skips the models already there (`--fresh`).
 The target (issue 24): ONNX Runtime latency ratio <= 1.4 x the MAC ratio for every model at batch 1 and 8, <= 1.25 x
 on average, and never above 1 (slower than dense).
@@ -66,11 +68,18 @@ def interleaved(run_dense, run_pruned, rounds: int, block: int) -> dict:
     return {'dense_ms': 1e3 * d, 'pruned_ms': 1e3 * p, 'ratio': p / d, 'runs': len(times['dense'])}
 
 
-def runner(model, x, runtime: str, threads: int):
-    "A function of no arguments running `model` on `x` in `runtime`, built by the library's helpers."
-    import torch
-    from fasterprune.deploy import onnx_runner, baked_copy
-    if runtime == 'onnxruntime': return onnx_runner(model, x, threads)
+def runner(model, x, runtime: str, threads: int, onnx_file: Path):
+    """A function of no arguments running `model` on `x` in `runtime`: eager, `torch.compile` of the library's
+    `baked_copy`, or an ONNX Runtime session of `onnx_file` (written by `export_onnx`) whose threads do not spin
+    after a run: spinning threads of one session would take the cores from the other while the two take turns."""
+    import torch, onnxruntime as ort
+    from fasterprune.deploy import baked_copy
+    if runtime == 'onnxruntime':
+        opts = ort.SessionOptions(); opts.intra_op_num_threads = threads
+        opts.add_session_config_entry('session.intra_op.allow_spinning', '0')
+        session = ort.InferenceSession(str(onnx_file), opts, providers=['CPUExecutionProvider'])
+        feed = {session.get_inputs()[0].name: x.numpy()}
+        return lambda: session.run(None, feed)
     m = torch.compile(baked_copy(model), dynamic=False) if runtime == 'compile' else model
     def run():
         with torch.no_grad(): m(x)
@@ -92,18 +101,19 @@ def measure(job: str, o: dict) -> dict:
     before, after = count_macs_params(dense, x), count_macs_params(pruned, x)
     row = dict(model=job, round_to=pr.round_to or 1, macs=after['macs'] / before['macs'],
                params=after['params'] / before['params'], prune_s=t_prune, latency={})
-    for runtime in o['runtimes']:
-        for bs in BATCHES:
-            xb = x.expand(bs, *x.shape[1:]).contiguous()
-            t = time.perf_counter()
-            r = interleaved(runner(dense, xb, runtime, o['threads']), runner(pruned, xb, runtime, o['threads']),
-                            o['rounds'], o['block'])
-            r['seconds'] = time.perf_counter() - t
-            row['latency'][f'{runtime} b{bs}'] = r
-            print(f'  {name} {runtime} batch {bs}: {r["dense_ms"]:.2f} -> {r["pruned_ms"]:.2f} ms ({r["ratio"]:.3f})', flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        exports = {k: export_onnx(m, x, Path(tmp) / f'{k}.onnx') for k, m in (('dense', dense), ('pruned', pruned))}
-    row['onnx'] = {k: {'bytes': e.size, 'max_diff': e.max_diff, 'batches': list(e.batch_sizes)} for k, e in exports.items()}
+        files = {k: Path(tmp) / f'{k}.onnx' for k in ('dense', 'pruned')}
+        exports = {k: export_onnx(m, x, files[k]) for k, m in (('dense', dense), ('pruned', pruned))}
+        row['onnx'] = {k: {'bytes': e.size, 'max_diff': e.max_diff, 'batches': list(e.batch_sizes)} for k, e in exports.items()}
+        for runtime in o['runtimes']:
+            for bs in BATCHES:
+                xb = x.expand(bs, *x.shape[1:]).contiguous()
+                t = time.perf_counter()
+                r = interleaved(runner(dense, xb, runtime, o['threads'], files['dense']),
+                                runner(pruned, xb, runtime, o['threads'], files['pruned']), o['rounds'], o['block'])
+                r['seconds'] = time.perf_counter() - t
+                row['latency'][f'{runtime} b{bs}'] = r
+                print(f'  {name} {runtime} batch {bs}: {r["dense_ms"]:.2f} -> {r["pruned_ms"]:.2f} ms ({r["ratio"]:.3f})', flush=True)
     return row
 
 
