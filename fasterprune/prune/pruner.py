@@ -288,7 +288,8 @@ class Pruner:
         if round_to != 'auto' and round_to is not None and (isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1):
             raise ValueError(f"round_to must be a positive integer, 'auto' or None, got {round_to!r}")
         self.auto_round = round_to == 'auto'           # below the multiple, a power of two (see Choosing round_to)
-        if round_to == 'auto': round_to = preferred_multiple(model_device(model))
+        if round_to == 'auto':                          # CUDA: its multiple; the CPU: exact counts for now (Choosing round_to)
+            round_to = preferred_multiple(model_device(model)) if model_device(model).type == 'cuda' else 1
         if not (optimizer is None or hasattr(optimizer, 'create_opt') or
                 any(hasattr(optimizer, a) for a in ('param_groups', 'param_lists', 'opt')) and not isinstance(optimizer, type)):
             raise TypeError(f"optimizer must be an optimizer instance (torch or fastai), a fastai Learner or None; "
