@@ -272,7 +272,7 @@ def markdown(rows: list[dict], args, header: str) -> str:
              'fasterprune, fasterai, torch: from the initial weights, agp from 20 % of training to its end (`SparsifyCallback` '
              'with default settings). tuned (the recipe): from the dense model of the seed, agp from the first batch to 3/4 '
              'of the fit (`start_epoch=0, end_epoch=0.75 * epochs`), then a quarter at the target; kd: the same with '
-             "`KnowledgeDistillationCallback()`'s defaults (the teacher: the dense model as the fit starts, T=4, weight 0.5). "
+             "`KnowledgeDistillationCallback()`'s defaults (the teacher: the dense model as the fit starts, T=2, weight 0.5). "
              'Methods in detail: the docstring of `benchmarks/accuracy.py`.', '']
     summary = []
     for model in args.models:

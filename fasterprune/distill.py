@@ -22,7 +22,7 @@ from .data import example_inputs
 __all__ = ['FEATURE_LOSSES', 'soft_target_loss', 'attention_map', 'attention_loss', 'mse_loss', 'KnowledgeDistillationCallback']
 
 # %% ../nbs/14_distill.ipynb #bc6d7fa3
-def soft_target_loss(student: Tensor, teacher: Tensor, temperature: float = 4.) -> Tensor:
+def soft_target_loss(student: Tensor, teacher: Tensor, temperature: float = 2.) -> Tensor:
     """Hinton's distillation loss: KL(teacher ‖ student) of the distributions softened by `temperature`, over the class
     axis (axis 1), averaged over every other position, times T² (so that its gradients keep the scale of the labels')."""
     t = temperature
@@ -83,7 +83,7 @@ class KnowledgeDistillationCallback(Callback):
     order = 50   # before RegularizeCallback (55) adds its penalty, and before the pruning callbacks (70) prune
     def __init__(self,
                  teacher: nn.Module | None = None,   # None: a copy of the model as it enters a fit that prunes it
-                 temperature: float = 4.,            # softens both distributions (T > 0; 1 = plain softmax)
+                 temperature: float = 2.,            # softens both distributions (T > 0; 1 = plain softmax)
                  weight: float = 0.5,                # w: the share of the loss that comes from the teacher, in [0, 1]
                  schedule=None,                      # None: w throughout; or a schedule that ramps w (lin, cos, agp...)
                  features=None,                      # layer names, or {student layer: teacher layer}, to compare too
