@@ -101,7 +101,7 @@ def _allocation(analysis, model: nn.Module, example_inputs, budget, context, cri
         raise ValueError("analysis= prunes as the analysis measured (its criteria, round_to and ignored layers, one ratio per "
                          "layer): leave context, criteria, ignore and round_to unset")
     sens = Sensitivity.load(analysis, model) if isinstance(analysis, (str, Path)) else analysis
-    if not isinstance(sens, Sensitivity):
+    if not all(callable(getattr(sens, m, None)) for m in ('allocate', 'check_model')):   # a Sensitivity, by what it does
         raise TypeError(f"analysis must be a Sensitivity (from analyse) or the path of one, got {type(analysis).__name__}")
     sens.check_model(model)
     allocation = sens.allocate(**{budget.name: budget.keep}, model=model, example_inputs=example_inputs)
