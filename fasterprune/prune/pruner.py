@@ -252,7 +252,7 @@ class Pruner:
                  context: str | dict = 'local',        # 'local', 'global' or {layer name: ratio}
                  layer_types: type | tuple = PRUNABLE, # layers whose output channels may be removed
                  ignore=None,                          # names / patterns / modules whose output channels stay
-                 round_to: int | str | None = 'auto',  # keep channel counts multiple of this ('auto': preferred_multiple of the device)
+                 round_to: int | str | None = 'auto',  # keep channel counts multiple of this ('auto': the CUDA multiple, exact on the CPU)
                  consumers: bool = False,              # add the scores of the layers that read a channel
                  num_heads: dict | None = None,        # heads of custom attention layers {module or name: heads}
                  forward_fn=None,                      # forward_fn(model, inputs), if model(inputs) is not enough
@@ -289,7 +289,8 @@ class Pruner:
             raise ValueError(f"round_to must be a positive integer, 'auto' or None, got {round_to!r}")
         self.auto_round = round_to == 'auto'           # below the multiple, a power of two (see Choosing round_to)
         if round_to == 'auto':                          # CUDA: its multiple; the CPU: exact counts for now (Choosing round_to)
-            round_to = preferred_multiple(model_device(model)) if model_device(model).type == 'cuda' else 1
+            device = model_device(model)
+            round_to = preferred_multiple(device) if device.type == 'cuda' else 1
         if not (optimizer is None or hasattr(optimizer, 'create_opt') or
                 any(hasattr(optimizer, a) for a in ('param_groups', 'param_lists', 'opt')) and not isinstance(optimizer, type)):
             raise TypeError(f"optimizer must be an optimizer instance (torch or fastai), a fastai Learner or None; "
