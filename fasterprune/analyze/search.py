@@ -16,8 +16,8 @@ from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from .evaluate import Evaluator, as_evaluator
 from ..core.state import seeded
-from .sensitivity import (Candidates, Sensitivity, fill_budget, _batches, _differences,
-                                             _save_json, _load_json, _check_signature, _check_weights, _BadFile, _Maybe, _NUMBER)
+from .result import Result, RunFile, _warn_old
+from .sensitivity import (Candidates, Sensitivity, fill_budget, _batches, _BadFile, _Maybe, _NUMBER)
 from ..core.budget import Budget, as_budget
 from ..core.criteria import Criteria, large_final
 from ..core.selection import as_ratio
@@ -134,8 +134,9 @@ def _check_plans(plans: dict, parts=('groups', 'layers')) -> None:
             for k, v in ((plan or {}).get(part) or {}).items():
                 if not 0 <= v <= 1: raise _BadFile(f"{where}[{part!r}][{k!r}]", f"is {v}, not a ratio in [0, 1]")
 
-class Subnets:
-    "Candidate subnetworks ranked by score (after adaptive BN, or after a short fine-tune): `to_dataframe`, `plot`, `save`/`load`, `apply`."
+class Subnets(Result):
+    "Candidate subnetworks ranked by score (after adaptive BN, or after a short fine-tune): a `Result`; `apply` prunes to one of them."
+    _FORMAT, _WHAT, _REDO, _SHAPE, _VERSION, _KIND = _FORMAT, 'subnet search', 'search again', _SHAPE, 3, 'search'
     def __init__(self, budget: dict, baseline: float, subnets: list[dict], uniform: dict | None = None,
                  signature: str | None = None, metric: str = 'score', criteria: str = 'large_final', settings: dict | None = None,
                  pruning: dict | None = None):
@@ -177,10 +178,8 @@ class Subnets:
                 for i, s in enumerate(self.ranked)]
         return pd.DataFrame(rows).set_index('rank')
 
-    def plot(self, ax: Axes | None = None) -> Axes:
+    def _draw(self, ax: Axes) -> None:
         "The scores of the candidates (ranked; the uniform strategy in orange), after a short fine-tune if any, and the baseline's."
-        import matplotlib.pyplot as plt
-        if ax is None: _, ax = plt.subplots(figsize=(6, 3.5))
         ranked = self.ranked
         ax.bar(range(len(ranked)), [s['score'] for s in ranked], label='after adaptive BN',
                color=['tab:orange' if s is self.uniform else 'tab:blue' for s in ranked])
@@ -190,49 +189,42 @@ class Subnets:
         ax.set(xlabel='candidate (best first; orange: uniform ratio)', ylabel=self.metric,
                title=f"{len(ranked)} subnets at {self.budget['keep']:.0%} of the {self.budget['name']}")
         ax.legend(fontsize=8)
-        return ax
 
     def to_dict(self) -> dict:
         return dict(format=_FORMAT, version=3, signature=self.signature, budget=self.budget, metric=self.metric,
                     criteria=self.criteria, pruning=self.pruning, baseline=self.baseline, settings=self.settings, uniform=self.uniform,
                     subnets=self.subnets)
 
-    def save(self, path: str | Path) -> Path:
-        "Write the candidates to `path` as JSON."
-        return _save_json(self.to_dict(), path)
+    @staticmethod
+    def _check_file(d: dict) -> None:
+        _check_plans({"['uniform']": d['uniform'], **{f"['subnets'][{i}]": s for i, s in enumerate(d['subnets'])}})
 
     @classmethod
-    def load(cls, path: str | Path, model: nn.Module | None = None) -> Subnets:
-        "Read a search saved by `save`; with `model`, check it was made for that architecture."
-        d = _load_json(path, _FORMAT, 'subnet search', 'search again', _SHAPE, 3, lambda d: _check_plans(
-            {"['uniform']": d['uniform'], **{f"['subnets'][{i}]": s for i, s in enumerate(d['subnets'])}}))
+    def from_dict(cls, d: dict) -> Subnets:
         d['settings'].setdefault('fine_tune_seeds', 1)   # searches saved before the option ran one seed
-        res = cls(d['budget'], d['baseline'], d['subnets'], d['uniform'], d['signature'], d['metric'], d['criteria'],
-                  d['settings'], d['pruning'])
-        if model is not None: res.check_model(model, path)
-        return res
+        return cls(d['budget'], d['baseline'], d['subnets'], d['uniform'], d['signature'], d['metric'], d['criteria'],
+                   d['settings'], d['pruning'])
 
-    def check_model(self, model: nn.Module, source=None) -> None:
-        "A clear error if `model` is not of the architecture searched."
-        _check_signature(self.signature, model, 'search', source)
-
-    def apply(self, model: nn.Module | Learner, index: int = 0, example_inputs=None) -> nn.Module:
+    def apply(self, model: nn.Module | Learner, *args, example_inputs=None, index: int = 0) -> nn.Module:
         """Prune `model` (or a Learner's model) to the candidate ranked `index` (0: the best), all or nothing, as the search
-        pruned it (same criteria, round_to and layers); `example_inputs` default to a batch of the Learner's data."""
+        pruned it (same criteria, round_to and layers); `example_inputs` default to a batch of the Learner's data.
+        Positionally: `apply(model, example_inputs, index)`, or the old order `apply(model, index, example_inputs)` (deprecated)."""
+        if len(args) > 2: raise TypeError(f"apply takes the model, example_inputs and index, got {len(args) + 1} positional arguments")
+        old = bool(args) and isinstance(args[0], int) and not isinstance(args[0], bool)   # the old order: (model, index, example_inputs)
+        if old: _warn_old('Subnets.apply(model, index, example_inputs)', 'apply(model, example_inputs=None, index=0)')
+        given = dict(zip(('index', 'example_inputs') if old else ('example_inputs', 'index'), args))
+        example_inputs, index = given.get('example_inputs', example_inputs), given.get('index', index)
+        return super().apply(model, example_inputs, index=index)
+
+    def _apply(self, model: nn.Module, example_inputs, index: int = 0) -> None:
         ranked = self.ranked
         if isinstance(index, bool) or not isinstance(index, int) or not -len(ranked) <= index < len(ranked):
             raise IndexError(f"index must be an integer below the {len(ranked)} scored candidates, got {index!r}")
-        learn = model if isinstance(model, Learner) else None
-        if learn is not None:
-            model = learn.model
-            if example_inputs is None: example_inputs = _example_inputs(learn.dls)
         if example_inputs is None: raise ValueError("pass example_inputs= (a batch the model accepts)")
-        self.check_model(model)
         options = {} if self.pruning is None else Candidates.options(model, self.pruning)
         pr = Pruner(model, example_inputs, context=ranked[index]['layers'], **options)
         pr.prune(); pr.release()
-        if learn is not None: learn.opt = None            # the next fit makes an optimizer for the new parameters
-        return model
+
 
 # %% ../../nbs/52_analyze.search.ipynb #b6215629
 def _weights(rng: random.Random, keys: list[str], around: dict[str, float] | None, spread: float) -> dict[str, float]:
@@ -296,16 +288,14 @@ def search_subnets(model: nn.Module,
                     fine_tune_seeds=fine_tune_seeds, weights=cands.fingerprint)   # weights: those the scores are measured on
     bud = dict(name=budget.name, keep=budget.keep)
     crit, pruning = repr(cands.pruner.criteria), cands.pruning
-    res = None
-    if path is not None and Path(path).exists():
-        res = Subnets.load(path, model)
-        _check_weights(res.settings.setdefault('weights', settings['weights']), settings['weights'], 'a search', path)   # a file without it: as before
-        searched = lambda s: {k: v for k, v in s.items() if k not in CHOICE_SETTINGS}   # the final choice may change
-        diff = _differences(dict(budget=res.budget, settings=searched(res.settings), metric=res.metric, criteria=res.criteria,
-                                 pruning=res.pruning),
-                            dict(budget=bud, settings=searched(settings), metric=ev.name, criteria=crit, pruning=pruning))
-        if diff: raise ValueError(f"{path} holds a search with other settings ({diff}); use another path or delete it")
-        renew_choice(res.settings, settings, [res.uniform, *res.subnets])
+    file = RunFile(path, 'a search')
+    searched = lambda s: {k: v for k, v in s.items() if k not in CHOICE_SETTINGS}   # the final choice may change
+    res = file.resume(lambda p: Subnets.load(p, model), settings['weights'],
+                      lambda r: r.settings.setdefault('weights', settings['weights']),     # a file without it: as before
+                      lambda r: (dict(budget=r.budget, settings=searched(r.settings), metric=r.metric, criteria=r.criteria,
+                                      pruning=r.pruning),
+                                 dict(budget=bud, settings=searched(settings), metric=ev.name, criteria=crit, pruning=pruning)))
+    if res is not None: renew_choice(res.settings, settings, [res.uniform, *res.subnets])
     def entry(rs): return dict(groups=rs, layers=cands.layer_ratios(rs), fraction=budget.fraction(cands.cost(budget, rs)),
                                score=None, tuned=None, tuned_runs=None)
     if res is None:
@@ -322,15 +312,12 @@ def search_subnets(model: nn.Module,
         m = cands.pruned(e['groups'])
         if batches is not None: recalibrate_bn(m, batches, n_batches)
         return m
-    save = (lambda: res.save(path)) if path is not None else None
     todo = [e for e in [res.uniform, *res.subnets] if e['score'] is None]
-    for e in progress_bar(todo, display=progress and len(todo) > 1, leave=False):
-        e['score'] = ev(pruned(e))
-        if save: save()
+    for e in file.steps(res, todo, progress): e['score'] = ev(pruned(e))
     if fine_tune_top:
         plan = lambda e: tuple(sorted(cands.removed(e['groups']).items()))
         fine_tune_shortlist(shortlist(res.uniform, res.subnets, fine_tune_top, plan), pruned, fine_tune, ev,
-                            range(seed, seed + fine_tune_seeds), save, progress)
+                            range(seed, seed + fine_tune_seeds), lambda: file.save(res), progress)
     return res
 
 @patch

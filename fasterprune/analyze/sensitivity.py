@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/analyze.sensitivity.html.md"""
 
 # %% ../../nbs/51_analyze.sensitivity.ipynb #d54c739c
 from __future__ import annotations
-import bisect, hashlib, itertools, json
+import bisect, itertools
 import numpy as np
 from contextlib import closing
 from copy import copy, deepcopy
@@ -17,6 +17,8 @@ from fastcore.basics import patch
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from .evaluate import as_evaluator
+from .result import (Result, RunFile, model_signature, _weights_fingerprint, _check_weights, _save_json,
+                                        _load_json, _checked, _check_signature, _conform, _differences, _BadFile, _Maybe, _NUMBER)
 from ..core.budget import Budget, as_budget
 from ..core.criteria import Criteria, large_final
 from ..core.distributed import unwrap_model
@@ -29,125 +31,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 # %% auto #0
-__all__ = ['analyze', 'model_signature', 'Candidates', 'fill_budget', 'Sensitivity', 'analyse']
+__all__ = ['analyze', 'Candidates', 'fill_budget', 'Sensitivity', 'analyse']
 
 # %% ../../nbs/51_analyze.sensitivity.ipynb #97a87cf1
-def model_signature(model: nn.Module) -> str:
-    "A short digest of the names and shapes of `model`'s parameters and buffers: equal for models of the same architecture."
-    desc = ';'.join(f'{k}:{tuple(v.shape)}' for k, v in model.state_dict().items())
-    return hashlib.sha1(desc.encode()).hexdigest()[:16]
-
-def _weights_fingerprint(model: nn.Module) -> str:
-    "A short digest of the sum, absolute sum and sum of squares (six digits) of each parameter: other weights, another digest."
-    desc = ';'.join(f'{k}:' + ','.join(f'{float(s):.6g}' for s in (v.sum(), v.abs().sum(), v.square().sum()))
-                    for k, v in ((k, p.detach().double()) for k, p in model.named_parameters()))
-    return hashlib.sha1(desc.encode()).hexdigest()[:16]
-
-def _check_weights(saved: str | None, now: str, what: str, path) -> None:
-    "A clear error if a resumed run's file (`saved`: None for files written before fingerprints) holds scores of other weights."
-    if saved is not None and saved != now:
-        raise ValueError(f"{path} holds {what} of other weights of this architecture (weights fingerprint {saved}, this "
-                         f"model: {now}): its scores do not hold for this model; use another path, or delete the file to redo it")
-
-def _save_json(d: dict, path: str | Path) -> Path:
-    "Write `d` to `path` as JSON through a temporary file: an interruption never leaves half a file."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(json.dumps(d, indent=1))
-    tmp.replace(path)
-    return path
-
-_NUMBER = (int, float)
-
-class _Maybe:
-    "In a file's shape (see `_conform`): null, or a value of the shape `shape`."
-    def __init__(self, shape): self.shape = shape
-
-_KINDS = {type(None): 'null', bool: 'true/false', int: 'an integer', float: 'a number', str: 'a string', list: 'a list',
-          tuple: 'a list', dict: 'an object'}
-
-def _kind(v) -> str: return _KINDS.get(type(v), f'a {type(v).__name__}')
-
-def _expected(shape) -> str:
-    if isinstance(shape, _Maybe): return f"{_expected(shape.shape)} or null"
-    if isinstance(shape, list): return 'a list'
-    if isinstance(shape, dict): return 'an object'
-    types = shape if isinstance(shape, tuple) else (shape,)
-    return 'a number' if set(types) >= {int, float} else ' or '.join(_KINDS.get(t, f'a {t.__name__}') for t in types)
-
-class _BadFile(Exception):
-    "What is wrong in a file read by fasterprune: at `where` (a path into it, like `units['0']['scores']`), `problem`."
-    def __init__(self, where: str, problem: str): super().__init__(f"{where or 'the file'} {problem}")
-
-def _conform(value, shape, where: str = '') -> None:
-    """Raise `_BadFile` unless `value` has the `shape`: a type or a tuple of types (`_NUMBER`: int or float; true/false is
-    never a number), `_Maybe(shape)`, `[shape]` (a list of items of that shape), `{...: shape}` (an object whose every value
-    has that shape), or `{key: shape}` (an object with at least those keys; a key ending in '?' may be missing)."""
-    maybe = isinstance(shape, _Maybe)
-    if maybe:
-        if value is None: return
-        shape = shape.shape
-    if isinstance(shape, list):
-        if not isinstance(value, (list, tuple)): raise _BadFile(where, f"is {_kind(value)}, expected a list{' or null' * maybe}")
-        for i, v in enumerate(value): _conform(v, shape[0], f"{where}[{i}]")
-    elif isinstance(shape, dict):
-        if not isinstance(value, dict): raise _BadFile(where, f"is {_kind(value)}, expected an object{' or null' * maybe}")
-        if ... in shape:
-            for k, v in value.items(): _conform(v, shape[...], f"{where}[{k!r}]")
-            return
-        for key, s in shape.items():
-            k = key.rstrip('?')
-            if k in value: _conform(value[k], s, f"{where}[{k!r}]")
-            elif not key.endswith('?'): raise _BadFile(where, f"has no {k!r}")
-    else:
-        types = shape if isinstance(shape, tuple) else (shape,)
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            raise _BadFile(where, f"is {_kind(value)} ({str(value)[:40]}), expected {_expected(shape)}{' or null' * maybe}")
-
-def _a(what: str) -> str: return ('an ' if what[0] in 'aeiouAEIOU' else 'a ') + what
-
-def _checked(d, path, fmt: str, what: str, redo: str, shape: dict | None = None, version: int = 1,
-            check: Callable[[dict], None] | None = None) -> dict:
-    """`d`, read from `path`, once it is a `what` of the format `fmt` (in a version up to `version`) of the `shape` (see
-    `_conform`) that passes `check(d)` (which raises `_BadFile` for what the shape cannot say: lengths, ranges); else a
-    `ValueError` naming the file, where in it and what is wrong, and what to `redo`."""
-    if not isinstance(d, dict) or d.get('format') != fmt:
-        raise ValueError(f"{path} is not {_a(what)} saved by fasterprune (no format {fmt!r})")
-    v = d.get('version', 1)
-    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise ValueError(f"{path}: its version is {v!r}, not a format version (a positive integer): the file was damaged or edited; {redo}")
-    if v > version:
-        raise ValueError(f"{path} holds {_a(what)} of format version {v}, written by a newer fasterprune: this one reads "
-                         f"versions up to {version}; upgrade fasterprune (or {redo})")
-    try:
-        if shape is not None: _conform(d, shape)
-        if check is not None: check(d)
-    except _BadFile as e:
-        raise ValueError(f"{path} is not a valid {what}: {e}; the file was damaged or edited: {redo}") from None
-    return d
-
-def _load_json(path: str | Path, fmt: str, what: str, redo: str, shape: dict | None = None, version: int = 1,
-               check: Callable[[dict], None] | None = None) -> dict:
-    """The results saved in `path` in the format `fmt`, checked (see `_checked`): the one reader of fasterprune's JSON files.
-    A clear error naming `what` the file should hold, what is wrong and what to `redo`; nothing in the file is ever run."""
-    path = Path(path)
-    try: text = path.read_bytes().decode('utf-8')
-    except OSError as e: raise ValueError(f"cannot read {_a(what)} from {path}: {e}") from e
-    except UnicodeDecodeError:
-        raise ValueError(f"cannot read {_a(what)} from {path}: it is a binary file, not the JSON (text) file that saving "
-                         f"{_a(what)} writes (a .pth checkpoint passed by mistake?)") from None
-    try: d = json.loads(text)
-    except json.JSONDecodeError as e: raise ValueError(f"cannot read {_a(what)} from {path}: it is not JSON ({e})") from None
-    if isinstance(d, dict) and d.get('format') == fmt and 'pruning' not in d:
-        raise ValueError(f"{path} was saved by an older fasterprune, without its pruning settings: {redo}")
-    return _checked(d, path, fmt, what, redo, shape, version, check)
-
-def _check_signature(signature: str | None, model: nn.Module, what: str, source=None, redo: str = '') -> None:
-    "A clear error if `model` is not of the architecture `what` was made for."
-    if signature is not None and model_signature(model) != signature:
-        raise ValueError(f"the {what}{f' in {source}' if source else ''} was made for another architecture "
-                         f"(signature {signature}, this model: {model_signature(model)}){'; ' + redo if redo else ''}")
-
 def _batches(calibrate, n_batches: int | None, example_inputs=None):
     """`calibrate` as the same input batches for every candidate, or the calibration function itself (`recalibrate_bn`
     calls it with the model): a fastai loader's inputs in order (with `n_batches`, read once into a list); batches of
@@ -311,8 +197,11 @@ def _check_analysis(d: dict) -> None:
             raise _BadFile(f"['units'][{n!r}]['scores']", f"holds {len(u['scores'])} scores for the {len(d['ratios'])} ratios "
                           f"(one score per ratio, null where not measured)")
 
-class Sensitivity:
-    "Score against channel ratio for each analysed group or layer, with `to_dataframe`, `plot`, `save`/`load` and `allocate`."
+class Sensitivity(Result):
+    "Score against channel ratio for each analysed group or layer: a `Result` (`to_dataframe`, `plot`, `save`/`load`, `apply`) that can `allocate`."
+    _FORMAT, _WHAT, _REDO, _SHAPE, _VERSION = _FORMAT, 'sensitivity analysis', 'analyse again', _SHAPE, 2
+    _KIND, _OTHER_MODEL = 'analysis', 'analyse this model again'
+    _check_file = staticmethod(_check_analysis)
     def __init__(self, baseline: float, ratios: list[float], units: dict[str, dict], by: str = 'group',
                  signature: str | None = None, metric: str = 'score', criteria: str = 'large_final', pruning: dict | None = None,
                  weights: str | None = None):
@@ -340,17 +229,14 @@ class Sensitivity:
                 for n, u in self.units.items() for r, s in zip(self.ratios, u['scores'])]
         return pd.DataFrame(rows)
 
-    def plot(self, ax: Axes | None = None, title: str | None = None) -> Axes:
+    def _draw(self, ax: Axes, title: str | None = None) -> None:
         "One curve per unit: its score against the ratio of its channels removed, and the baseline."
-        import matplotlib.pyplot as plt
-        if ax is None: _, ax = plt.subplots(figsize=(6, 4))
         for n, u in self.units.items():
             pts = [(0., self.baseline)] + [(r, s) for r, s in zip(self.ratios, u['scores']) if s is not None]
             ax.plot(*zip(*pts), 'o-', ms=3, label=f"{n} ({u['channels']} ch.)")
         ax.axhline(self.baseline, color='gray', ls='--', lw=1, label='baseline')
         ax.set(xlabel='ratio of channels removed', ylabel=self.metric, title=title or f'Sensitivity per {self.by}')
         ax.legend(fontsize=8)
-        return ax
 
     # --- files
     def to_dict(self) -> dict:
@@ -358,22 +244,20 @@ class Sensitivity:
                     pruning=self.pruning, metric=self.metric, baseline=self.baseline, ratios=self.ratios, units=self.units,
                     weights=self.weights)
 
-    def save(self, path: str | Path) -> Path:
-        "Write the analysis to `path` as JSON."
-        return _save_json(self.to_dict(), path)
-
     @classmethod
-    def load(cls, path: str | Path, model: nn.Module | None = None) -> Sensitivity:
-        "Read an analysis saved by `save`; with `model`, check it was made for that architecture."
-        d = _load_json(path, _FORMAT, 'sensitivity analysis', 'analyse again', _SHAPE, 2, _check_analysis)
-        res = cls(d['baseline'], d['ratios'], d['units'], d['by'], d['signature'], d['metric'], d['criteria'], d['pruning'],
-                  d.get('weights'))
-        if model is not None: res.check_model(model, path)
-        return res
+    def from_dict(cls, d: dict) -> Sensitivity:
+        return cls(d['baseline'], d['ratios'], d['units'], d['by'], d['signature'], d['metric'], d['criteria'], d['pruning'],
+                   d.get('weights'))
 
-    def check_model(self, model: nn.Module, source=None) -> None:
-        "A clear error if `model` is not of the architecture this analysis was made for."
-        _check_signature(self.signature, model, 'analysis', source, 'analyse this model again')
+    def _apply(self, model: nn.Module, example_inputs, macs: float | None = None, params: float | None = None,
+               max_drop: float | None = None, tol: float = 0.01) -> None:
+        "Prune `model` to the allocation (`allocate(macs= | params= | max_drop=)`) as the analysis pruned (criteria, round_to, layers)."
+        if example_inputs is None: raise ValueError("pass example_inputs= (a batch the model accepts)")
+        budget = macs is not None or params is not None
+        layers = self.allocate(macs, params, max_drop, model if budget else None, example_inputs if budget else None, tol)
+        options = {} if self.pruning is None else Candidates.options(model, self.pruning)
+        pr = Pruner(model, example_inputs, context=layers, **options)
+        pr.prune(); pr.release()
 
     # --- allocating
     def _envelope(self, name: str) -> tuple[list[float], list[float]]:
@@ -467,13 +351,6 @@ def _check_ratios(ratios) -> list[float]:
             raise ValueError(f"every ratio must be a fraction in (0, 1) (the share of a group's channels removed), got {r!r}")
     return sorted(set(float(r) for r in rs))
 
-def _differences(saved: dict, now: dict) -> str:
-    "What differs between the `saved` settings and those `now`, as `name: saved -> now`."
-    flat = lambda d: {f'{k}.{j}' if isinstance(v, dict) else k: w for k, v in d.items()
-                      for j, w in (v.items() if isinstance(v, dict) else [(None, v)])}
-    s, n = flat(saved), flat(now)
-    return '; '.join(f"{k}: {s.get(k)!r} -> {n.get(k)!r}" for k in dict.fromkeys([*s, *n]) if s.get(k) != n.get(k))
-
 def analyse(model: nn.Module,
             example_inputs,                           # a batch the model accepts
             evaluate,                                 # evaluate(model) -> float, an Evaluator or a Learner
@@ -495,13 +372,10 @@ def analyse(model: nn.Module,
     cands = Candidates(model, example_inputs, criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
     batches = _batches(calibrate, n_batches, example_inputs)
     crit, pruning = repr(cands.pruner.criteria), cands.pruning
-    res = None
-    if path is not None and Path(path).exists():
-        res = Sensitivity.load(path, model)
-        diff = _differences(dict(ratios=res.ratios, by=res.by, criteria=res.criteria, metric=res.metric, pruning=res.pruning),
-                            dict(ratios=rs, by=by, criteria=crit, metric=ev.name, pruning=pruning))
-        if diff: raise ValueError(f"{path} holds an analysis with other settings ({diff}); use another path or delete it")
-        _check_weights(res.weights, cands.fingerprint, 'an analysis', path)   # refused, not redone: the file may be the one wanted
+    file = RunFile(path, 'an analysis')
+    res = file.resume(lambda p: Sensitivity.load(p, model), cands.fingerprint, lambda r: r.weights,
+                      lambda r: (dict(ratios=r.ratios, by=r.by, criteria=r.criteria, metric=r.metric, pruning=r.pruning),
+                                 dict(ratios=rs, by=by, criteria=crit, metric=ev.name, pruning=pruning)))
     if res is None:
         units = {}
         for key, layers in cands.layers.items():
@@ -509,17 +383,16 @@ def analyse(model: nn.Module,
                 units[name] = dict(group=key, layers=[name] if by == 'layer' else layers,
                                    channels=cands.channels[key], scores=[None] * len(rs))
         res = Sensitivity(ev(cands.model), rs, units, by, cands.signature, ev.name, crit, pruning, cands.fingerprint)
-        if path is not None: res.save(path)
+        file.save(res)
     res.candidates = cands
     todo = sorted({(u['group'], i) for u in res.units.values() for i, s in enumerate(u['scores']) if s is None},
                   key=lambda t: (list(cands.layers).index(t[0]), t[1]))
-    for key, i in progress_bar(todo, display=progress and len(todo) > 1, leave=False):
+    for key, i in file.steps(res, todo, progress):
         m = cands.pruned({key: rs[i]})
         if batches is not None: recalibrate_bn(m, batches, n_batches)
         score = ev(m)
         for u in res.units.values():
             if u['group'] == key: u['scores'][i] = score
-        if path is not None: res.save(path)
     return res
 
 @patch
