@@ -10,14 +10,16 @@ import contextlib, statistics, time, warnings
 import torch
 import torch.nn as nn
 import torch_pruning as tp
+from torch_pruning.utils.op_counter import is_supported_instance
 from .quiet import quiet_mac_count
 from .batch import first_sample, plain, call_model, failed_on_inputs
 from .selection import as_fraction
 from .state import keep_modes
 
 # %% auto #0
-__all__ = ['RUNTIMES', 'CHANNEL_MULTIPLES', 'RESOURCES', 'forwarded', 'count_macs_params', 'model_device', 'check_runtime',
-           'measure_latency', 'preferred_multiple', 'Resource', 'MACs', 'Params', 'Latency', 'Budget', 'as_budget']
+__all__ = ['RUNTIMES', 'CHANNEL_MULTIPLES', 'RESOURCES', 'forwarded', 'count_macs_params', 'layer_macs', 'model_device',
+           'check_runtime', 'measure_latency', 'preferred_multiple', 'Resource', 'MACs', 'Params', 'Latency', 'Budget',
+           'as_budget']
 
 # %% ../../nbs/09_core.budget.ipynb #8563a023
 class _ForwardFn(nn.Module):
@@ -37,17 +39,25 @@ def forwarded(model: nn.Module, example_inputs, forward_fn=None) -> nn.Module:
 
 def count_macs_params(model: nn.Module, example_inputs, forward_fn=None) -> dict[str, int]:
     "`{'macs': ..., 'params': ...}` of `model` for one sample (fed through `forward_fn(model, inputs)` if given), counted by torch-pruning's `count_ops_and_params`."
+    return layer_macs(model, example_inputs, forward_fn)[0]
+
+def layer_macs(model: nn.Module, example_inputs, forward_fn=None) -> tuple[dict[str, int], dict[nn.Module, float]]:
+    """`(count_macs_params(...), {module: its MACs})`, from the same one trace: the MACs of each module the counter counts
+    (convs, linears, norms, activations, pools...), which add up to the total."""
     try:
         with quiet_mac_count(), keep_modes(model), torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            macs, params = tp.utils.count_ops_and_params(forwarded(model, example_inputs, forward_fn), first_sample(example_inputs))
+            macs, params, by_module, _ = tp.utils.count_ops_and_params(
+                forwarded(model, example_inputs, forward_fn), first_sample(example_inputs), layer_wise=True)
     except Exception:
         try:                                             # torch-pruning counts on a copy (in eval mode): run the model itself to say where
             with keep_modes(model, train=False), torch.no_grad():
                 call_model(forwarded(model, example_inputs, forward_fn), first_sample(example_inputs))
         except Exception as e: raise failed_on_inputs(model, e, 'counting {its} MACs and parameters', forward_fn) from e
         raise                                            # the model runs: the counter itself failed
-    return {'macs': int(macs), 'params': int(params)}
+    counted = {m: float(v) for m, v in by_module.items() if v and is_supported_instance(m)}   # leaves of the count
+    scale = macs / sum(counted.values()) if counted else 1.   # per sample, as the total is
+    return {'macs': int(macs), 'params': int(params)}, {m: v * scale for m, v in counted.items()}
 
 def model_device(model: nn.Module) -> torch.device:
     "The device of `model`'s first parameter (the CPU for a model without parameters)."

@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 from ..core.batch import first_sample, map_tensors, move_to_device, call_model
-from ..core.budget import Budget, as_budget, count_macs_params, model_device, preferred_multiple
+from ..core.budget import Budget, MACs, Params, as_budget, count_macs_params, layer_macs, model_device, preferred_multiple
 from ..core.criteria import Criteria, large_final
 from ..core.granularity import as_granularity, supported_types
 from ..core.registry import as_criteria
@@ -209,8 +209,107 @@ def remap_optimizer(opt, slices: dict[str, Slice]) -> None:
         new_state[s.new] = {k: (s.apply(v) if isinstance(v, Tensor) and v.shape == s.old.shape else v) for k, v in st.items()}
     opt.state = new_state
 
+# %% ../../nbs/30_prune.pruner.ipynb #b7d0c0a2
+_NORMS = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm, nn.GroupNorm, nn.LayerNorm)
+
+def _kind(m) -> str | None:
+    "How a layer's cost follows its channels: 'conv', 'depthwise', 'linear', 'norm', or None (a layer the count keeps as it is)."
+    if isinstance(m, _CONV): return 'depthwise' if m.groups > 1 and m.groups == m.in_channels == m.out_channels else 'conv'
+    if isinstance(m, nn.Linear): return 'linear'
+    if isinstance(m, _NORMS) and (not isinstance(m, nn.LayerNorm) or len(m.normalized_shape) == 1): return 'norm'
+    return None
+
+def _norm_width(m: nn.Module) -> int:
+    return m.num_channels if isinstance(m, nn.GroupNorm) else m.normalized_shape[-1] if isinstance(m, nn.LayerNorm) else m.num_features
+
+class _PlanCost:
+    """The MACs and parameters of the model after a plan, counted from the plan instead of pruning and tracing each try.
+    Each layer's MACs at the start come from one trace (`layer_macs`); a conv or linear layer then costs them scaled by its
+    kept input and output channels (a depthwise conv and a norm: by their kept channels), its parameters likewise. Other
+    layers (activations, pools, attention modules) are counted as they were: the search measures its result once and
+    corrects for what this misses."""
+    def __init__(self, groups: list[_Group], totals: dict[str, int], by_layer: dict[nn.Module, float]):
+        self.totals, self.layers, self.members = {k: float(v) for k, v in totals.items()}, {}, {}
+        for g in groups:
+            ms = []
+            for mb in g.group.members:
+                kind = _kind(mb.module) if isinstance(mb.module, nn.Module) else None
+                if kind is None or mb.out is None or not mb.idxs: continue
+                side = 'out' if mb.out else 'in'
+                if kind in ('norm', 'depthwise'): side = 'both'       # one set of channels
+                ms.append((mb.module, side, torch.as_tensor(mb.idxs), torch.as_tensor(mb.root_idxs)))
+                self.layers[mb.module] = (kind, by_layer.get(mb.module, 0.), sum(p.numel() for p in mb.module.parameters(recurse=False)))
+            self.members[g.key] = ms
+        self.groups = {g.key: g for g in groups}
+
+    def counts(self, g: _Group, units: Tensor) -> dict[tuple, int]:
+        "`{(layer, side): channels removed}` when `g` loses `units`."
+        chans = torch.zeros(g.n * g.channel_groups * g.block, dtype=torch.bool)
+        _unit_view(g, chans)[units] = True
+        gone = defaultdict(list)
+        for m, side, idxs, roots in self.members[g.key]: gone[m, side].append(idxs[chans[roots]])
+        return {k: n for k, v in gone.items() if (n := len(torch.cat(v).unique()))}
+
+    def layer_cost(self, m: nn.Module, removed) -> tuple[float, float] | None:
+        "`(MACs, params)` of layer `m` once `removed[(m, side)]` channels are gone; None if it would keep none."
+        kind, macs, params = self.layers[m]
+        r_in, r_out, r_both = (removed.get((m, s), 0) for s in ('in', 'out', 'both'))
+        if not (r_in or r_out or r_both): return macs, params
+        bias = int(getattr(m, 'bias', None) is not None)
+        if kind == 'norm':
+            c = _norm_width(m); kept = c - r_both
+            return None if kept <= 0 else (macs * kept / c, params * kept / c)
+        k = math.prod(m.kernel_size) if isinstance(m, _CONV) else 1
+        if kind == 'depthwise':
+            c = m.out_channels; kept = c - r_both
+            return None if kept <= 0 else (macs * kept / c, params * kept / c)
+        i, o, g = (m.in_channels, m.out_channels, m.groups) if kind == 'conv' else (m.in_features, m.out_features, 1)
+        i2, o2 = i - r_in, o - r_out
+        if i2 <= 0 or o2 <= 0: return None
+        per = macs / (k * i * (o // g) + bias * o)             # positions (convs) or tokens (linears) of one sample
+        return per * (k * i2 * (o2 // g) + bias * o2), k * i2 * o2 / g + bias * o2
+
+    def _total(self, removed, touched, base: dict[str, float], before) -> dict[str, float] | None:
+        out = dict(base)
+        for m in touched:
+            new = self.layer_cost(m, removed)
+            if new is None: return None
+            old = before(m)
+            out['macs'] += new[0] - old[0]; out['params'] += new[1] - old[1]
+        return out
+
+    def state(self, removed: dict[str, Tensor]) -> tuple[dict, dict, dict] | tuple[dict, dict, None]:
+        "`(counts by group, counts summed, cost)` of a plan (cost None if a layer would keep no channel)."
+        by_group = {k: self.counts(self.groups[k], u) for k, u in removed.items() if u.any()}
+        summed = defaultdict(int)
+        for c in by_group.values():
+            for k, n in c.items(): summed[k] += n
+        cost = self._total(summed, {m for m, _ in summed}, self.totals, lambda m: self.layers[m][1:])
+        return by_group, dict(summed), cost
+
+    def of(self, removed: dict[str, Tensor], name: str) -> float | None:
+        "What the model costs in `name` ('macs' or 'params') after the plan `removed`; None if a layer would keep no channel."
+        cost = self.state(removed)[2]
+        return None if cost is None else cost[name]
+
+    def changed(self, state, key: str, new: dict[tuple, int]) -> dict[str, float] | None:
+        "The cost of `state`'s plan with group `key` removing `new` channels instead."
+        by_group, summed, cost = state
+        old = by_group.get(key, {})
+        keys = set(old) | set(new)
+        trial = {**summed, **{k: summed.get(k, 0) - old.get(k, 0) + new.get(k, 0) for k in keys}}
+        return self._total(trial, {m for m, _ in keys}, cost, lambda m: self.layer_cost(m, summed))
+
+    def update(self, state, key: str, new: dict[tuple, int], cost: dict[str, float]) -> tuple[dict, dict, dict]:
+        "`state` with group `key` removing `new` channels, which costs `cost`."
+        by_group, summed, _ = state
+        old = by_group.get(key, {})
+        summed = {**summed, **{k: summed.get(k, 0) - old.get(k, 0) + new.get(k, 0) for k in set(old) | set(new)}}
+        return {**by_group, key: new}, summed, cost
+
 # %% ../../nbs/30_prune.pruner.ipynb #36329bbf
 _MAX_RATIO = 1 - 1e-9    # the largest ratio a budget search tries: every group down to one unit
+_CLOSE = 0.01            # a MACs or params budget ends at most this fraction of it below it (or warns)
 
 def _width(m: nn.Module, out: bool) -> int:
     "The output (`out`) or input channels of a conv, transposed conv or linear layer."
@@ -325,7 +424,8 @@ class Pruner:
             self.mode, ratios = resolve_targets(context, None, producers, 'pruning_ratio', as_ratio)
             self.targets = {g.key: r for g in groups if (r := self._group_ratio(g, ratios)) is not None}
         else: self.mode, self.targets = context, None
-        self.base = count_macs_params(model, example_inputs, forward_fn)   # MACs and params at the start: baselines of budgets
+        self._now = layer_macs(model, example_inputs, forward_fn)   # (MACs and params, MACs by layer) now: what budgets count from
+        self.base = dict(self._now[0])                                # at the start: the baselines of budgets
         if resume and self.steps:
             if _plan_base(model) is None:
                 raise ValueError("resume=True: the model's plan does not record what the model cost before it was pruned "
@@ -449,14 +549,7 @@ class Pruner:
     def _choose(self, ratio, groups: list[_Group], scores: dict[str, Tensor], guard: bool) -> dict[str, Tensor]:
         """The lowest-scored units of each group (local) or of all (global); with `guard`, the best unit of each layer's
         channels stays too (a concatenated part would otherwise lose them all)."""
-        def guarded(g: _Group, s: Tensor, n_keep: int = 1) -> tuple[Tensor, int]:
-            "`s` with the units that must stay at +inf, and how many they are: the `n_keep` best, and each layer's best with `guard`."
-            s = s.clone()
-            keep = [s.argmax().view(1) if n_keep == 1 else s.topk(n_keep).indices]
-            if guard: keep += [u[s[u].argmax()].view(1) for u in g.layer_units if len(u)]
-            keep = torch.cat(keep).unique()
-            s[keep] = float('inf')
-            return s, len(keep)
+        guarded = lambda g, s, n_keep=1: self._guarded(g, s, n_keep, guard)
         removed = {}
         if self.mode == 'global' and not isinstance(ratio, dict):
             for part in isomorphic_classes(groups) if self.isomorphic else [groups]:   # isomorphic: each class on its own
@@ -480,6 +573,16 @@ class Pruner:
                 s, n_kept = guarded(g, scores[g.key]) if guard else (scores[g.key], 1)
                 removed[g.key] = lowest_k(s, self._leaving(g, self._rounded(g, round(r * n0) - (n0 - g.n)), n_kept))
         return removed
+
+    @staticmethod
+    def _guarded(g: _Group, s: Tensor, n_keep: int = 1, guard: bool = True) -> tuple[Tensor, int]:
+        "`s` with the units that must stay at +inf, and how many they are: the `n_keep` best, and each layer's best with `guard`."
+        s = s.clone()
+        keep = [s.argmax().view(1) if n_keep == 1 else s.topk(n_keep).indices]
+        if guard: keep += [u[s[u].argmax()].view(1) for u in g.layer_units if len(u)]
+        keep = torch.cat(keep).unique()
+        s[keep] = float('inf')
+        return s, len(keep)
 
     def _steps(self, removed: dict[str, Tensor], groups: list[_Group]) -> list[dict]:
         return [{'layer': g.key[:-1], 'out': g.key[-1] == '>', 'idxs': _channels(g, removed[g.key])}
@@ -523,16 +626,19 @@ class Pruner:
         budget.baseline = self.base[budget.name]
         return budget
 
-    def _cost(self, budget: Budget, groups: list[_Group], scores: dict[str, Tensor]):
-        "A function ratio -> what the model costs after that ratio, measured by applying the plan and undoing it."
+    def _measurer(self, budget: Budget, groups: list[_Group]):
+        """A function plan -> what the model costs after it, measured by applying the plan and undoing it; None for a plan
+        torch-pruning refuses (it would empty a coupled layer): a budget search skips such tries."""
         cache = {}
-        def cost(r):
-            steps = self._steps(self._plan(r, groups, scores), groups)
+        def cost(removed: dict[str, Tensor]) -> float | None:
+            steps = self._steps(removed, groups)
             sig = tuple((s['layer'], len(s['idxs'])) for s in steps)
             if sig not in cache:
                 with transaction(self.model, self.graph, keep=False):
-                    if steps: apply_plan(self.model, self.graph, steps)
-                    cache[sig] = budget.measure(self.model, self.example_inputs, self.forward_fn)
+                    try:
+                        if steps: apply_plan(self.model, self.graph, steps)
+                    except ValueError: cache[sig] = None
+                    else: cache[sig] = budget.measure(self.model, self.example_inputs, self.forward_fn)
             return cache[sig]
         return cost
 
@@ -540,27 +646,112 @@ class Pruner:
         return ValueError(f"cannot keep only {budget.keep:.2%} of the {budget.name}: even the largest ratio keeps "
                           f"{budget.fraction(lowest):.2%} (ignored layers, the output layer and one channel per group stay)")
 
-    def _search(self, budget: Budget, groups: list[_Group], scores: dict[str, Tensor]) -> tuple[float, float | dict, float]:
-        """`(ratio, plan ratio, cost)`: the smallest ratio (to 1e-4) whose model fits `budget`, by bisection, and what it costs.
-        With `round_to`, in local context, for a MACs or params budget: the last ratio too costly (`ratio`) with one group
-        one multiple smaller, the group whose step fits the budget most closely (`plan ratio` gives each group its ratio)."""
-        cost = self._cost(budget, groups, scores)
+    def _lowest(self, cost) -> tuple[float, float]:
+        "`(ratio, cost)` of the largest ratio whose plan `cost` does not refuse: `_MAX_RATIO`, or the largest below it (to 1e-4)."
         lo, hi = self.ratio, _MAX_RATIO
-        if budget.fits(cost(lo)): return lo, lo, cost(lo)
-        if not budget.fits(cost(hi)): raise self._unreachable(budget, cost(hi))
+        if cost(hi) is not None: return hi, cost(hi)
+        while hi - lo > 1e-4:
+            mid = (lo + hi) / 2
+            if cost(mid) is None: hi = mid
+            else: lo = mid
+        return lo, cost(lo)
+
+    def _bisect(self, budget: Budget, groups: list[_Group], scores: dict[str, Tensor]) -> tuple[float, dict[str, Tensor], float]:
+        """`(ratio, plan, cost)`: the smallest ratio (to 1e-4) whose model fits `budget`, by bisection, every try applied,
+        measured and undone (a latency budget, or any resource); tries torch-pruning refuses are skipped."""
+        measure = self._measurer(budget, groups)
+        cost = lambda r: measure(self._plan(r, groups, scores))
+        lo = self.ratio
+        if budget.fits(cost(lo)): return lo, self._plan(lo, groups, scores), cost(lo)
+        hi, lowest = self._lowest(cost)
+        if not budget.fits(lowest): raise self._unreachable(budget, lowest)
         for _ in range(30):
             mid = (lo + hi) / 2
-            if budget.fits(cost(mid)): hi = mid
+            if (c := cost(mid)) is not None and budget.fits(c): hi = mid
             else: lo = mid
             if hi - lo < 1e-4: break
-        if not self.round_to or self.mode != 'local' or budget.name not in ('macs', 'params'): return hi, hi, cost(hi)
-        below = self._plan(lo, groups, scores)
-        plans = [hi]
-        for g in groups:                          # g one multiple smaller than at lo: the ratio that removes that many
-            n0, k = self.initial.get(g.key, g.n), int(below[g.key].sum()) if g.key in below else 0
-            smaller = [u for u in range(1, g.n - k) if self._allowed(g, u)]
-            if smaller: plans.append({**{h.key: lo for h in groups}, g.key: (g.n - max(smaller) + n0 - g.n) / n0})
-        return lo, *max(((p, c) for p in plans if budget.fits(c := cost(p))), key=lambda pc: pc[1])
+        return hi, self._plan(hi, groups, scores), cost(hi)
+
+    def _search(self, budget: Budget, groups: list[_Group], scores: dict[str, Tensor]) -> tuple[float, dict[str, Tensor], float]:
+        """`(ratio, plan, cost)` for `budget`: for MACs or parameters, the plan counted from the plan (`_PlanCost`) that keeps
+        the most while fitting, then applied and measured once; if the count missed (layers it does not know), again aiming
+        lower or higher by what it missed. It ends within `_CLOSE` below the budget, or warns with the nearest it reached.
+        Other resources: `_bisect`."""
+        if not isinstance(budget.resource, (MACs, Params)): return self._bisect(budget, groups, scores)
+        if self._now is None: self._now = layer_macs(self.model, self.example_inputs, self.forward_fn)
+        counted, measure = _PlanCost(groups, *self._now), self._measurer(budget, groups)
+        goal, best, tries, missed = budget.goal, None, [], False
+        aim, middle = goal, goal * (1 - _CLOSE / 2)
+        for _ in range(4):
+            found = self._closest(counted, budget.name, aim, groups, scores)
+            if found is None: break
+            ratio, removed, estimate = found
+            real = measure(removed)
+            if real is None: break
+            if budget.fits(real) and (best is None or real > best[2]): best = ratio, removed, real
+            exact = math.isclose(real, estimate, rel_tol=1e-6)
+            missed |= not exact
+            if exact or budget.fits(real) and real >= (1 - _CLOSE) * goal: break
+            tries.append((aim, real))                # the count missed: aim again, by the secant through the tries
+            (a0, r0), (a1, r1) = tries[-2:] if len(tries) > 1 and tries[-1][1] != tries[-2][1] else ((0., 0.), tries[-1])
+            aim = a1 + (middle - r1) * (a1 - a0) / (r1 - r0)
+        if best is None: return self._bisect(budget, groups, scores)
+        if best[2] < (1 - _CLOSE) * goal and missed:   # what torch-pruning removes is not what the plan says: measure each try
+            if (found := self._bisect(budget, groups, scores))[2] > best[2]: best = found
+        if best[1] and best[2] < (1 - _CLOSE) * goal:
+            warnings.warn(f"{budget!r}: the nearest plan the search found within it keeps {budget.fraction(best[2]):.2%} of the {budget.name}; "
+                          f"the channel counts move in steps too coarse to come nearer (round_to={self.round_to or 1}, "
+                          f"grouped layers, or layers coupled through a cut concatenation)", stacklevel=8)
+        return best
+
+    def _closest(self, counted: _PlanCost, name: str, aim: float, groups: list[_Group],
+                 scores: dict[str, Tensor]) -> tuple[float, dict[str, Tensor], float] | None:
+        """`(ratio, plan, cost)` by `counted`: the smallest ratio whose plan costs at most `aim` (by bisection), then units
+        given back, one allowed step of one group at a time, the step that keeps the cost highest within `aim`, while one
+        fits. None if no plan torch-pruning's channel check would accept costs so little."""
+        cost = lambda r: counted.of(self._plan(r, groups, scores), name)
+        lo = self.ratio
+        if (c := cost(lo)) is not None and c <= aim: return lo, self._plan(lo, groups, scores), c
+        hi, lowest = self._lowest(cost)
+        if lowest is None or lowest > aim: return None
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            if (c := cost(mid)) is not None and c <= aim: hi = mid
+            else: lo = mid
+            if hi - lo < 1e-6: break
+        keep = {g.key: self._guarded(g, scores[g.key], self._kept(g))[0] for g in groups}
+        steps = {}                                           # per group: the unit counts a plan may remove
+        def step(removed: dict, g: _Group, more: bool) -> Tensor | None:
+            "The units `g` loses one allowed step further (`more`) or nearer than in `removed` (None: no such step)."
+            k = int(removed[g.key].sum()) if g.key in removed else 0
+            if g.key not in steps:
+                steps[g.key] = sorted({0} | {g.n - u for u in range(self._kept(g), g.n + 1) if not self.round_to or self._allowed(g, u)})
+            ks = [j for j in steps[g.key] if (j > k if more else j < k)]
+            return lowest_k(keep[g.key], ks[0] if more else ks[-1]) if ks else None
+        def best_step(removed: dict, state, more: bool):
+            "`(cost, group, units, counts)` of the one step of one group whose plan costs the most within `aim`, or None."
+            best = None
+            for g in groups:
+                if (units := step(removed, g, more)) is None: continue
+                new = counted.counts(g, units)
+                c = counted.changed(state, g.key, new)
+                if c is not None and c[name] <= aim and (best is None or c[name] > best[0][name]): best = c, g, units, new
+            return best
+        starts = [self._plan(hi, groups, scores)]            # the bisection's plan, and the last too costly one step further
+        over = self._plan(lo, groups, scores)
+        if (found := best_step(over, counted.state(over), True)) is not None: starts.append({**over, found[1].key: found[2]})
+        ends = []
+        for removed in starts:                               # units given back while a step fits
+            state = counted.state(removed)
+            while (found := best_step(removed, state, False)) is not None:
+                c, g, units, new = found
+                removed = {**removed, g.key: units}
+                state = counted.update(state, g.key, new, c)
+            ends.append((state[2][name], removed))
+        cost, removed = max(ends, key=lambda e: e[0])
+        n0 = {g.key: self.initial.get(g.key, g.n) for g in groups}
+        gone = sum(n0[g.key] - g.n + (int(removed[g.key].sum()) if g.key in removed else 0) for g in groups)
+        return max(self.ratio, gone / sum(n0.values())), {k: v for k, v in removed.items() if v.any()}, cost
 
     def check_budget(self,
                      macs: float | None = None,     # the fraction of MACs to keep
@@ -575,7 +766,10 @@ class Pruner:
         # At the largest ratio every group keeps its fewest channels whatever their scores: a criterion that has no
         # statistics yet (Taylor, APoZ... before training) can be checked with any scores.
         scores = (lambda: self._scores(groups)) if getattr(self.scorer, 'ready', True) else (lambda: {g.key: torch.zeros(g.n) for g in groups})
-        lowest = rank0_decides(lambda: self._cost(budget, groups, scores())(_MAX_RATIO))
+        def lowest():
+            measure, s = self._measurer(budget, groups), scores()
+            return self._lowest(lambda r: measure(self._plan(r, groups, s)))[1]
+        lowest = rank0_decides(lowest)
         if not budget.fits(lowest): raise self._unreachable(budget, lowest)
 
     # --- pruning
@@ -590,10 +784,10 @@ class Pruner:
         measured = {}
         if isinstance(target, Budget):
             budget = target
-            target, planned, cost = self._search(budget, groups, scores)
+            target, removed, cost = self._search(budget, groups, scores)
             measured = {budget.name: budget.fraction(cost)}
-        else: planned = target
-        return target, self._steps(self._plan(planned, groups, scores), groups), measured
+        else: removed = self._plan(target, groups, scores)
+        return target, self._steps(removed, groups), measured
 
     def plan(self,
              ratio: float | None = None,    # the fraction of the channels at the start to have removed
@@ -661,7 +855,7 @@ class Pruner:
                 for m, g in [(self.model, self.graph), *self.followers]: all_or_nothing.enter_context(transaction(m, g))
                 slices = apply_plan(self.model, self.graph, steps, self.example_inputs, self.forward_fn)
                 for m, g in self.followers: apply_plan(m, g, steps, self.example_inputs, self.forward_fn)
-            self._groups = None                     # shapes changed: scan again next time
+            self._groups = self._now = None         # shapes changed: scan and count again next time
         follow_slices(self.scorer, slices)          # references and statistics follow the kept channels
         if not isinstance(self.scorer, StatScorer): self.scorer.after_prune()
         for sparsifier in mask_engines(self.model): sparsifier.follow_prune(slices)   # a Sparsifier's masks and state too
