@@ -97,7 +97,7 @@ class PruneCallback(Callback):
                  consumers: bool = False,               # add the scores of the layers reading a channel
                  num_heads: dict | None = None,         # heads of custom attention layers
                  latency: float | None = None,          # or: the fraction of the (measured) latency to keep at the end
-                 report_latency: bool = True,           # time the model before and after, for the report
+                 report_latency: bool | None = None,    # time the model before and after, for the report (default: no)
                  model: nn.Module | None = None,        # prune this module instead of `learn.model`
                  max_ratio: float | None = None,        # context='global': at most this share of a group's channels (default: all but one)
                  verbose: bool = True,
@@ -112,7 +112,7 @@ class PruneCallback(Callback):
         layer_types = resolve_alias(layer_types, layer_type, 'layer_types', 'layer_type', PRUNABLE)
         check_layer_types(layer_types)
         if isinstance(latency, bool):    # the old switch of the report, not a budget
-            if latency and not report_latency:
+            if latency and report_latency is False:
                 raise ValueError("latency=True is the old spelling of report_latency=True, which contradicts report_latency=False: "
                                  "give report_latency only (latency= is a budget: the fraction of latency to keep)")
             warnings.warn(f"PruneCallback(latency={latency}) is deprecated: use report_latency={latency} "
