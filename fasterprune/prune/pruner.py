@@ -240,10 +240,15 @@ class _PlanCost:
                 ms.append((mb.module, side, torch.as_tensor(mb.idxs), torch.as_tensor(mb.root_idxs)))
                 self.layers[mb.module] = (kind, by_layer.get(mb.module, 0.), sum(p.numel() for p in mb.module.parameters(recurse=False)))
             self.members[g.key] = ms
-        self.groups = {g.key: g for g in groups}
+        self.groups, self._counts = {g.key: g for g in groups}, {}
 
     def counts(self, g: _Group, units: Tensor) -> dict[tuple, int]:
-        "`{(layer, side): channels removed}` when `g` loses `units`."
+        "`{(layer, side): channels removed}` when `g` loses `units` (remembered: a search asks again for most groups)."
+        key = g.key, units.numpy().tobytes()
+        if key not in self._counts: self._counts[key] = self._count(g, units)
+        return self._counts[key]
+
+    def _count(self, g: _Group, units: Tensor) -> dict[tuple, int]:
         chans = torch.zeros(g.n * g.channel_groups * g.block, dtype=torch.bool)
         _unit_view(g, chans)[units] = True
         gone = defaultdict(list)
@@ -706,19 +711,19 @@ class Pruner:
 
     def _closest(self, counted: _PlanCost, name: str, aim: float, groups: list[_Group],
                  scores: dict[str, Tensor]) -> tuple[float, dict[str, Tensor], float] | None:
-        """`(ratio, plan, cost)` by `counted`: the smallest ratio whose plan costs at most `aim` (by bisection), then units
-        given back, one allowed step of one group at a time, the step that keeps the cost highest within `aim`, while one
-        fits. None if no plan torch-pruning's channel check would accept costs so little."""
+        """`(ratio, plan, cost)` by `counted`: the smallest ratio whose plan costs at most `aim` (by bisection, to 1e-4), then
+        units given back, one allowed step of one group at a time, the step that keeps the cost highest within `aim`, while
+        one fits; also from the last ratio too costly with one group one step further. None if no plan that keeps a channel
+        in every layer costs so little."""
         cost = lambda r: counted.of(self._plan(r, groups, scores), name)
         lo = self.ratio
         if (c := cost(lo)) is not None and c <= aim: return lo, self._plan(lo, groups, scores), c
         hi, lowest = self._lowest(cost)
         if lowest is None or lowest > aim: return None
-        for _ in range(40):
+        while hi - lo > 1e-4:                                # the steps given back below go finer
             mid = (lo + hi) / 2
             if (c := cost(mid)) is not None and c <= aim: hi = mid
             else: lo = mid
-            if hi - lo < 1e-6: break
         keep = {g.key: self._guarded(g, scores[g.key], self._kept(g))[0] for g in groups}
         steps = {}                                           # per group: the unit counts a plan may remove
         def step(removed: dict, g: _Group, more: bool) -> Tensor | None:
