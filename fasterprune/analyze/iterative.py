@@ -13,25 +13,32 @@ import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
 from .evaluate import Evaluator, as_evaluator
+from .result import ModelResult, commit_model, model_signature, _Maybe, _NUMBER
 from .sensitivity import Candidates, Sensitivity, _batches
 from ..core.budget import as_budget, count_macs_params
 from ..core.criteria import Criteria, large_final
-from ..prune.graph import build_graph, transaction
-from ..prune.pruner import Pruner, apply_plan, pruning_plan, recalibrate_bn, save_pruned, set_pruning_plan, _save_target
+from ..prune.pruner import Pruner, recalibrate_bn, save_pruned, _save_target
 from ..data import example_inputs as _example_inputs
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.figure import Figure
+    from matplotlib.axes import Axes
 
 # %% auto #0
 __all__ = ['IterativeRun', 'prune_iteratively']
 
 # %% ../../nbs/53_analyze.iterative.ipynb #b6f0091d
-class IterativeRun:
-    "The rounds of `prune_iteratively`: `to_dataframe()`, `plot()`, why it stopped, and the final model."
-    def __init__(self, rows: list[dict], budget, baseline: float, max_drop: float, reason: str, model: nn.Module, metric: str):
+_SHAPE = dict(rows=[dict(round=int, step=_NUMBER, macs=_NUMBER, params=_NUMBER, pruned=_NUMBER, score=_NUMBER, accepted=bool)],
+              budget=dict(name=str, keep=_NUMBER), baseline=_NUMBER, max_drop=_NUMBER, reason=str, metric=str,
+              signature=_Maybe(str), model_file=_Maybe(str))
+
+class IterativeRun(ModelResult):
+    "The rounds of `prune_iteratively` and the model they ended with: a `Result` that holds its model; `reason` says why it stopped."
+    _FORMAT, _WHAT, _REDO, _SHAPE, _KIND, _PANELS = 'fasterprune.iterative', 'iterative pruning run', 'prune again', _SHAPE, 'iterative run', 2
+    def __init__(self, rows: list[dict], budget, baseline: float, max_drop: float, reason: str, model: nn.Module | None, metric: str,
+                 signature: str | None = None):
         self.rows, self.budget, self.baseline, self.max_drop = rows, budget, baseline, max_drop
         self.reason, self.model, self.metric = reason, model, metric
+        self.signature = signature          # of the model the rounds started from
 
     @property
     def accepted(self) -> list[dict]: return [r for r in self.rows if r['accepted']]
@@ -46,11 +53,9 @@ class IterativeRun:
         import pandas as pd
         return pd.DataFrame(self.rows).set_index('round')
 
-    def plot(self) -> Figure:
+    def _draw(self, axs) -> None:
         "Score per round (after the cut with batch norm recalibrated, after fine-tuning; rejected rounds crossed) and what is left."
-        import matplotlib.pyplot as plt
-        df = self.to_dataframe()
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+        df, (ax1, ax2) = self.to_dataframe(), axs
         ax1.plot(df.index, df.pruned, 'o--', color='tab:orange', label='after the cut (BN recalibrated)')
         ax1.plot(df.index, df.score, 'o-', color='tab:blue', label='after fine-tuning')
         rej = df[~df.accepted]
@@ -61,21 +66,23 @@ class IterativeRun:
         ax2.axhline(100 * self.budget.keep, color='gray', lw=1, ls='--', label=f'budget ({self.budget.name})')
         for ax, title, yl in ((ax1, 'Score per round', self.metric), (ax2, 'What is left', '% of the unpruned model')):
             ax.set(xlabel='round', ylabel=yl, title=title); ax.legend(fontsize=8)
-        plt.tight_layout()
-        return fig
+
+    def to_dict(self) -> dict:
+        return dict(format=self._FORMAT, version=1, pruning={}, rows=self.rows, budget=dict(name=self.budget.name, keep=self.budget.keep),
+                    baseline=self.baseline, max_drop=self.max_drop, reason=self.reason, metric=self.metric,
+                    signature=self.signature, model_file=self.model_file)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> IterativeRun:
+        res = cls(d['rows'], as_budget(**{d['budget']['name']: d['budget']['keep']}), d['baseline'], d['max_drop'], d['reason'],
+                  None, d['metric'], d['signature'])
+        res.model_file = d['model_file']
+        return res
+
+    def _changed_nothing(self) -> bool: return len(self.accepted) == 1
+
 
 # %% ../../nbs/53_analyze.iterative.ipynb #479b38c5
-def _commit(model: nn.Module, pruned: nn.Module, example_inputs) -> None:
-    "Prune `model` to the plan of `pruned` (a pruned copy of it) and give it `pruned`'s weights, all or nothing."
-    done, plan = pruning_plan(model), pruning_plan(pruned)
-    steps = plan[len(done):]
-    if not steps: return
-    graph = build_graph(model, example_inputs)
-    with transaction(model, graph):
-        apply_plan(model, graph, steps)
-        model.load_state_dict(pruned.state_dict())
-    set_pruning_plan(model, plan, example_inputs)
-
 def _width(model: nn.Module, name: str) -> int:
     "The output channels of layer `name` of `model`."
     return model.get_submodule(name).weight.shape[0]
@@ -168,7 +175,7 @@ def prune_iteratively(model: nn.Module | Learner,          # an nn.Module, or a 
     follow = _allocation(analysis, model, example_inputs, budget, context, criteria, ignore, round_to)
     batches = _batches(calibrate, n_batches, example_inputs)
     budget.bind(model, example_inputs)
-    base = count_macs_params(model, example_inputs)
+    base, signature = count_macs_params(model, example_inputs), model_signature(model)
     def measure(m, score, pruned, st, ok, r):
         c = count_macs_params(m, example_inputs)
         return dict(round=r, step=st, macs=c['macs'] / base['macs'], params=c['params'] / base['params'],
@@ -208,10 +215,10 @@ def prune_iteratively(model: nn.Module | Learner,          # an nn.Module, or a 
             if step < min_step: reason = 'max_drop'; break
     else:
         if rows[-1]['accepted'] and rows[-1][budget.name] <= budget.keep + 1e-12: reason = 'budget'
-    _commit(model, current, example_inputs)
+    commit_model(model, current, example_inputs)
     if learn is not None: learn.opt = None
     if save is not None: save_pruned(learn if learn is not None else model, save)
-    return IterativeRun(rows, budget, baseline, max_drop, reason, model, ev.name)
+    return IterativeRun(rows, budget, baseline, max_drop, reason, model, ev.name, signature)
 
 @patch
 def prune_iteratively(self: Learner, macs: float | None = None, params: float | None = None, step: float = 0.2,

@@ -239,10 +239,11 @@ class RunFile:
     @property
     def exists(self) -> bool: return self.path is not None and self.path.exists()
 
-    def resume(self, load: Callable[[Path], Result], weights: str, saved_weights: Callable[[Result], str | None],
-               settings: Callable[[Result], tuple[dict, dict]], hint: Callable[[Result], str] = lambda run: '') -> Result | None:
-        """The run in the file, or None if there is none: `load(path)` (which checks the architecture), refused (the file left
-        as it is) if its scores were measured on other weights (`saved_weights(run)`, not the fingerprint `weights`) or with
+    def resume(self, load: Callable[[Path], Result | dict], weights: str, saved_weights: Callable[[Result | dict], str | None],
+               settings: Callable[[Result | dict], tuple[dict, dict]], hint: Callable[[Result | dict], str] = lambda run: ''
+              ) -> Result | dict | None:
+        """The run in the file (a `Result`, or a driver's own checkpoint), or None if there is none: `load(path)` (which checks
+        the architecture), refused (the file left as it is) if its scores were measured on other weights (`saved_weights(run)`, not the fingerprint `weights`) or with
         other settings (`settings(run)`: those saved and those now; `hint(run)` ends the message)."""
         if not self.exists: return None
         run = load(self.path)
@@ -326,11 +327,11 @@ class ModelResult(Result):
         "Read a result written by `save`; with `model` (the model the run started from), check it and rebuild the run's model."
         res = super().load(path, model)
         if model is not None:
-            file = Path(path).parent / res.model_file if res.model_file else None
-            if file is not None and file.exists(): res.model = restore_model(model, file)
+            file = Path(path).parent / (res.model_file or Path(path).with_suffix('.pth').name)   # files of before the name: <name>.pth
+            if file.exists(): res.model = restore_model(model, file)
             elif res._changed_nothing(): res.model = deepcopy(model)
             else:
-                raise FileNotFoundError(f"{path} names its chosen model {res.model_file}, which is not next to it: keep the "
+                raise FileNotFoundError(f"{path} names its chosen model {file.name}, which is not next to it: keep the "
                                         f"run's .pth files with its JSON ({res._REDO})")
         return res
 

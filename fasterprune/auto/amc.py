@@ -15,7 +15,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from fastai.learner import Learner
-from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator
 from ..analyze.sensitivity import Candidates, _batches
 from ..analyze.search import (uniform_plan, resolve_fine_tune, shortlist, fine_tune_shortlist, fine_tuned_best,
@@ -27,11 +26,10 @@ from ..prune.pruner import PRUNABLE, Pruner, read_checkpoint, recalibrate_bn
 from ..data import example_inputs as _example_inputs
 from ..core.batch import call_model
 from ..core.state import keep_modes
-from ..analyze.sensitivity import (_check_signature, _check_weights, _save_json, _load_json, _checked, _BadFile, _Maybe,
-                                            _NUMBER)
+from ..analyze.result import Result, RunFile, _checked, _BadFile, _Maybe, _NUMBER
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.figure import Figure
+    from matplotlib.axes import Axes
 
 # %% auto #0
 __all__ = ['N_STATE', 'ReplayBuffer', 'DDPG', 'AMCRun', 'amc']
@@ -182,9 +180,10 @@ def _check_episodes(d: dict, groups=None) -> None:
             if groups is not None and k not in groups: raise _BadFile(f"{where}['ratios']", f"names {k!r}, not a group of the run")
             if not 0 <= v <= 1: raise _BadFile(f"{where}['ratios'][{k!r}]", f"is {v}, not a ratio in [0, 1]")
 
-class AMCRun:
-    """The episodes of `amc` and the uniform plan beside them: `to_dataframe()`, `plot()`, the chosen allocation (`best`,
-    `layers` for `Pruner(context=...)`), `apply`, `save`/`load`."""
+class AMCRun(Result):
+    """The episodes of `amc` and the uniform plan beside them, a `Result`: the chosen allocation (`best`, `layers` for
+    `Pruner(context=...)`); `apply` prunes to it."""
+    _FORMAT, _WHAT, _REDO, _SHAPE, _KIND = _FORMAT, 'AMC run', 'search again', _SHAPE, 'AMC run'
     def __init__(self, rows: list[dict], layers_of: dict[str, list[str]], pruning: dict, budget: dict, signature: str, metric: str,
                  uniform: dict | None = None):
         self.rows, self.layers_of, self.pruning, self.budget = rows, layers_of, pruning, budget
@@ -222,11 +221,9 @@ class AMCRun:
         rows = [{k: v for k, v in r.items() if k not in ('ratios', 'tuned_runs')} | r['ratios'] for r in self.rows]
         return pd.DataFrame(rows).set_index('episode')
 
-    def plot(self) -> Figure:
+    def _draw(self, ax: Axes) -> None:
         "Score per episode (warm-up episodes in grey), the running best, the scores after the short fine-tune and the uniform plan's."
-        import matplotlib.pyplot as plt
         df = self.to_dataframe()
-        fig, ax = plt.subplots(figsize=(7, 3.6))
         warm = df[df.warmup]
         ax.plot(warm.index, warm.score, '.', color='gray', label='warm-up (random)')
         ax.plot(df[~df.warmup].index, df[~df.warmup].score, '.', color='tab:blue', label='agent')
@@ -238,31 +235,24 @@ class AMCRun:
             if self.uniform.get('tuned') is not None:
                 ax.axhline(self.uniform['tuned'], color='black', ls='-.', lw=1, label='uniform plan, fine-tuned')
         ax.set(xlabel='episode', ylabel=self.metric, title='AMC episodes (scores after adaptive BN)'); ax.legend(fontsize=8)
-        plt.tight_layout()
-        return fig
 
-    def check_model(self, model: nn.Module) -> None:
-        "A clear error if `model` is not of the architecture searched."
-        _check_signature(self.signature, model, 'AMC run')
-
-    def apply(self, model: nn.Module, example_inputs) -> nn.Module:
-        "Prune `model` (the architecture searched, unpruned) to the chosen allocation, in place."
-        self.check_model(model)
+    def _apply(self, model: nn.Module, example_inputs) -> None:
+        "Prune `model` (the architecture searched, unpruned) to the chosen allocation."
+        if example_inputs is None: raise ValueError("pass example_inputs= (a batch the model accepts)")
         pr = Pruner(model, example_inputs, context=self.layers, **Candidates.options(model, self.pruning))
         pr.prune(); pr.release()
-        return model
 
-    def save(self, path: str | Path) -> Path:
-        "Write the run as JSON (through a temporary file: a stop never leaves half a file)."
-        return _save_json(dict(format=_FORMAT, version=1, **self.__dict__), path)
+    def to_dict(self) -> dict: return dict(format=_FORMAT, version=1, **self.__dict__)
+
+    @staticmethod
+    def _check_file(d: dict) -> None:
+        _check_episodes(d, d['layers_of'])
+        if not d['rows'] and d.get('uniform') is None: raise _BadFile("['rows']", "is empty and there is no uniform plan")
 
     @classmethod
-    def load(cls, path: str | Path) -> AMCRun:
-        "A run written by `save`."
-        d = _load_json(path, _FORMAT, 'AMC run', 'search again', _SHAPE, 1, lambda d: _check_episodes(d, d['layers_of']))
-        if not d['rows'] and d.get('uniform') is None:
-            raise ValueError(f"{path} is not a valid AMC run: it holds no episode and no uniform plan; search again")
+    def from_dict(cls, d: dict) -> AMCRun:
         return cls(d['rows'], d['layers_of'], d['pruning'], d['budget'], d['signature'], d['metric'], d.get('uniform'))
+
 
 # %% ../../nbs/73_auto.amc.ipynb #960f7041
 _CHECKPOINT = {'signature': str, 'settings': dict, 'rows': [_EPISODE], 'rng': tuple, 'base': _Maybe(_NUMBER), 'sigma': _NUMBER,
@@ -340,13 +330,11 @@ def amc(model: nn.Module,
         torch.save(dict(format=_FORMAT, version=1, signature=cands.signature, settings=settings, rows=run.rows, agent=agent.state_dict(),
                         rng=rng.getstate(), base=base, sigma=sigma, uniform=run.uniform, choice=choice), tmp)
         tmp.replace(path)
-    if path is not None and path.exists():
-        ck = _read_checkpoint(path, cands.signature, cands.layers)
-        _check_weights(ck['settings'].setdefault('weights', settings['weights']), settings['weights'], 'an AMC run', path)
-        if ck['signature'] != cands.signature or ck['settings'] != settings:
-            changed = sorted(k for k in settings if ck['settings'].get(k) != settings[k])
-            raise ValueError(f"{path} holds another AMC run (other model or settings{': ' + ', '.join(changed) if changed else ''}): "
-                             "use another path, or the same model and settings")
+    file = RunFile(path, 'an AMC run', lambda run: checkpoint())
+    ck = file.resume(lambda p: _read_checkpoint(p, cands.signature, cands.layers), settings['weights'],
+                     lambda ck: ck['settings'].setdefault('weights', settings['weights']),
+                     lambda ck: (dict(signature=ck['signature'], **ck['settings']), dict(signature=cands.signature, **settings)))
+    if ck is not None:
         if len(ck['rows']) > episodes:                         # not the first episodes of it: the rest came from a longer run's agent
             raise ValueError(f"{path} holds {len(ck['rows'])} episodes, more than episodes={episodes}: give episodes >= "
                              f"{len(ck['rows'])} to continue or read that run, or another path to search again")
@@ -357,7 +345,7 @@ def amc(model: nn.Module,
         run.rows, base, sigma, start = ck['rows'], ck['base'], ck['sigma'], len(ck['rows'])
         run.uniform = ck.get('uniform')                        # a checkpoint made before the final choice has neither
         renew_choice(ck.get('choice', {}), choice, run.candidates)
-    for ep in progress_bar(range(start, episodes), display=progress, leave=False):
+    for ep in file.steps(run, range(start, episodes), progress):
         ratios, steps, prev = {}, [], 0.
         for t, k in enumerate(env.keys):
             s = env.state(t, ratios, prev)
@@ -380,17 +368,16 @@ def amc(model: nn.Module,
         if ep >= warmup:
             for _ in range(updates): agent.update(min(batch_size, len(agent.buffer.items)))
             sigma *= noise_decay
-        if path is not None: checkpoint()
-    save = checkpoint if path is not None else None
     if run.uniform is None:
         rs = uniform_plan(cands, budget)                       # the plan of `Pruner.prune(macs=...)`
         run.uniform = dict(ratios=rs, score=ev(pruned(rs)), kept=budget.fraction(cands.cost(budget, rs)), tuned=None, tuned_runs=None)
-        if save: save()
+        file.save(run)
     if fine_tune_top:
         short = shortlist(run.uniform, run.rows, fine_tune_top, lambda r: tuple(sorted(cands.removed(r['ratios']).items())))
         for r in run.rows:                                     # fine-tuned when the run had fewer episodes, no longer shortlisted
             if r.get('tuned') is not None and not any(r is s for s in short): r['tuned'] = r['tuned_runs'] = None
-        fine_tune_shortlist(short, lambda r: pruned(r['ratios']), fine_tune, ev, range(seed, seed + fine_tune_seeds), save, progress)
+        fine_tune_shortlist(short, lambda r: pruned(r['ratios']), fine_tune, ev, range(seed, seed + fine_tune_seeds),
+                            lambda: file.save(run), progress)
     return run
 
 # %% ../../nbs/73_auto.amc.ipynb #1f26cab8

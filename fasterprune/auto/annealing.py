@@ -17,8 +17,8 @@ from fastcore.basics import patch
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator
-from ..analyze.sensitivity import (Candidates, model_signature, _batches, _differences, _save_json, _load_json,
-                                             _check_signature, _check_weights, _weights_fingerprint, _BadFile, _Maybe, _NUMBER)
+from ..analyze.result import Result, RunFile
+from ..analyze.sensitivity import Candidates, model_signature, _batches, _weights_fingerprint, _BadFile, _Maybe, _NUMBER
 from ..analyze.search import _check_plans
 from ..analyze.search import (scale_to_budget, uniform_plan, resolve_fine_tune, shortlist, fine_tune_shortlist,
                                         fine_tuned_best, renew_choice, CHOICE_SETTINGS)
@@ -73,9 +73,11 @@ def _check_walk(d: dict) -> None:
     _check_plans({"['uniform']": d.get('uniform'), **{f"['history'][{i}]": h for i, h in enumerate(d['history'])}},
                  ('ratios', 'layers'))
 
-class Annealing:
-    """The walk of a simulated annealing and the uniform plan beside it: `history`, `uniform`, `best` (the choice), `allocation`
-    (`{layer: ratio}`), `to_dataframe`, `plot`, `save`/`load`, `apply`."""
+class Annealing(Result):
+    """The walk of a simulated annealing and the uniform plan beside it, a `Result`: `history`, `uniform`, `best` (the choice),
+    `allocation` (`{layer: ratio}`); `apply` prunes to the choice."""
+    _FORMAT, _WHAT, _REDO, _SHAPE, _VERSION, _KIND = _FORMAT, 'simulated annealing', 'anneal again', _SHAPE, 2, 'annealing'
+    _check_file = staticmethod(_check_walk)
     def __init__(self, budget: dict, baseline: float, history: list[dict], signature: str | None = None, metric: str = 'score',
                  settings: dict | None = None, pruning: dict | None = None, uniform: dict | None = None):
         self.budget, self.baseline, self.history = budget, baseline, history
@@ -122,11 +124,9 @@ class Annealing:
         cols = ['temperature', 'score', 'delta', 'probability', 'draw', 'accepted', 'current', 'best', 'tuned', 'fraction']
         return pd.DataFrame([dict(step=h['step'], **{c: h.get(c) for c in cols}, **h['layers']) for h in self.history]).set_index('step')
 
-    def plot(self, ax: Axes | None = None) -> Axes:
+    def _draw(self, ax: Axes) -> None:
         """Each state's score (accepted ones filled), the current and the best score along the walk, the scores after the short
         fine-tune, the uniform plan's and the unpruned baseline's."""
-        import matplotlib.pyplot as plt
-        if ax is None: _, ax = plt.subplots(figsize=(6, 3.5))
         steps = [h['step'] for h in self.history]
         ax.scatter(steps, [h['score'] for h in self.history], s=18, label='state',
                    c=['tab:blue' if h.get('accepted', True) else 'white' for h in self.history], edgecolors='tab:blue')
@@ -142,44 +142,24 @@ class Annealing:
         ax.set(xlabel='step (one temperature each)', ylabel=self.metric,
                title=f"Simulated annealing at {self.budget['name']}={self.budget['keep']:.0%}")
         ax.legend(fontsize=8)
-        return ax
 
     def to_dict(self) -> dict:
         return dict(format=_FORMAT, version=2, signature=self.signature, budget=self.budget, metric=self.metric,
                     settings=self.settings, pruning=self.pruning, baseline=self.baseline, history=self.history, uniform=self.uniform)
 
-    def save(self, path: str | Path) -> Path:
-        "Write the walk to `path` as JSON."
-        return _save_json(self.to_dict(), path)
-
     @classmethod
-    def load(cls, path: str | Path, model: nn.Module | None = None) -> Annealing:
-        "Read a walk saved by `save`; with `model`, check it was made for that architecture."
-        d = _load_json(path, _FORMAT, 'simulated annealing', 'anneal again', _SHAPE, 2, _check_walk)
-        res = cls(d['budget'], d['baseline'], d['history'], d['signature'], d['metric'], d['settings'], d['pruning'],
-                  d.get('uniform'))           # a walk saved before version 2 has no uniform plan
-        if model is not None: res.check_model(model, path)
-        return res
+    def from_dict(cls, d: dict) -> Annealing:
+        return cls(d['budget'], d['baseline'], d['history'], d['signature'], d['metric'], d['settings'], d['pruning'],
+                   d.get('uniform'))           # a walk saved before version 2 has no uniform plan
 
-    def check_model(self, model: nn.Module, source=None) -> None:
-        "A clear error if `model` is not of the architecture annealed."
-        _check_signature(self.signature, model, 'annealing', source)
-
-    def apply(self, model: nn.Module | Learner, example_inputs=None) -> nn.Module:
-        """Prune `model` (or a Learner's model) to the chosen allocation as the walk pruned it: channels removed by a `Pruner`, or
-        weights masked by a `Sparsifier` (the model keeps its masks, for a fine-tuning that holds them; `bake_masks` after)."""
-        learn = model if isinstance(model, Learner) else None
-        if learn is not None:
-            model = learn.model
-            if example_inputs is None: example_inputs = _example_inputs(learn.dls)
-        self.check_model(model)
+    def _apply(self, model: nn.Module, example_inputs) -> None:
+        """Prune `model` to the chosen allocation as the walk pruned it: channels removed by a `Pruner`, or weights masked by a
+        `Sparsifier` (the model keeps its masks, for a fine-tuning that holds them; `bake_masks` after)."""
         if self.channels:
             if example_inputs is None: raise ValueError("pass example_inputs= (a batch the model accepts)")
             pr = Pruner(model, example_inputs, context=self.allocation, **Candidates.options(model, self.pruning))
             pr.prune(); pr.release()
         else: _sparsify(model, self.allocation, self.pruning).release()
-        if learn is not None: learn.opt = None
-        return model
 
 def _sparsify(model: nn.Module, layers: dict[str, float], pruning: dict) -> Sparsifier:
     "A `Sparsifier` that masked `model` to the per-layer sparsities `layers`, as `pruning` says."
@@ -301,20 +281,18 @@ def simulated_annealing(model: nn.Module,
                     fine_tune_top=fine_tune_top, fine_tune_seeds=fine_tune_seeds,
                     weights=_weights_fingerprint(model))         # the weights the walk's scores are measured on
     if init != 'uniform': settings['init'] = init                # a walk saved without it started uniform
-    res = None
-    if path is not None and Path(path).exists():
-        res = Annealing.load(path, model)
-        _check_weights(res.settings.setdefault('weights', settings['weights']), settings['weights'], 'an annealing', path)   # a file without it: as before
-        walked = lambda s: {k: v for k, v in s.items() if k not in CHOICE_SETTINGS}   # the final choice may change
-        diff = _differences(dict(budget=res.budget, settings=walked(res.settings), metric=res.metric, pruning=res.pruning),
-                            dict(budget=bud, settings=walked(settings), metric=ev.name, pruning=pruning))
-        if diff: raise ValueError(f"{path} holds an annealing with other settings ({diff}); use another path or delete it")
-        renew_choice(res.settings, settings, res.candidates)
-    if res is None: res = Annealing(bud, ev(baseline_model), [], signature, ev.name, settings, pruning)
+    file = RunFile(path, 'an annealing')
+    walked = lambda s: {k: v for k, v in s.items() if k not in CHOICE_SETTINGS}   # the final choice may change
+    res = file.resume(lambda p: Annealing.load(p, model), settings['weights'],
+                      lambda r: r.settings.setdefault('weights', settings['weights']),     # a file without it: as before
+                      lambda r: (dict(budget=r.budget, settings=walked(r.settings), metric=r.metric, pruning=r.pruning),
+                                 dict(budget=bud, settings=walked(settings), metric=ev.name, pruning=pruning)))
+    if res is not None: renew_choice(res.settings, settings, res.candidates)
+    else: res = Annealing(bud, ev(baseline_model), [], signature, ev.name, settings, pruning)
     moves, draws = np.random.default_rng(seed), random.Random(seed)
     start = dict.fromkeys(keys, 1.) if init == 'uniform' else _by_size(sizes, seed)
     weights, temperature, current, best = start, float(start_temperature), None, None
-    for step in progress_bar(range(n_steps + 1), display=progress, leave=False):
+    for step in file.steps(res, range(n_steps + 1), progress):   # a saved walk is replayed, then goes on
         if step:
             size = perturbation * temperature / start_temperature
             trial = {k: max(0.01, w + float(moves.uniform(-size, size))) for k, w in weights.items()}
@@ -338,19 +316,16 @@ def simulated_annealing(model: nn.Module,
         if accepted: weights, current = trial, score
         best = score if best is None else max(best, score)
         h.update(current=current, best=best)
-        if step >= len(res.history):
-            res.history.append(h)
-            if path is not None: res.save(path)
-    save = (lambda: res.save(path)) if path is not None else None
+        if step >= len(res.history): res.history.append(h)
     if res.uniform is None:
         rs = uniform()
         same = next((h for h in res.history if plan(h['ratios']) == plan(rs)), None)     # scored already
         res.uniform = dict(ratios=rs, layers=layers_of(rs), fraction=fraction(rs),
                            score=same['score'] if same is not None else ev(pruned(rs)), tuned=None, tuned_runs=None)
-        if save: save()
+        file.save(res)
     if fine_tune_top:
         fine_tune_shortlist(shortlist(res.uniform, res.history, fine_tune_top, lambda h: plan(h['ratios'])),
-                            lambda h: tunable(h['ratios']), tune, ev, range(seed, seed + fine_tune_seeds), save, progress)
+                            lambda h: tunable(h['ratios']), tune, ev, range(seed, seed + fine_tune_seeds), lambda: file.save(res), progress)
     return res
 
 @patch

@@ -14,16 +14,15 @@ import torch
 import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
-from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator, learner_evaluator
-from ..analyze.sensitivity import model_signature, _save_json, _load_json, _BadFile, _Maybe, _NUMBER
+from ..analyze.result import ModelResult, RunFile, model_signature, _warn_old, _save_json, _BadFile, _Maybe, _NUMBER
 from ..core.criteria import Criteria, large_final
 from ..core.state import rng_states, set_rng_states
 from ..sparse.sparsifier import Sparsifier
-from ..prune.pruner import read_checkpoint
+from ..prune.pruner import read_checkpoint, save_pruned
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.figure import Figure
+    from matplotlib.axes import Axes
 
 # %% auto #0
 __all__ = ['round_targets', 'masks_held', 'LotteryRun', 'lottery_rounds']
@@ -50,7 +49,7 @@ def masks_held(sparsifier: Sparsifier):
 # %% ../../nbs/74_auto.lottery.ipynb #4debde05
 _FORMAT = 'fasterprune.lottery'
 _SHAPE = dict(rows=[dict(round=int, sparsity=_NUMBER, score=_NUMBER, ticket=_Maybe(str))], metric=str, sparsity=_NUMBER,
-              n_rounds=int, signature=str, pruning=dict)
+              n_rounds=int, signature=str, pruning=dict, **{'model_file?': _Maybe(str)})
 
 def _check_rounds(d: dict) -> None:
     "What the shape of a run cannot say: rounds 0, 1, ... (at most `n_rounds`), sparsities in [0, 1]."
@@ -61,11 +60,16 @@ def _check_rounds(d: dict) -> None:
         if r['round'] != i: raise _BadFile(f"['rows'][{i}]['round']", f"is {r['round']}, expected {i} (the rounds in order)")
         if not 0 <= r['sparsity'] <= 1: raise _BadFile(f"['rows'][{i}]['sparsity']", f"is {r['sparsity']}, not a fraction in [0, 1]")
 
-class LotteryRun:
-    "The rounds of `lottery_rounds`: one row each (round 0: the dense network), `to_dataframe()`, `plot()`, `save`/`load`."
-    def __init__(self, rows: list[dict], metric: str, sparsity: float, n_rounds: int, signature: str, pruning: dict):
+class LotteryRun(ModelResult):
+    """The rounds of `lottery_rounds` (one row each, round 0: the dense network) and the last trained ticket (`model`): a
+    `Result` that holds its model; `apply` gives another copy of the network the ticket's masks and weights."""
+    _FORMAT, _WHAT, _REDO, _SHAPE, _KIND = _FORMAT, 'lottery run', 'run the rounds again', _SHAPE, 'lottery run'
+    _check_file = staticmethod(_check_rounds)
+    def __init__(self, rows: list[dict], metric: str, sparsity: float, n_rounds: int, signature: str, pruning: dict,
+                 model: nn.Module | None = None):
         self.rows, self.metric, self.sparsity, self.n_rounds = rows, metric, sparsity, n_rounds
         self.signature, self.pruning = signature, pruning   # the architecture, and what decides which weights go
+        self.model = model                                  # the last ticket, trained (the network given to `lottery_rounds`)
 
     @property
     def done(self) -> int: return len(self.rows) - 1
@@ -79,26 +83,23 @@ class LotteryRun:
         import pandas as pd
         return pd.DataFrame(self.rows).set_index('round')
 
-    def plot(self) -> Figure:
+    def _draw(self, ax: Axes) -> None:
         "Score of each trained ticket against its sparsity."
-        import matplotlib.pyplot as plt
         df = self.to_dataframe()
-        fig, ax = plt.subplots(figsize=(6, 3.6))
         ax.plot(100 * df.sparsity, df.score, 'o-')
         for r, row in df.iterrows(): ax.annotate(f'round {r}', (100 * row.sparsity, row.score), fontsize=8)
         ax.set(xlabel='sparsity (%)', ylabel=self.metric, title='Lottery tickets, trained')
-        plt.tight_layout()
-        return fig
 
-    def save(self, path: str | Path) -> Path:
-        "Write the rounds as JSON (through a temporary file: a stop never leaves half a file)."
-        return _save_json(dict(format=_FORMAT, version=1, **self.__dict__), path)
+    def to_dict(self) -> dict:
+        return dict(format=_FORMAT, version=1, rows=self.rows, metric=self.metric, sparsity=self.sparsity, n_rounds=self.n_rounds,
+                    signature=self.signature, pruning=self.pruning, model_file=self.model_file)
 
     @classmethod
-    def load(cls, path: str | Path) -> LotteryRun:
-        "A run written by `save`."
-        d = _load_json(path, _FORMAT, 'lottery run', 'run the rounds again', _SHAPE, 1, _check_rounds)
-        return cls(d['rows'], d['metric'], d['sparsity'], d['n_rounds'], d['signature'], d['pruning'])
+    def from_dict(cls, d: dict) -> LotteryRun:
+        res = cls(d['rows'], d['metric'], d['sparsity'], d['n_rounds'], d['signature'], d['pruning'])
+        res.model_file = d.get('model_file')
+        return res
+
 
 # %% ../../nbs/74_auto.lottery.ipynb #d6d70119
 def _ticket_file(folder: Path, r: int) -> Path: return folder / f'ticket_{r}.pth'
@@ -113,15 +114,21 @@ def lottery_rounds(model: nn.Module,
                    layer_types: type | tuple = (nn.Conv2d, nn.Linear),
                    include=None, exclude=None,
                    rewind_to: dict | None = None,         # state dict to rewind to (default: the weights now)
-                   folder: str | Path | None = None,      # save every ticket and the run there
-                   resume: bool = False,                  # continue the run saved in `folder`
-                   progress: bool = True) -> LotteryRun:
+                   path: str | Path | None = None,        # a folder: every ticket, the rewind point and the run are saved there
+                   resume: bool = False,                  # continue the run saved in `path`
+                   progress: bool = True,
+                   folder: str | Path | None = None,      # the old name of `path` (deprecated)
+                  ) -> LotteryRun:
     "Iterative magnitude pruning with rewinding: train, prune a share of the survivors, rewind, `n_rounds` times; train the last ticket."
+    if folder is not None:
+        if path is not None: raise ValueError("folder= is the old name of path=: give one of them")
+        _warn_old('lottery_rounds(folder=)', 'path= (the folder), as every driver takes')
+        path = folder
     targets = round_targets(sparsity, n_rounds)
     ev = as_evaluator(evaluator)
     if not ev.can_fine_tune: raise ValueError("lottery rounds train the network: give an evaluator with fine_tune (e.g. a Learner)")
-    folder = None if folder is None else Path(folder)
-    if resume and folder is None: raise ValueError("resume=True continues the run saved in `folder`: give folder=")
+    folder = None if path is None else Path(path)
+    if resume and folder is None: raise ValueError("resume=True continues the run saved in the folder `path`: give path=")
     signature = model_signature(model)
     if rewind_to is not None:
         missing = set(model.state_dict()) - set(rewind_to)
@@ -131,9 +138,14 @@ def lottery_rounds(model: nn.Module,
     try:
         theta0 = {n: p.detach().clone() for n, p in (rewind_to or model.state_dict()).items() if n in dict(model.named_parameters())}
         pruning = dict(granularity=repr(sp.granularity), context=sp.mode, criteria=sp.criteria.name, layers=sorted(sp.layers))
-        run, start = LotteryRun([], ev.name, sparsity, n_rounds, signature, pruning), 0
-        if resume and (folder / 'run.json').exists():
-            run = _resume(model, folder, run)
+        run, start = LotteryRun([], ev.name, sparsity, n_rounds, signature, pruning, model), 0
+        file = RunFile(None if folder is None else folder / 'run.json', 'a lottery run', lambda run: _checkpoint(run, folder))
+        keys = ('sparsity', 'n_rounds', 'signature', 'pruning')
+        saved = file.resume(LotteryRun.load, None, lambda r: None,
+                            lambda r: ({k: getattr(r, k) for k in keys}, {k: getattr(run, k) for k in keys})) if resume else None
+        if saved is not None:
+            run.rows, run.model_file = saved.rows, saved.model_file
+            _resume(model, folder)
             theta0, start = read_checkpoint(folder / 'rewind.pth'), run.done + 1
         elif folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
@@ -141,9 +153,9 @@ def lottery_rounds(model: nn.Module,
         if start == 0:                                     # round 0: the dense network
             ev.fine_tune(model)
             run.rows.append(dict(round=0, sparsity=0., score=ev.evaluate(model), ticket=None))
-            _checkpoint(run, model, folder)
+            file.save(run)
             start = 1
-        for r in progress_bar(range(start, n_rounds + 1), display=progress, leave=False):
+        for r in file.steps(run, range(start, n_rounds + 1), progress):
             sp.prune(targets[r - 1], keep_removed=True)    # the smallest trained survivors go...
             sp.rewind(theta0)                              # ...the others start again from theta0
             ticket = None
@@ -151,7 +163,6 @@ def lottery_rounds(model: nn.Module,
             with masks_held(sp): ev.fine_tune(model)       # a fresh optimizer and schedule
             run.rows.append(dict(round=r, sparsity=sp.sparsity(), score=ev.evaluate(model),
                                  ticket=None if ticket is None else str(ticket)))
-            _checkpoint(run, model, folder)
     except BaseException:                                  # an error or a Ctrl-C: the model as it was, without masks
         sp.remove()
         with torch.no_grad(): model.load_state_dict(before)
@@ -159,28 +170,23 @@ def lottery_rounds(model: nn.Module,
     sp.release()
     return run
 
-def _checkpoint(run: LotteryRun, model: nn.Module, folder: Path | None) -> None:
-    "Save the trained model of the last round, the random states and the run, so that `resume` continues after it."
-    if folder is None: return
-    torch.save(model.state_dict(), folder / 'trained.pth')
+def _checkpoint(run: LotteryRun, folder: Path) -> None:
+    "Save the trained model of the last round (`trained.pth`, by `save_pruned`), the random states and the run, so that `resume` continues after it."
     torch.save(rng_states(), folder / 'rng.pth')
-    run.save(folder / 'run.json')
+    run.model_file = save_pruned(run.model, folder / 'trained.pth').name
+    _save_json(run.to_dict(), folder / 'run.json')
 
-def _resume(model: nn.Module, folder: Path, new: LotteryRun) -> LotteryRun:
-    "The run saved in `folder` (it must be `new`'s: same model and settings), with `model` set to its last trained network."
-    run = LotteryRun.load(folder / 'run.json')
-    keys = ('sparsity', 'n_rounds', 'signature', 'pruning')
-    differ = [k for k in keys if getattr(run, k) != getattr(new, k)]
-    if differ:
-        raise ValueError(f"{folder} holds a run of another model or other settings ({', '.join(differ)} differ); "
-                         f"use another folder, or the same model and settings")
+def _resume(model: nn.Module, folder: Path) -> None:
+    "Set `model` to the last trained network of the run saved in `folder`, and the random states to theirs."
     missing = [f for f in ('trained.pth', 'rewind.pth') if not (folder / f).exists()]
     if missing:
         raise FileNotFoundError(f"{folder} holds a run but not its {' and '.join(missing)}: keep the files of a run together, "
                                 f"or delete {folder / 'run.json'} to start again")
-    model.load_state_dict(read_checkpoint(folder / 'trained.pth'))
+    trained = read_checkpoint(folder / 'trained.pth')
+    if set(trained) == {'plan', 'state_dict'}: trained = trained['state_dict']   # by `save_pruned` (before: the state dict itself)
+    model.load_state_dict(trained)
     if (folder / 'rng.pth').exists(): set_rng_states(read_checkpoint(folder / 'rng.pth'))
-    return run
+
 
 # %% ../../nbs/74_auto.lottery.ipynb #713edd0b
 @patch

@@ -18,21 +18,20 @@ from fastcore.basics import patch
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator
-from ..analyze.iterative import _commit
-from ..analyze.sensitivity import (Candidates, model_signature, _batches, _differences, _save_json,
-                                             _load_json, _check_signature, _check_weights, _conform, _BadFile, _Maybe, _NUMBER)
-from ..core.batch import call_model, first_sample, plain, move_to_device
+from ..analyze.result import ModelResult, RunFile, restore_model
+from ..analyze.sensitivity import (Candidates, model_signature, _batches, _save_json, _load_json, _check_signature,
+                                             _conform, _BadFile, _Maybe, _NUMBER)
+from ..core.batch import call_model, first_sample, plain
 from ..core.budget import (Budget, Resource, as_budget, count_macs_params, measure_latency, model_device,
                                      check_runtime)
 from ..core.criteria import Criteria, large_final
 from ..core.state import keep_modes, seeded
 from ..prune.graph import build_graph, transaction
-from ..prune.pruner import (PRUNABLE, apply_plan, pruning_plan, recalibrate_bn, save_pruned, _set_plan,
-                                     _pruned_checkpoint)
+from ..prune.pruner import PRUNABLE, apply_plan, pruning_plan, recalibrate_bn, save_pruned
 from ..data import example_inputs as _example_inputs
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.figure import Figure
+    from matplotlib.axes import Axes
 
 # %% auto #0
 __all__ = ['RESIZABLE', 'device_name', 'LatencyTable', 'latency_table', 'NetAdaptRun', 'netadapt']
@@ -391,22 +390,6 @@ def _smallest(cands: Candidates, budget: Budget, g, target: float) -> tuple[int 
         else: lo = mid
     return allowed[hi], cost(allowed[hi])
 
-def _restore(model: nn.Module, file: Path) -> nn.Module:
-    "A copy of `model` pruned to the plan saved in `file` (by `save_pruned`) and given its weights."
-    device = model_device(model)
-    plan, sd = _pruned_checkpoint(file)                # read without running code, and checked
-    done = pruning_plan(model)
-    x = move_to_device(plan['example_inputs'], device)
-    m = deepcopy(model)
-    if len(plan['steps']) == len(done):              # the run stopped before its first choice: nothing to replay, no inputs saved
-        m.load_state_dict(sd)
-        return m
-    graph = build_graph(m, x)
-    with transaction(m, graph):
-        apply_plan(m, graph, plan['steps'][len(done):])
-        m.load_state_dict(sd)
-    _set_plan(m, plan['steps'], x)
-    return m
 
 # %% ../../nbs/70_auto.netadapt.ipynb #460d686f
 _RUN = 'fasterprune.netadapt'
@@ -442,8 +425,11 @@ def _remove_stale(path: Path, keep: set) -> None:
     for f in path.parent.glob(path.stem + '.*.pth'):
         if mine.fullmatch(f.name) and f.name not in keep: f.unlink(missing_ok=True)
 
-class NetAdaptRun:
-    "The iterations of `netadapt`: `to_dataframe`, `plot`, the chosen `model`, predicted vs measured latency, `save`/`load`, `apply`."
+class NetAdaptRun(ModelResult):
+    "The iterations of `netadapt` and the model chosen: a `Result` that holds its model; predicted vs measured latency."
+    _FORMAT, _WHAT, _REDO, _SHAPE, _KIND, _PANELS = _RUN, 'NetAdapt run', 'run netadapt again', _RUN_SHAPE, 'NetAdapt run', 2
+    _OTHER_MODEL = 'run netadapt on this model'
+    _check_file = staticmethod(_check_run)
     def __init__(self, budget: dict, rows: list[dict], signature: str, metric: str, settings: dict, pruning: dict,
                  table: LatencyTable | None = None, reason: str | None = None, pending: dict | None = None):
         self.budget, self.rows, self.signature, self.metric = budget, rows, signature, metric
@@ -481,11 +467,9 @@ class NetAdaptRun:
         import pandas as pd
         return pd.DataFrame([{k: v for k, v in r.items() if k not in ('scores', 'steps')} for r in self.rows]).set_index('iteration')
 
-    def plot(self) -> Figure:
+    def _draw(self, axs) -> None:
         "The score per iteration, and what is left of the resource against each iteration's target (and measured latency)."
-        import matplotlib.pyplot as plt
-        df, name = self.to_dataframe(), self.budget['name']
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+        (ax1, ax2), df, name = axs, self.to_dataframe(), self.budget['name']
         ax1.plot(df.index, df.score, 'o-', label='chosen candidate')
         ax1.axhline(self.baseline, color='gray', ls=':', label='unpruned')
         ax2.plot(df.index, 100 * df.fraction, 'o-', label=f'{name}' + (' (table)' if name == 'latency' else ''))
@@ -495,55 +479,30 @@ class NetAdaptRun:
         for ax, title, yl in ((ax1, 'Score of the chosen candidate', self.metric),
                               (ax2, 'What is left', '% of the unpruned model')):
             ax.set(xlabel='iteration', ylabel=yl, title=title); ax.legend(fontsize=8)
-        plt.tight_layout()
-        return fig
 
     def to_dict(self) -> dict:
         return dict(format=_RUN, version=1, signature=self.signature, budget=self.budget, metric=self.metric,
                     settings=self.settings, pruning=self.pruning, reason=self.reason, pending=self.pending,
                     table=None if self.table is None else self.table.to_dict(), rows=self.rows, model_file=self.model_file)
 
+    def _model_path(self, path: Path) -> Path: return _chosen_file(path, len(self.rows) - 1)
+    def _changed_nothing(self) -> bool: return len(self.rows) == 1
+
     def save(self, path: str | Path) -> Path:
         """Write the run to `path` (JSON) and its chosen model next to it (`<name>.<iteration>.pth`, by `save_pruned`):
         the model first, then the JSON that names it, then the checkpoints it no longer names are deleted."""
-        path = Path(path)
-        if self.model is not None:
-            self.model_file = _chosen_file(path, len(self.rows) - 1).name
-            save_pruned(self.model, path.parent / self.model_file)
-        _save_json(self.to_dict(), path)
+        path = super().save(path)
         _remove_stale(path, {self.model_file, (self.pending or {}).get('best_file')})
         return path
 
     @classmethod
-    def load(cls, path: str | Path, model: nn.Module | None = None) -> NetAdaptRun:
-        "Read a run saved by `save`; with `model` (the model it started from), check it and restore the chosen model."
-        path = Path(path)
-        d = _load_json(path, _RUN, 'NetAdapt run', 'run netadapt again', _RUN_SHAPE, 1, _check_run)
+    def from_dict(cls, d: dict) -> NetAdaptRun:
         table = None if d['table'] is None else LatencyTable.from_dict(d['table'])
         res = cls(d['budget'], d['rows'], d['signature'], d['metric'], d['settings'], d['pruning'], table, d['reason'], d['pending'])
         res.settings.setdefault('seed', None)             # a run saved before seeds: its fine-tunes were not seeded
-        res.model_file = d.get('model_file', path.with_suffix('.pth').name)   # before: one fixed name
-        if model is not None:
-            _check_signature(res.signature, model, 'NetAdapt run', path, 'run netadapt on this model')
-            file = path.parent / res.model_file if res.model_file else None
-            if file is not None and not file.exists() and len(res.rows) > 1:
-                raise FileNotFoundError(f"{path} names its chosen model {file.name}, which is not next to it: keep the "
-                                        f"run's .pth files with its JSON (or run netadapt again)")
-            res.model = _restore(model, file) if file is not None and file.exists() else deepcopy(model)
+        res.model_file = d.get('model_file')
         return res
 
-    def apply(self, model: nn.Module | Learner, example_inputs=None) -> nn.Module:
-        "Prune `model` (or a Learner's model: the one the run started from) to the chosen model and give it its weights, all or nothing."
-        if self.model is None: raise ValueError("this run has no model: load it with NetAdaptRun.load(path, model)")
-        learn = model if isinstance(model, Learner) else None
-        if learn is not None: model = learn.model
-        _check_signature(self.signature, model, 'NetAdapt run')
-        plan = getattr(self.model, '_fasterprune_plan', None)
-        if plan is None: return model                     # the run removed nothing
-        if example_inputs is None: example_inputs = move_to_device(plan['example_inputs'], model_device(model))
-        _commit(model, self.model, example_inputs)
-        if learn is not None: learn.opt = None            # the next fit makes an optimizer for the new parameters
-        return model
 
 # %% ../../nbs/70_auto.netadapt.ipynb #1231e62b
 def _row(iteration: int, model: nn.Module, example_inputs, base: dict, fraction: float, score: float, **kw) -> dict:
@@ -597,15 +556,17 @@ def netadapt(model: nn.Module,
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise TypeError(f"seed must be an integer or None, got {seed!r}")
     json_file = None if path is None else Path(path)
-    res = None
-    if json_file is not None and json_file.exists():
-        res = NetAdaptRun.load(json_file, model)
-        _check_weights(res.settings.setdefault('weights', settings['weights']), settings['weights'], 'a NetAdapt run', path)   # a file without it: as before
-        diff = _differences(dict(budget=res.budget, settings=res.settings, metric=res.metric, pruning=res.pruning),
-                            dict(budget=bud, settings=settings, metric=ev.name, pruning=pruning))
-        if diff:
-            hint = "; it ran without a seed (or was saved before seeds were recorded): pass seed=None to continue it" if res.settings['seed'] is None else ""
-            raise ValueError(f"{path} holds a NetAdapt run with other settings ({diff}); use another path or delete it{hint}")
+    def write_pending(run):                            # while an iteration scores its candidates: the JSON only
+        _save_json(run.to_dict(), json_file)
+        _remove_stale(json_file, {run.model_file, (run.pending or {}).get('best_file')})
+    file = RunFile(path, 'a NetAdapt run', write_pending)
+    res = file.resume(lambda p: NetAdaptRun.load(p, model), settings['weights'],
+                      lambda r: r.settings.setdefault('weights', settings['weights']),     # a file without it: as before
+                      lambda r: (dict(budget=r.budget, settings=r.settings, metric=r.metric, pruning=r.pruning),
+                                 dict(budget=bud, settings=settings, metric=ev.name, pruning=pruning)),
+                      lambda r: "; it ran without a seed (or was saved before seeds were recorded): pass seed=None to continue it"
+                                if r.settings['seed'] is None else "")
+    if res is not None:
         if isinstance(table, (str, Path)): table = LatencyTable.load(table, model, example_inputs)
         if table is not None and table.to_dict() != res.table.to_dict():
             raise ValueError(f"{path} holds a NetAdapt run with another latency table; use another path or delete it")
@@ -651,9 +612,9 @@ def netadapt(model: nn.Module,
                                proposals={k: u for k, (u, _) in found.items() if u is not None}, scores={}, best=None)
         p = res.pending
         best_file = json_file.parent / p.get('best_file', json_file.with_suffix('.candidate.pth').name) if json_file else None
-        best = _restore(model, best_file) if p['best'] is not None else None
+        best = restore_model(model, best_file) if p['best'] is not None else None
         todo = [k for k in p['proposals'] if k not in p['scores']]
-        for k in progress_bar(todo, display=progress and len(todo) > 1, leave=False):
+        for k in file.steps(res, todo, progress):
             m = cands.pruned({k: p['proposals'][k] / groups[k].n})
             if batches is not None: recalibrate_bn(m, batches, n_batches)
             if tune is not None:
@@ -664,9 +625,6 @@ def netadapt(model: nn.Module,
                 if path is not None:                     # a new file, named in the JSON written after it
                     p['best_file'] = _candidate_file(json_file, i, len(p['scores'])).name
                     save_pruned(best, json_file.parent / p['best_file'])
-            if path is not None:
-                _save_json(res.to_dict(), json_file)
-                _remove_stale(json_file, {res.model_file, p.get('best_file')})
         k, u = p['best'], p['proposals'][p['best']]
         fraction = budget.fraction(cands.cost(budget, {k: u / groups[k].n}))
         steps = pruning_plan(best)[len(pruning_plan(current)):]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import torch.nn as nn
 from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import Evaluator, as_evaluator
+from ..analyze.result import ModelResult, _Maybe, _NUMBER
 from ..analyze.sensitivity import Sensitivity, model_signature, _check_ratios
 from ..core.criteria import Criteria, large_final
 from ..core.granularity import Granularity, removes_channels
@@ -20,7 +21,7 @@ from ..sparse.sparsifier import Sparsifier, attach_masks
 from .lottery import masks_held, round_targets
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.figure import Figure
+    from matplotlib.axes import Axes
 
 # %% auto #0
 __all__ = ['analyse_masked', 'allocate_units', 'SensitivityPruneRun', 'sensitivity_prune']
@@ -98,10 +99,16 @@ def allocate_units(units: dict[str, int],        # units per layer
     return {n: removed[n] + got[n] for n in units}
 
 # %% ../../nbs/75_auto.sensitivity_pruner.ipynb #1458c354
-class SensitivityPruneRun:
-    "The rounds of `sensitivity_prune`: `to_dataframe()`, `plot()`, each round's analysis, and the masked model."
-    def __init__(self, rows: list[dict], analyses: list[Sensitivity], model: nn.Module, metric: str, granularity: str):
+_SHAPE = dict(rows=[dict(round=int, sparsity=_NUMBER, pruned=_NUMBER, score=_NUMBER, layers={...: _NUMBER})], metric=str,
+              granularity=str, signature=str, analyses=[dict], model_file=_Maybe(str))
+
+class SensitivityPruneRun(ModelResult):
+    "The rounds of `sensitivity_prune`, each round's analysis and the masked model: a `Result` that holds its model."
+    _FORMAT, _WHAT, _REDO, _SHAPE, _KIND, _PANELS = 'fasterprune.sensitivity_prune', 'sensitivity pruning run', 'prune again', _SHAPE, 'sensitivity pruning run', 2
+    def __init__(self, rows: list[dict], analyses: list[Sensitivity], model: nn.Module | None, metric: str, granularity: str,
+                 signature: str | None = None):
         self.rows, self.analyses, self.model, self.metric, self.granularity = rows, analyses, model, metric, granularity
+        self.signature = signature          # of the model given
 
     def __repr__(self):
         last = self.rows[-1]
@@ -113,19 +120,27 @@ class SensitivityPruneRun:
         import pandas as pd
         return pd.DataFrame(self.rows).set_index('round')
 
-    def plot(self) -> Figure:
+    def _draw(self, axs) -> None:
         "Score per round (after the cut, after fine-tuning) and each layer's sparsity."
-        import matplotlib.pyplot as plt
-        df = self.to_dataframe()
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+        df, (ax1, ax2) = self.to_dataframe(), axs
         ax1.plot(df.index, df.pruned, 'o--', color='tab:orange', label='after the cut')
         ax1.plot(df.index, df.score, 'o-', color='tab:blue', label='after fine-tuning')
         ax1.set(xlabel='round', ylabel=self.metric, title='Score per round'); ax1.legend(fontsize=8)
         for n in self.rows[0]['layers']: ax2.plot(df.index, [100 * r['layers'][n] for r in self.rows], 'o-', label=n)
         ax2.plot(df.index, 100 * df.sparsity, 'k--', label='all')
         ax2.set(xlabel='round', ylabel=f'% of {self.granularity}s masked', title='Sparsity per layer'); ax2.legend(fontsize=8)
-        plt.tight_layout()
-        return fig
+
+    def to_dict(self) -> dict:
+        return dict(format=self._FORMAT, version=1, pruning=dict(granularity=self.granularity), rows=self.rows, metric=self.metric,
+                    granularity=self.granularity, signature=self.signature, analyses=[a.to_dict() for a in self.analyses],
+                    model_file=self.model_file)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SensitivityPruneRun:
+        res = cls(d['rows'], [Sensitivity.from_dict(a) for a in d['analyses']], None, d['metric'], d['granularity'], d['signature'])
+        res.model_file = d['model_file']
+        return res
+
 
 # %% ../../nbs/75_auto.sensitivity_pruner.ipynb #15c2078c
 def _fine_tune_of(fine_tune, ev: Evaluator) -> Callable | None:
@@ -162,7 +177,7 @@ def sensitivity_prune(model: nn.Module,
     goals, rs = round_targets(target, rounds), _check_ratios(ratios)
     ev = as_evaluator(evaluate)
     tune = _fine_tune_of(fine_tune, ev)
-    work = deepcopy(model)
+    work, signature = deepcopy(model), model_signature(model)
     sp = _masked_layers(work, granularity, criteria, layer_types, include, exclude, example_inputs)
     units = {n: u.n for n, u in sp.units.items()}
     cap = {n: max(math.floor(cap_share * u + 1e-9), removed) for (n, u), removed in zip(units.items(), _removed_units(sp).values())}
@@ -197,4 +212,4 @@ def sensitivity_prune(model: nn.Module,
     state = work.state_dict()
     attach_masks(model, state)            # every mask fits before any is added
     model.load_state_dict(state)
-    return SensitivityPruneRun(rows, analyses, model, ev.name, repr(sp.granularity))
+    return SensitivityPruneRun(rows, analyses, model, ev.name, repr(sp.granularity), signature)
