@@ -7,7 +7,7 @@ Docs: https://fasterprune.github.io/fasterprune/auto.admm.html.md"""
 # %% ../../nbs/72_auto.admm.ipynb #142a7281
 from __future__ import annotations
 import math
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 import torch
 import torch.nn as nn
 from torch import Tensor
@@ -22,12 +22,17 @@ from ..core.granularity import Granularity, NM, as_granularity, removes_channels
 from ..core.selection import parse_target, resolve_targets, target_layers, select_layers, select_lowest, as_ratio, refuse_narrowing, resolve_alias
 from ..core.state import keep_modes
 from ..analyze.evaluate import _split
+from ..analyze.result import ModelResult, model_signature, _warn_old, _Maybe, _NUMBER
 from ..prune.pruner import Pruner, PruneStep
 from ..sparse.sparsifier import Sparsifier
 from ..data import example_inputs as _example_inputs
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+
 
 # %% auto #0
-__all__ = ['ADMM_PROJECTION', 'ADMM', 'admm_train', 'finetune_masked', 'admm_prune', 'ADMMCallback']
+__all__ = ['ADMM_PROJECTION', 'ADMM', 'admm_train', 'finetune_masked', 'ADMMRun', 'admm_prune', 'ADMMCallback']
 
 # %% ../../nbs/72_auto.admm.ipynb #6f964f98
 ADMM_PROJECTION = squared_final.with_options(reducer='sum')   # the squared L2 norm of each unit: the Euclidean projection
@@ -244,6 +249,49 @@ def finetune_masked(model: nn.Module, sparsifier: Sparsifier | None, train_dl, l
            after_step=sparsifier.apply_masks if hold else None, progress=progress)
     if hold: sparsifier.bake()
 
+_SHAPE = dict(distances=[_NUMBER], targets={...: _NUMBER}, granularity=str, signature=str, model_file=_Maybe(str))
+
+class ADMMRun(ModelResult):
+    """What `admm_prune` did: ||W − Z|| after each update of Z and U (`distances`), each layer's target share, and the pruned
+    model: a `Result` that holds its model. The `ADMM` itself is `admm` (its other attributes, read here, are deprecated:
+    `admm_prune` returned the `ADMM` before)."""
+    _FORMAT, _WHAT, _REDO, _SHAPE, _KIND = 'fasterprune.admm', 'ADMM run', 'prune again', _SHAPE, 'ADMM run'
+    def __init__(self, distances: list[float], targets: dict[str, float], granularity: str, signature: str | None,
+                 model: nn.Module | None = None, admm: ADMM | None = None):
+        self.distances, self.targets, self.granularity, self.signature = list(distances), dict(targets), granularity, signature
+        self.model, self.admm = model, admm
+
+    def __getattr__(self, name: str):
+        admm = self.__dict__.get('admm')
+        if name.startswith('__') or admm is None or not hasattr(admm, name):
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+        _warn_old(f"admm_prune(...).{name}", f"admm_prune(...).admm.{name} (admm_prune returns an ADMMRun, the ADMM is its .admm)")
+        return getattr(admm, name)
+
+    def __repr__(self):
+        d = f", ||W - Z|| {self.distances[0]:.4g} -> {self.distances[-1]:.4g}" if self.distances else ''
+        return f"ADMMRun({len(self.targets)} layers, granularity={self.granularity}, {len(self.distances)} updates{d})"
+
+    def to_dataframe(self) -> pd.DataFrame:
+        "One row per update of Z and U: the distance ||W − Z|| after it."
+        import pandas as pd
+        return pd.DataFrame(dict(update=range(1, len(self.distances) + 1), distance=self.distances)).set_index('update')
+
+    def _draw(self, ax: Axes) -> None:
+        "||W − Z|| after each update (log scale): the weights approach their pruned projection."
+        ax.plot(range(1, len(self.distances) + 1), self.distances, 'o-')
+        ax.set(yscale='log', xlabel='update of Z and U', ylabel='||W − Z||', title=f'ADMM toward the {self.granularity} sparsity')
+
+    def to_dict(self) -> dict:
+        return dict(format=self._FORMAT, version=1, pruning=dict(granularity=self.granularity), distances=self.distances,
+                    targets=self.targets, granularity=self.granularity, signature=self.signature, model_file=self.model_file)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ADMMRun:
+        res = cls(d['distances'], d['targets'], d['granularity'], d['signature'])
+        res.model_file = d['model_file']
+        return res
+
 def admm_prune(model: nn.Module,
                train_dl,                                    # batches (x, ..., y)
                loss_func: Callable,
@@ -256,8 +304,9 @@ def admm_prune(model: nn.Module,
                update_every: int | None = None,             # batches between Z/U updates (None: each epoch)
                lr: float = 1e-3, opt_func=torch.optim.Adam,
                layer_types: type | tuple = nn.Conv2d, include=None, exclude=None,
-               progress: bool = True) -> ADMM:
-    "ADMM training toward the sparsity, hard pruning, fine-tuning with the pruned units at zero: `model` changed in place; the `ADMM` (its `distances`)."
+               progress: bool = True) -> ADMMRun:
+    "ADMM training toward the sparsity, hard pruning, fine-tuning with the pruned units at zero: `model` changed in place; the `ADMMRun`."
+    signature = model_signature(model)
     admm = ADMM(model, sparsity, granularity, rho, rho_growth, layer_types, include, exclude)
     if removes_channels(admm.granularity):     # fail before training on a layer the Pruner cannot prune alone
         if example_inputs is None: raise ValueError(f"granularity {admm.granularity!r} removes channels: pass example_inputs=")
@@ -265,7 +314,7 @@ def admm_prune(model: nn.Module,
     admm_train(model, admm, train_dl, loss_func, epochs, lr, opt_func, update_every, progress)
     pruned = admm.prune(example_inputs)
     finetune_masked(model, pruned if isinstance(pruned, Sparsifier) else None, train_dl, loss_func, finetune_epochs, lr, opt_func, progress)
-    return admm
+    return ADMMRun(admm.distances, admm.targets, repr(admm.granularity), signature, model, admm)
 
 # %% ../../nbs/72_auto.admm.ipynb #0b8313e9
 class ADMMCallback(Callback):
@@ -313,10 +362,10 @@ class _HoldMasks(Callback):
 @patch
 def admm_prune(self: Learner, sparsity: float | dict, granularity: str | Granularity = 'weight', epochs: int = 2,
                finetune_epochs: int = 1, lr: float | None = None, rho: float = 1e-3, rho_growth: float = 1.,
-               update_every: int | None = None, layer_types=nn.Conv2d, include=None, exclude=None, layer_type=None) -> ADMM:
-    "ADMM `fit(epochs, lr)` toward the sparsity, hard prune, `fit_one_cycle(finetune_epochs, lr)` with the pruned units at zero: the `ADMM`."
+               update_every: int | None = None, layer_types=nn.Conv2d, include=None, exclude=None, layer_type=None) -> ADMMRun:
+    "ADMM `fit(epochs, lr)` toward the sparsity, hard prune, `fit_one_cycle(finetune_epochs, lr)` with the pruned units at zero: the `ADMMRun`."
     cb = ADMMCallback(sparsity, granularity, rho, rho_growth, update_every, layer_types, include, exclude, layer_type)
-    x = _example_inputs(self.dls)
+    x, signature = _example_inputs(self.dls), model_signature(self.model)
     cb.admm = ADMM(self.model, **cb.kwargs)
     pr = cb.admm.couple_channels(x)
     if pr is not None: pr.release()
@@ -326,4 +375,4 @@ def admm_prune(self: Learner, sparsity: float | dict, granularity: str | Granula
     hold = [_HoldMasks(pruned)] if isinstance(pruned, Sparsifier) else []
     if finetune_epochs: self.fit_one_cycle(finetune_epochs, lr, cbs=hold)
     if hold: pruned.bake()
-    return cb.admm
+    return ADMMRun(cb.admm.distances, cb.admm.targets, repr(cb.admm.granularity), signature, self.model, cb.admm)
