@@ -48,12 +48,13 @@ with _quiet_fastai_import():   # whichever module imports fastai first does it w
                                     to_semi_structured)
     # analysis, search and the automatic pruners
     from fasterprune.analyze.evaluate import Evaluator, as_evaluator, learner_evaluator, loader_evaluator, top1_accuracy
+    from fasterprune.analyze.result import Result, RunFile
     from fasterprune.analyze.sensitivity import analyse, analyze, Sensitivity, Candidates
     from fasterprune.analyze.search import search_subnets, Subnets, uniform_plan, scale_to_budget
     from fasterprune.analyze.iterative import prune_iteratively, IterativeRun
     from fasterprune.auto.netadapt import netadapt, NetAdaptRun, latency_table, LatencyTable
     from fasterprune.auto.annealing import simulated_annealing, auto_compress, Annealing, scale_to_sparsity
-    from fasterprune.auto.admm import admm_prune, admm_train, ADMM, ADMMCallback
+    from fasterprune.auto.admm import admm_prune, admm_train, ADMM, ADMMRun, ADMMCallback
     from fasterprune.auto.amc import amc, AMCRun
     from fasterprune.auto.lottery import lottery_rounds, LotteryRun
     from fasterprune.auto.sensitivity_pruner import sensitivity_prune, SensitivityPruneRun, analyse_masked, allocate_units
@@ -88,9 +89,10 @@ __all__ = [
     # deployment
     'export_onnx', 'export_pt2', 'ExportResult', 'ExportMismatch', 'baked_copy', 'compressed_size', 'to_semi_structured',
     # analysis, search, automatic pruners
-    'Evaluator', 'as_evaluator', 'learner_evaluator', 'loader_evaluator', 'top1_accuracy', 'analyse', 'analyze', 'Sensitivity',
+    'Evaluator', 'as_evaluator', 'learner_evaluator', 'loader_evaluator', 'top1_accuracy', 'Result', 'RunFile', 'analyse', 'analyze',
+    'Sensitivity',
     'Candidates', 'search_subnets', 'Subnets', 'uniform_plan', 'scale_to_budget', 'prune_iteratively', 'IterativeRun',
     'netadapt', 'NetAdaptRun', 'latency_table', 'LatencyTable', 'simulated_annealing', 'auto_compress', 'Annealing',
-    'scale_to_sparsity', 'admm_prune', 'admm_train', 'ADMM', 'ADMMCallback', 'amc', 'AMCRun', 'lottery_rounds', 'LotteryRun',
+    'scale_to_sparsity', 'admm_prune', 'admm_train', 'ADMM', 'ADMMRun', 'ADMMCallback', 'amc', 'AMCRun', 'lottery_rounds', 'LotteryRun',
     'sensitivity_prune', 'SensitivityPruneRun', 'analyse_masked', 'allocate_units',
 ]

@@ -35,10 +35,11 @@ PUBLIC = {
     # deployment
     'export_onnx', 'export_pt2', 'ExportResult', 'ExportMismatch', 'baked_copy', 'compressed_size', 'to_semi_structured',
     # analysis, search, automatic pruners
-    'Evaluator', 'as_evaluator', 'learner_evaluator', 'loader_evaluator', 'top1_accuracy', 'analyse', 'analyze', 'Sensitivity',
+    'Evaluator', 'as_evaluator', 'learner_evaluator', 'loader_evaluator', 'top1_accuracy', 'Result', 'RunFile', 'analyse', 'analyze',
+    'Sensitivity',
     'Candidates', 'search_subnets', 'Subnets', 'uniform_plan', 'scale_to_budget', 'prune_iteratively', 'IterativeRun',
     'netadapt', 'NetAdaptRun', 'latency_table', 'LatencyTable', 'simulated_annealing', 'auto_compress', 'Annealing',
-    'scale_to_sparsity', 'admm_prune', 'admm_train', 'ADMM', 'ADMMCallback', 'amc', 'AMCRun', 'lottery_rounds', 'LotteryRun',
+    'scale_to_sparsity', 'admm_prune', 'admm_train', 'ADMM', 'ADMMRun', 'ADMMCallback', 'amc', 'AMCRun', 'lottery_rounds', 'LotteryRun',
     'sensitivity_prune', 'SensitivityPruneRun', 'analyse_masked', 'allocate_units',
 }
 INTERNAL = {'DDPG', 'N_STATE', 'ReplayBuffer', 'to_device', 'sched_cos', 'sched_lin', 'select_lowest', 'map_tensors',
