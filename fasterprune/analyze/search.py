@@ -51,9 +51,12 @@ def scale_to_budget(cands: Candidates, budget: Budget, weights: dict[str, float]
     return fill_budget(cands, budget, ratios(hi), tol, order=lambda k, r: -weights[k])
 
 def uniform_plan(cands: Candidates, budget: Budget) -> dict[str, float]:
-    "`{group: ratio}` of the plan `Pruner.prune(macs=...)` (or `params=`) makes: one ratio for every group, the smallest that meets `budget`."
-    ratio, _ = cands.pruner.plan(**{budget.name: budget.keep})
-    return dict.fromkeys(cands.layers, float(ratio))
+    """`{group: ratio}` of the plan `Pruner.prune(macs=...)` (or `params=`) makes: one ratio for every group, the smallest
+    that meets `budget`, then single steps of single groups given back to come within 1 % of it (see `prune.pruner`)."""
+    _, steps = cands.pruner.plan(**{budget.name: budget.keep})
+    units = {g.key: g.n * g.channel_groups * g.block for g in cands.pruner.prunable_groups()}
+    removed = {st['layer'] + ('>' if st['out'] else '<'): len(st['idxs']) for st in steps}
+    return {k: removed.get(k, 0) / units[k] for k in cands.layers}
 
 # %% ../../nbs/52_analyze.search.ipynb #5232db7a
 FINE_TUNE_TOP = 3       # the plans `fine_tune_top='auto'` shortlists when a short fine-tune is available
