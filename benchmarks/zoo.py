@@ -16,6 +16,22 @@ Results are written after every model to ZOO.md and ZOO.json (default: benchmark
 second run skips the models already there (`--fresh` to start over), so a long run can be resumed.
 
 Run from the repository root:  python benchmarks/zoo.py [--quick] [--only NAME ...] [--timeout S] [--out DIR]
+
+`--source timm` (issue 25) takes timm's models instead (`timm.list_models()`, or `--only` / `--match PATTERN`),
+built with `pretrained=False` and 10 classes, on small inputs (`--side`, 64 px by default), each model in its own
+process with all its measurements, resumable like the torchvision zoo (ZOO-timm.md / ZOO-timm.json):
+
+- torch-pruning 1.6: `MetaPruner(..., pruning_ratio=0.3)` (L1, local, the classifier ignored, timm attention
+  heads as `num_heads`), `step()`: ok when the pruned model runs and its outputs are finite;
+- fasterprune ratio: `Pruner(model, x).prune(0.3)`, ok the same way;
+- fasterprune budget: `Pruner(model, x).prune(macs=0.5)`: the MACs kept (counted again on the pruned model),
+  the channel ratio it found and the time of both calls (tracing included);
+- torch-pruning at that ratio: `MetaPruner` made and stepped at the ratio fasterprune found, timed the same way,
+  so the two times compare the same cut.
+
+`python benchmarks/zoo.py --source timm --quick` runs 3 small models at 32 px (under a minute);
+`python benchmarks/zoo.py --source timm --sample --timeout 300` the 55 small models of TIMM_SAMPLE at 64 px (an hour);
+`python benchmarks/zoo.py --source timm --timeout 600` all of timm's models (about 1,400; days on 2 cores, resumable).
 """
 from __future__ import annotations
 import argparse, json, os, platform, subprocess, sys, time, warnings
@@ -44,6 +60,15 @@ PRUNED_BY_TP = DETECTION + CLASSIFICATION + SEGMENTATION + VGG            # the 
 FAILING_IN_TP = ['raft_large', 'swin_t', 'swin_s', 'swin_b',
                  'shufflenet_v2_x0_5', 'shufflenet_v2_x1_0', 'shufflenet_v2_x1_5', 'shufflenet_v2_x2_0']
 QUICK = ['resnet18', 'mobilenet_v3_small', 'ssdlite320_mobilenet_v3_large']
+TIMM_QUICK = ['resnet10t', 'mobilenetv3_small_050', 'ghostnet_050']
+TIMM_SAMPLE = '''resnet10t resnet14t resnet18 resnet18d resnet26 resnet34 resnet50 resnext26ts regnetx_002 regnetx_004 regnety_002
+regnety_004 mobilenetv2_035 mobilenetv2_050 mobilenetv2_100 mobilenetv3_small_050 mobilenetv3_small_075 mobilenetv3_small_100
+mobilenetv3_large_075 mobilenetv3_large_100 tf_mobilenetv3_small_075 mnasnet_050 mnasnet_100 spnasnet_100 fbnetc_100
+efficientnet_b0 efficientnet_lite0 tinynet_e tinynet_d lcnet_050 lcnet_100 ghostnet_050 ghostnet_100 ghostnetv2_100
+hardcorenas_a mixnet_s semnasnet_050 dla34 densenet121 convnext_atto convnext_femto edgenext_xx_small mobilevit_xxs
+vit_tiny_patch16_224 deit_tiny_patch16_224 efficientvit_b0 rexnet_100 mobileone_s0 fastvit_t8 hgnetv2_b0 ese_vovnet19b_slim
+selecsls42b dla46_c repvgg_a0 cspresnet50'''.split()   # 55 small models of many families: an hour on 2 cores
+BUDGET = 0.5                                     # the MACs kept by the timm zoo's budget
 
 
 def build(name: str, quick: bool):
@@ -104,6 +129,57 @@ def run_one(name: str, tool: str, quick: bool) -> dict:
             'seconds': round(time.perf_counter() - t, 1)}
 
 
+def build_timm(name: str, side: int):
+    "`(model, inputs)`: the timm model with 10 classes, no pretrained weights, sized for `side`-pixel inputs where it takes a size."
+    import torch, timm
+    try: model = timm.create_model(name, pretrained=False, num_classes=10, img_size=side)
+    except TypeError: model = timm.create_model(name, pretrained=False, num_classes=10)
+    return model.eval(), torch.randn(1, 3, side, side)
+
+def _tp_timm(model, x, ratio: float) -> None:
+    "torch-pruning's MetaPruner at `ratio` (L1, local), the classifier ignored and timm attention heads declared, one step."
+    import torch, torch_pruning as tp
+    for p in model.parameters(): p.requires_grad_(True)
+    head = model.get_classifier() if hasattr(model, 'get_classifier') else None
+    heads = {m.qkv: m.num_heads for m in model.modules()
+             if isinstance(getattr(m, 'qkv', None), torch.nn.Linear) and isinstance(getattr(m, 'num_heads', None), int)}
+    tp.pruner.MetaPruner(model, x, importance=tp.importance.MagnitudeImportance(p=1), pruning_ratio=ratio,
+                         global_pruning=False, ignored_layers=[head] if isinstance(head, torch.nn.Module) else [],
+                         num_heads=heads).step()
+
+def _finite(model, x) -> bool:
+    import torch
+    with torch.no_grad(): y = model(x)
+    return bool(torch.isfinite(y).all())
+
+def run_timm(name: str, side: int):
+    "Every measurement of one timm model, each printed as one JSON line as soon as it is done (a timeout keeps the rest)."
+    import copy, torch
+    from fasterprune.prune.pruner import Pruner
+    from fasterprune.core.budget import count_macs_params
+    warnings.filterwarnings('ignore')
+    torch.manual_seed(0)
+    dense, x = build_timm(name, side)
+    row = {'params_before': sum(p.numel() for p in dense.parameters()), 'macs_before': count_macs_params(dense, x)['macs']}
+    def part(key, fn):
+        model, t = copy.deepcopy(dense), time.perf_counter()
+        try:
+            out = fn(model) or {}
+            row[key] = {'ok': _finite(model, x), 'seconds': round(time.perf_counter() - t, 2), **out}
+            if not row[key]['ok']: row[key]['error'] = 'outputs not finite'
+        except Exception as e:
+            row[key] = {'ok': False, 'seconds': round(time.perf_counter() - t, 2),
+                        'error': f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]}
+        print(json.dumps(row), flush=True)
+    part('tp', lambda m: _tp_timm(m, x, RATIO))
+    part('fp', lambda m: Pruner(m, x).prune(RATIO) and None)
+    def budget(m):
+        step = Pruner(m, x).prune(macs=BUDGET)
+        return {'ratio': round(float(step.ratio), 4), 'macs_kept': count_macs_params(m, x)['macs'] / row['macs_before']}
+    part('fp_macs', budget)
+    if row['fp_macs']['ok']: part('tp_at_ratio', lambda m: _tp_timm(m, x, row['fp_macs']['ratio']))
+
+
 def run_isolated(name: str, tool: str, quick: bool, timeout: float, max_gb: float) -> dict:
     "`run_one` in its own process: a hang or a crash is a failed row, not a failed benchmark."
     cmd = [sys.executable, __file__, '--worker', name, tool, '--max-gb', str(max_gb)] + (['--quick'] if quick else [])
@@ -117,6 +193,66 @@ def run_isolated(name: str, tool: str, quick: bool, timeout: float, max_gb: floa
     err = [l for l in (res.stdout + res.stderr).strip().splitlines() if l.strip()]
     return {'ok': False, 'error': (err[-1] if err else f'exit code {res.returncode}')[:300],
             'seconds': round(time.perf_counter() - t, 1)}
+
+
+def run_timm_isolated(name: str, side: int, timeout: float, max_gb: float) -> dict:
+    "`run_timm` in its own process; the parts done before a crash or a timeout are kept, the rest marked failed."
+    cmd = [sys.executable, __file__, '--source', 'timm', '--side', str(side), '--worker', name, 'timm', '--max-gb', str(max_gb)]
+    t = time.perf_counter()
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        out, why = res.stdout, None
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or '')
+        why = f'no result after {timeout:.0f} s'
+    lines = [l for l in out.splitlines() if l.startswith('{')]
+    row = json.loads(lines[-1]) if lines else {}
+    if why is None and res.returncode != 0:
+        err = [l for l in (res.stdout + res.stderr).strip().splitlines() if l.strip() and not l.startswith('{')]
+        why = (err[-1] if err else f'exit code {res.returncode}')[:300]
+    for key in TIMM_PARTS:
+        if key not in row and (key != 'tp_at_ratio' or row.get('fp_macs', {}).get('ok', True)):
+            row[key] = {'ok': False, 'error': why or 'not run', 'seconds': round(time.perf_counter() - t, 1)}
+    return row
+
+TIMM_PARTS = ('tp', 'fp', 'fp_macs', 'tp_at_ratio')
+
+def timm_table(rows: dict, names: list[str]) -> str:
+    out = ['| model | params | MACs | torch-pruning 30 % | fasterprune 30 % | macs=0.5: MACs kept | ratio | fasterprune s | '
+           'torch-pruning s at that ratio | fp / tp |', '|---|---:|---:|---|---|---:|---:|---:|---:|---:|']
+    status = lambda r: 'ok' if r.get('ok') else f"failed: {r.get('error', '').replace('|', '/')[:100]}"
+    for n in names:
+        if n not in rows: continue
+        r = rows[n]
+        b, t = r.get('fp_macs', {}), r.get('tp_at_ratio', {})
+        kept = f"{b['macs_kept']:.4f}" if b.get('ok') else status(b)
+        ratio = f"{b['ratio']:.3f}" if b.get('ok') else ''
+        times = (f"{b['seconds']} | {t['seconds']} | {b['seconds'] / t['seconds']:.2f}" if b.get('ok') and t.get('ok')
+                 else f"{b.get('seconds', '')} | {status(t) if b.get('ok') else ''} | ")
+        out.append(f"| {n} | {_p(r.get('params_before'))} | {_p(r.get('macs_before'))} | {status(r.get('tp', {}))} | "
+                   f"{status(r.get('fp', {}))} | {kept} | {ratio} | {times} |")
+    return '\n'.join(out)
+
+def timm_summary(rows: dict) -> str:
+    ok = lambda n, k: rows[n].get(k, {}).get('ok', False)
+    tp_ok = [n for n in rows if ok(n, 'tp')]
+    fp_ok, budget_ok = [n for n in tp_ok if ok(n, 'fp')], [n for n in tp_ok if ok(n, 'fp_macs')]
+    near = [n for n in budget_ok if 0.99 * BUDGET <= rows[n]['fp_macs']['macs_kept'] <= BUDGET + 1e-9]
+    timed = [n for n in rows if ok(n, 'fp_macs') and ok(n, 'tp_at_ratio')]
+    ratios = sorted(rows[n]['fp_macs']['seconds'] / rows[n]['tp_at_ratio']['seconds'] for n in timed)
+    lines = [f"{len(rows)} models run; torch-pruning prunes {len(tp_ok)} at 30 %. Of those, fasterprune prunes {len(fp_ok)} "
+             f"with the ratio and {len(budget_ok)} with macs={BUDGET} ({len(near)} within 1 % below the budget: "
+             f"MACs kept in [{0.99 * BUDGET:.3f}, {BUDGET}]).",
+             f"All models: fasterprune ratio ok {sum(ok(n, 'fp') for n in rows)}, budget ok {sum(ok(n, 'fp_macs') for n in rows)}."]
+    if ratios:
+        lines.append(f"Time of the budget (Pruner + prune(macs={BUDGET})) / torch-pruning at the ratio found, {len(ratios)} models: "
+                     f"median {ratios[len(ratios) // 2]:.2f}, max {ratios[-1]:.2f} ({sum(r <= 2 for r in ratios)} at most 2x).")
+    for what, names in (('Pruned by torch-pruning, not by fasterprune (ratio)', [n for n in tp_ok if not ok(n, 'fp')]),
+                        ('Pruned by torch-pruning, not by fasterprune (budget)', [n for n in tp_ok if not ok(n, 'fp_macs')]),
+                        ('Budget off by more than 1 %', [n for n in budget_ok if n not in near]),
+                        ('Pruned by fasterprune, not by torch-pruning', [n for n in rows if ok(n, 'fp') and not ok(n, 'tp')])):
+        if names: lines.append(f"{what}: {', '.join(names)}.")
+    return '\n'.join(lines)
 
 
 def _p(n) -> str: return f'{n / 1e6:.2f}M' if n else ''
@@ -154,13 +290,19 @@ def main(argv=None):
     ap.add_argument('--out', type=Path, default=RESULTS)
     ap.add_argument('--max-gb', type=float, default=12, help='address space of one model and tool, in GiB')
     ap.add_argument('--fresh', action='store_true', help='ignore the results of an earlier run')
+    ap.add_argument('--source', choices=('torchvision', 'timm'), default='torchvision', help="the models' library")
+    ap.add_argument('--side', type=int, help='timm: input side in pixels (default 64, 32 with --quick)')
+    ap.add_argument('--match', help="timm: only the models timm.list_models(PATTERN) names, e.g. 'resnet*'")
+    ap.add_argument('--sample', action='store_true', help=f'timm: the {len(TIMM_SAMPLE)} small models of TIMM_SAMPLE')
     ap.add_argument('--worker', nargs=2, metavar=('MODEL', 'TOOL'), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.worker:
         import resource
         cap = int(a.max_gb * 2**30)
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))          # a model too large for the machine fails alone
+        if a.source == 'timm': run_timm(a.worker[0], a.side); return
         print(json.dumps(run_one(*a.worker, a.quick))); return
+    if a.source == 'timm': return main_timm(a, argv)
     names = a.only or (QUICK if a.quick else PRUNED_BY_TP + FAILING_IN_TP)
     a.out.mkdir(parents=True, exist_ok=True)
     js = a.out / 'ZOO.json'
@@ -179,6 +321,33 @@ def main(argv=None):
         (a.out / 'ZOO.md').write_text(f"{header}\n## Summary\n\n{summary(rows)}\n\n## Models\n\n{table(rows, order)}\n")
         js.write_text(json.dumps({'rows': rows}, indent=1))
     print(summary(rows))
+
+
+def main_timm(a, argv) -> None:
+    "The timm zoo: one process per model, the report rewritten after each."
+    import torch, timm, torch_pruning, fasterprune
+    side = a.side or (32 if a.quick else 64)
+    names = a.only or (TIMM_QUICK if a.quick else TIMM_SAMPLE if a.sample else timm.list_models(a.match or ''))
+    a.out.mkdir(parents=True, exist_ok=True)
+    js, md = a.out / 'ZOO-timm.json', a.out / 'ZOO-timm.md'
+    rows = {} if a.fresh or a.quick or not js.exists() else json.loads(js.read_text())['rows']
+    header = (f"# The timm zoo: torch-pruning {torch_pruning.__version__} and fasterprune {fasterprune.__version__}\n\n"
+              f"timm {timm.__version__}, torch {torch.__version__}, python {platform.python_version()}, {os.cpu_count()} CPUs, "
+              f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; pretrained=False, 10 classes, {side}x{side} inputs, "
+              f"batch 1; ratio {RATIO} (local, L1) and macs={BUDGET}; timeout {a.timeout:.0f} s per model.\n"
+              f"`python benchmarks/zoo.py {' '.join(argv if argv is not None else sys.argv[1:])}`\n\n"
+              f"Times are wall-clock seconds of making the pruner and pruning (tracing included), on a shared machine: "
+              f"compare them within a row.\n")
+    def write():
+        md.write_text(f"{header}\n## Summary\n\n{timm_summary(rows)}\n\n## Models\n\n{timm_table(rows, list(rows))}\n")
+        js.write_text(json.dumps({'rows': rows}, indent=1))
+    for n in names:
+        if n in rows: continue
+        rows[n] = run_timm_isolated(n, side, a.timeout, a.max_gb)
+        print(timm_table(rows, [n]).splitlines()[-1], flush=True)
+        write()
+    write()                                        # also a run with nothing left to measure: the report in today's words
+    print(timm_summary(rows))
 
 
 if __name__ == '__main__':
