@@ -32,7 +32,7 @@ _SHAPE = dict(rows=[dict(round=int, step=_NUMBER, macs=_NUMBER, params=_NUMBER, 
               signature=_Maybe(str), model_file=_Maybe(str))
 
 class IterativeRun(ModelResult):
-    "The rounds of `prune_iteratively` and the model they ended with: a `Result` that holds its model; `reason` says why it stopped."
+    "The rounds of `prune_iteratively` (round 0: the unpruned model) and the model they ended with: a `Result` that holds its model; `reason` says why it stopped."
     _FORMAT, _WHAT, _REDO, _SHAPE, _KIND, _PANELS = 'fasterprune.iterative', 'iterative pruning run', 'prune again', _SHAPE, 'iterative run', 2
     def __init__(self, rows: list[dict], budget, baseline: float, max_drop: float, reason: str, model: nn.Module | None, metric: str,
                  signature: str | None = None):
@@ -47,11 +47,6 @@ class IterativeRun(ModelResult):
         last = self.accepted[-1]
         return (f"IterativeRun({len(self.rows) - 1} rounds, {len(self.accepted) - 1} accepted, stopped: {self.reason}; "
                 f"{self.budget.name} {last[self.budget.name]:.2%}, {self.metric} {last['score']:.4f})")
-
-    def to_dataframe(self) -> pd.DataFrame:
-        "One row per round (round 0: the unpruned model): step, MACs and params kept, score after the cut and after fine-tuning."
-        import pandas as pd
-        return pd.DataFrame(self.rows).set_index('round')
 
     def _draw(self, axs) -> None:
         "Score per round (after the cut with batch norm recalibrated, after fine-tuning; rejected rounds crossed) and what is left."

@@ -159,8 +159,8 @@ def _warn_old(call: str, instead: str) -> None:
 class Result(ABC):
     """What every search or automatic driver returns: `to_dataframe()`, `plot(ax=None)`, `save(path)`, `load(path, model=None)`,
     `check_model(model)` and `apply(model_or_learner, example_inputs=None)`. A subclass says what its file holds (`_FORMAT`,
-    `_WHAT`, `_REDO`, `_SHAPE`, `_VERSION`, `_check_file`) and what it is called (`_KIND`), and writes `to_dataframe`,
-    `to_dict`, `from_dict`, `_draw` and `_apply`; the six methods of the protocol are this class's."""
+    `_WHAT`, `_REDO`, `_SHAPE`, `_VERSION`, `_check_file`, `_FIELDS`) and what it is called (`_KIND`), and writes `_draw`
+    and `_apply`; the six methods of the protocol are this class's."""
     _FORMAT = ''                       # the file's 'format': 'fasterprune.<driver>'
     _WHAT = 'result'                   # what the file holds, in messages ('subnet search')
     _REDO = 'run it again'             # what to do about a file that cannot be read
@@ -169,15 +169,25 @@ class Result(ABC):
     _KIND = 'result'                   # what the result is, in messages ('search')
     _OTHER_MODEL = ''                  # what to do about a model of another architecture
     _PANELS = 1                        # how many axes `plot` draws on, side by side
+    _FIELDS: tuple[str, ...] = ()      # what the file holds: the constructor's arguments, kept as attributes of the same names
+    _INDEX = 'round'                   # the key of each of `rows` that indexes `to_dataframe`
     signature: str | None = None       # the architecture the result was made for (`model_signature`; None: not recorded)
+    pruning: dict | None = None        # what decided the pruned copies (criteria, round_to, layers...; in every file)
 
-    @abstractmethod
-    def to_dataframe(self) -> pd.DataFrame: "One row per step of the run (a candidate, a round, an iteration...)."
-    @abstractmethod
-    def to_dict(self) -> dict: "The result as JSON data, with its `format` and `version`."
+    def to_dataframe(self) -> pd.DataFrame:
+        "One row per step of the run (by default its `rows`, indexed by `_INDEX`)."
+        import pandas as pd
+        return pd.DataFrame(self.rows).set_index(self._INDEX)
+
+    def to_dict(self) -> dict:
+        "The result as JSON data: its `format`, `version`, `pruning` and `_FIELDS`."
+        return dict(format=self._FORMAT, version=self._VERSION, **{'pruning': self.pruning, **{k: getattr(self, k) for k in self._FIELDS}})
+
     @classmethod
-    @abstractmethod
-    def from_dict(cls, d: dict) -> Result: "The result of data written by `to_dict` (checked already)."
+    def from_dict(cls, d: dict) -> Result:
+        "The result of data written by `to_dict` (checked already; a field that older files lack is None)."
+        return cls(**{k: d.get(k) for k in cls._FIELDS})
+
     @abstractmethod
     def _draw(self, ax, **kwargs) -> None: "Draw the result on `ax` (a list of `_PANELS` axes if more than one)."
     @abstractmethod
@@ -308,6 +318,14 @@ class ModelResult(Result):
     def _model_path(self, path: Path) -> Path:
         "Where `save(path)` writes the model: `<name>.pth` beside the JSON."
         return path.with_suffix('.pth')
+
+    def to_dict(self) -> dict: return {**super().to_dict(), 'model_file': self.model_file}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelResult:
+        res = super().from_dict(d)
+        res.model_file = d.get('model_file')
+        return res
 
     def _changed_nothing(self) -> bool:
         "True if the run ended with the model it started from (its file may then be missing)."

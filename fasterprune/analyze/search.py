@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 # %% auto #0
 __all__ = ['FINE_TUNE_TOP', 'CHOICE_SETTINGS', 'scale_to_budget', 'uniform_plan', 'resolve_fine_tune', 'shortlist',
-           'fine_tune_shortlist', 'tie_margin', 'fine_tuned_best', 'renew_choice', 'Subnets', 'search_subnets']
+           'fine_tune_shortlist', 'tie_margin', 'fine_tuned_best', 'renew_choice', 'Subnets', 'FinalChoice',
+           'search_subnets']
 
 # %% ../../nbs/52_analyze.search.ipynb #612b4f5c
 def scale_to_budget(cands: Candidates, budget: Budget, weights: dict[str, float], max_ratio: float = 0.9,
@@ -140,6 +141,7 @@ def _check_plans(plans: dict, parts=('groups', 'layers')) -> None:
 class Subnets(Result):
     "Candidate subnetworks ranked by score (after adaptive BN, or after a short fine-tune): a `Result`; `apply` prunes to one of them."
     _FORMAT, _WHAT, _REDO, _SHAPE, _VERSION, _KIND = _FORMAT, 'subnet search', 'search again', _SHAPE, 3, 'search'
+    _FIELDS = ('budget', 'baseline', 'subnets', 'uniform', 'signature', 'metric', 'criteria', 'settings', 'pruning')
     def __init__(self, budget: dict, baseline: float, subnets: list[dict], uniform: dict | None = None,
                  signature: str | None = None, metric: str = 'score', criteria: str = 'large_final', settings: dict | None = None,
                  pruning: dict | None = None):
@@ -193,11 +195,6 @@ class Subnets(Result):
                title=f"{len(ranked)} subnets at {self.budget['keep']:.0%} of the {self.budget['name']}")
         ax.legend(fontsize=8)
 
-    def to_dict(self) -> dict:
-        return dict(format=_FORMAT, version=3, signature=self.signature, budget=self.budget, metric=self.metric,
-                    criteria=self.criteria, pruning=self.pruning, baseline=self.baseline, settings=self.settings, uniform=self.uniform,
-                    subnets=self.subnets)
-
     @staticmethod
     def _check_file(d: dict) -> None:
         _check_plans({"['uniform']": d['uniform'], **{f"['subnets'][{i}]": s for i, s in enumerate(d['subnets'])}})
@@ -205,8 +202,7 @@ class Subnets(Result):
     @classmethod
     def from_dict(cls, d: dict) -> Subnets:
         d['settings'].setdefault('fine_tune_seeds', 1)   # searches saved before the option ran one seed
-        return cls(d['budget'], d['baseline'], d['subnets'], d['uniform'], d['signature'], d['metric'], d['criteria'],
-                   d['settings'], d['pruning'])
+        return super().from_dict(d)
 
     def apply(self, model: nn.Module | Learner, *args, example_inputs=None, index: int = 0) -> nn.Module:
         """Prune `model` (or a Learner's model) to the candidate ranked `index` (0: the best), all or nothing, as the search
@@ -227,6 +223,23 @@ class Subnets(Result):
         options = {} if self.pruning is None else Candidates.options(model, self.pruning)
         pr = Pruner(model, example_inputs, context=ranked[index]['layers'], **options)
         pr.prune(); pr.release()
+
+class FinalChoice(Result):
+    """A `Result` whose run ends with *the final choice* among the uniform plan (`uniform`) and its own plans (the attribute
+    named by `_PLANS`): `candidates` and the plan chosen, `best`."""
+    _PLANS = 'rows'
+
+    @property
+    def candidates(self) -> list[dict]:
+        "The uniform plan (once scored), then the run's plans."
+        return ([self.uniform] if self.uniform is not None else []) + getattr(self, self._PLANS)
+
+    @property
+    def best(self) -> dict:
+        """The plan chosen: of those given the short fine-tune, the best by the mean score after it, the uniform plan unless
+        another beats it by more than `tie_margin`; without one, the best score, ties to the uniform plan, then to the first plan."""
+        if any(c.get('tuned') is not None for c in self.candidates): return fine_tuned_best(self.candidates, self.uniform)
+        return max(self.candidates, key=lambda c: c['score'])
 
 
 # %% ../../nbs/52_analyze.search.ipynb #b6215629

@@ -201,6 +201,7 @@ class Sensitivity(Result):
     "Score against channel ratio for each analysed group or layer: a `Result` (`to_dataframe`, `plot`, `save`/`load`, `apply`) that can `allocate`."
     _FORMAT, _WHAT, _REDO, _SHAPE, _VERSION = _FORMAT, 'sensitivity analysis', 'analyse again', _SHAPE, 2
     _KIND, _OTHER_MODEL = 'analysis', 'analyse this model again'
+    _FIELDS = ('baseline', 'ratios', 'units', 'by', 'signature', 'metric', 'criteria', 'pruning', 'weights')
     _check_file = staticmethod(_check_analysis)
     def __init__(self, baseline: float, ratios: list[float], units: dict[str, dict], by: str = 'group',
                  signature: str | None = None, metric: str = 'score', criteria: str = 'large_final', pruning: dict | None = None,
@@ -237,17 +238,6 @@ class Sensitivity(Result):
         ax.axhline(self.baseline, color='gray', ls='--', lw=1, label='baseline')
         ax.set(xlabel='ratio of channels removed', ylabel=self.metric, title=title or f'Sensitivity per {self.by}')
         ax.legend(fontsize=8)
-
-    # --- files
-    def to_dict(self) -> dict:
-        return dict(format=_FORMAT, version=2, signature=self.signature, by=self.by, criteria=self.criteria,
-                    pruning=self.pruning, metric=self.metric, baseline=self.baseline, ratios=self.ratios, units=self.units,
-                    weights=self.weights)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Sensitivity:
-        return cls(d['baseline'], d['ratios'], d['units'], d['by'], d['signature'], d['metric'], d['criteria'], d['pruning'],
-                   d.get('weights'))
 
     def _apply(self, model: nn.Module, example_inputs, macs: float | None = None, params: float | None = None,
                max_drop: float | None = None, tol: float = 0.01) -> None:

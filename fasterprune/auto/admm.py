@@ -256,10 +256,11 @@ class ADMMRun(ModelResult):
     model: a `Result` that holds its model. The `ADMM` itself is `admm` (its other attributes, read here, are deprecated:
     `admm_prune` returned the `ADMM` before)."""
     _FORMAT, _WHAT, _REDO, _SHAPE, _KIND = 'fasterprune.admm', 'ADMM run', 'prune again', _SHAPE, 'ADMM run'
+    _FIELDS = ('distances', 'targets', 'granularity', 'signature')
     def __init__(self, distances: list[float], targets: dict[str, float], granularity: str, signature: str | None,
                  model: nn.Module | None = None, admm: ADMM | None = None):
         self.distances, self.targets, self.granularity, self.signature = list(distances), dict(targets), granularity, signature
-        self.model, self.admm = model, admm
+        self.model, self.admm, self.pruning = model, admm, dict(granularity=granularity)
 
     def __getattr__(self, name: str):
         admm = self.__dict__.get('admm')
@@ -281,16 +282,6 @@ class ADMMRun(ModelResult):
         "||W − Z|| after each update (log scale): the weights approach their pruned projection."
         ax.plot(range(1, len(self.distances) + 1), self.distances, 'o-')
         ax.set(yscale='log', xlabel='update of Z and U', ylabel='||W − Z||', title=f'ADMM toward the {self.granularity} sparsity')
-
-    def to_dict(self) -> dict:
-        return dict(format=self._FORMAT, version=1, pruning=dict(granularity=self.granularity), distances=self.distances,
-                    targets=self.targets, granularity=self.granularity, signature=self.signature, model_file=self.model_file)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ADMMRun:
-        res = cls(d['distances'], d['targets'], d['granularity'], d['signature'])
-        res.model_file = d['model_file']
-        return res
 
 def admm_prune(model: nn.Module,
                train_dl,                                    # batches (x, ..., y)

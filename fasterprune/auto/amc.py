@@ -17,8 +17,7 @@ from fastcore.basics import patch
 from fastai.learner import Learner
 from ..analyze.evaluate import as_evaluator
 from ..analyze.sensitivity import Candidates, _batches
-from ..analyze.search import (uniform_plan, resolve_fine_tune, shortlist, fine_tune_shortlist, fine_tuned_best,
-                                        renew_choice)
+from ..analyze.search import FinalChoice, uniform_plan, resolve_fine_tune, shortlist, fine_tune_shortlist, renew_choice
 from ..core.budget import as_budget
 from ..core.criteria import Criteria, large_final
 from ..core.selection import as_ratio
@@ -26,7 +25,7 @@ from ..prune.pruner import PRUNABLE, Pruner, read_checkpoint, recalibrate_bn
 from ..data import example_inputs as _example_inputs
 from ..core.batch import call_model
 from ..core.state import keep_modes
-from ..analyze.result import Result, RunFile, _checked, _BadFile, _Maybe, _NUMBER
+from ..analyze.result import RunFile, _checked, _BadFile, _Maybe, _NUMBER
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
@@ -180,27 +179,16 @@ def _check_episodes(d: dict, groups=None) -> None:
             if groups is not None and k not in groups: raise _BadFile(f"{where}['ratios']", f"names {k!r}, not a group of the run")
             if not 0 <= v <= 1: raise _BadFile(f"{where}['ratios'][{k!r}]", f"is {v}, not a ratio in [0, 1]")
 
-class AMCRun(Result):
+class AMCRun(FinalChoice):
     """The episodes of `amc` and the uniform plan beside them, a `Result`: the chosen allocation (`best`, `layers` for
     `Pruner(context=...)`); `apply` prunes to it."""
     _FORMAT, _WHAT, _REDO, _SHAPE, _KIND = _FORMAT, 'AMC run', 'search again', _SHAPE, 'AMC run'
+    _FIELDS = ('rows', 'layers_of', 'pruning', 'budget', 'signature', 'metric', 'uniform')
     def __init__(self, rows: list[dict], layers_of: dict[str, list[str]], pruning: dict, budget: dict, signature: str, metric: str,
                  uniform: dict | None = None):
         self.rows, self.layers_of, self.pruning, self.budget = rows, layers_of, pruning, budget
         self.signature, self.metric = signature, metric
         self.uniform = uniform      # the uniform plan: {'ratios', 'score', 'kept', 'tuned', 'tuned_runs'} (a run saved before it: None)
-
-    @property
-    def candidates(self) -> list[dict]:
-        "The uniform plan (once scored), then the episodes."
-        return ([self.uniform] if self.uniform is not None else []) + self.rows
-
-    @property
-    def best(self) -> dict:
-        """The plan chosen: of those given the short fine-tune, the best by the mean score after it, the uniform plan unless
-        another beats it by more than `tie_margin`; without one, the best score, ties to the uniform plan, then to the first episode."""
-        if any(r.get('tuned') is not None for r in self.candidates): return fine_tuned_best(self.candidates, self.uniform)
-        return max(self.candidates, key=lambda r: r['score'])
 
     @property
     def layers(self) -> dict[str, float]:
@@ -242,16 +230,10 @@ class AMCRun(Result):
         pr = Pruner(model, example_inputs, context=self.layers, **Candidates.options(model, self.pruning))
         pr.prune(); pr.release()
 
-    def to_dict(self) -> dict: return dict(format=_FORMAT, version=1, **self.__dict__)
-
     @staticmethod
     def _check_file(d: dict) -> None:
         _check_episodes(d, d['layers_of'])
         if not d['rows'] and d.get('uniform') is None: raise _BadFile("['rows']", "is empty and there is no uniform plan")
-
-    @classmethod
-    def from_dict(cls, d: dict) -> AMCRun:
-        return cls(d['rows'], d['layers_of'], d['pruning'], d['budget'], d['signature'], d['metric'], d.get('uniform'))
 
 
 # %% ../../nbs/73_auto.amc.ipynb #960f7041

@@ -17,11 +17,10 @@ from fastcore.basics import patch
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator
-from ..analyze.result import Result, RunFile
+from ..analyze.result import RunFile
 from ..analyze.sensitivity import Candidates, model_signature, _batches, _weights_fingerprint, _BadFile, _Maybe, _NUMBER
-from ..analyze.search import _check_plans
-from ..analyze.search import (scale_to_budget, uniform_plan, resolve_fine_tune, shortlist, fine_tune_shortlist,
-                                        fine_tuned_best, renew_choice, CHOICE_SETTINGS)
+from ..analyze.search import (FinalChoice, scale_to_budget, uniform_plan, resolve_fine_tune, shortlist,
+                                        fine_tune_shortlist, renew_choice, CHOICE_SETTINGS, _check_plans)
 from .admm import ADMM, admm_train, finetune_masked
 from ..core.budget import as_budget
 from ..core.criteria import Criteria, large_final
@@ -73,11 +72,12 @@ def _check_walk(d: dict) -> None:
     _check_plans({"['uniform']": d.get('uniform'), **{f"['history'][{i}]": h for i, h in enumerate(d['history'])}},
                  ('ratios', 'layers'))
 
-class Annealing(Result):
+class Annealing(FinalChoice):
     """The walk of a simulated annealing and the uniform plan beside it, a `Result`: `history`, `uniform`, `best` (the choice),
     `allocation` (`{layer: ratio}`); `apply` prunes to the choice."""
     _FORMAT, _WHAT, _REDO, _SHAPE, _VERSION, _KIND = _FORMAT, 'simulated annealing', 'anneal again', _SHAPE, 2, 'annealing'
     _check_file = staticmethod(_check_walk)
+    _FIELDS, _PLANS = ('budget', 'baseline', 'history', 'signature', 'metric', 'settings', 'pruning', 'uniform'), 'history'
     def __init__(self, budget: dict, baseline: float, history: list[dict], signature: str | None = None, metric: str = 'score',
                  settings: dict | None = None, pruning: dict | None = None, uniform: dict | None = None):
         self.budget, self.baseline, self.history = budget, baseline, history
@@ -89,18 +89,6 @@ class Annealing(Result):
 
     @property
     def channels(self) -> bool: return self.budget['name'] != 'sparsity'
-
-    @property
-    def candidates(self) -> list[dict]:
-        "The uniform plan (once scored), then the states of the walk."
-        return ([self.uniform] if self.uniform is not None else []) + self.history
-
-    @property
-    def best(self) -> dict:
-        """The plan chosen: of those given the short fine-tune, the best by the mean score after it, the uniform plan unless
-        another beats it by more than `tie_margin`; without one, the best score, ties to the uniform plan, then to the first state."""
-        if any(h.get('tuned') is not None for h in self.candidates): return fine_tuned_best(self.candidates, self.uniform)
-        return max(self.candidates, key=lambda h: h['score'])
 
     @property
     def allocation(self) -> dict[str, float]:
@@ -142,15 +130,6 @@ class Annealing(Result):
         ax.set(xlabel='step (one temperature each)', ylabel=self.metric,
                title=f"Simulated annealing at {self.budget['name']}={self.budget['keep']:.0%}")
         ax.legend(fontsize=8)
-
-    def to_dict(self) -> dict:
-        return dict(format=_FORMAT, version=2, signature=self.signature, budget=self.budget, metric=self.metric,
-                    settings=self.settings, pruning=self.pruning, baseline=self.baseline, history=self.history, uniform=self.uniform)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Annealing:
-        return cls(d['budget'], d['baseline'], d['history'], d['signature'], d['metric'], d['settings'], d['pruning'],
-                   d.get('uniform'))           # a walk saved before version 2 has no uniform plan
 
     def _apply(self, model: nn.Module, example_inputs) -> None:
         """Prune `model` to the chosen allocation as the walk pruned it: channels removed by a `Pruner`, or weights masked by a

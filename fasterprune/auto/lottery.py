@@ -61,10 +61,12 @@ def _check_rounds(d: dict) -> None:
         if not 0 <= r['sparsity'] <= 1: raise _BadFile(f"['rows'][{i}]['sparsity']", f"is {r['sparsity']}, not a fraction in [0, 1]")
 
 class LotteryRun(ModelResult):
-    """The rounds of `lottery_rounds` (one row each, round 0: the dense network) and the last trained ticket (`model`): a
-    `Result` that holds its model; `apply` gives another copy of the network the ticket's masks and weights."""
+    """The rounds of `lottery_rounds` (one row each, round 0: the dense network: its sparsity, the score of the ticket once
+    trained, the file it was saved to) and the last trained ticket (`model`): a `Result` that holds its model; `apply` gives
+    another copy of the network the ticket's masks and weights."""
     _FORMAT, _WHAT, _REDO, _SHAPE, _KIND = _FORMAT, 'lottery run', 'run the rounds again', _SHAPE, 'lottery run'
     _check_file = staticmethod(_check_rounds)
+    _FIELDS = ('rows', 'metric', 'sparsity', 'n_rounds', 'signature', 'pruning')
     def __init__(self, rows: list[dict], metric: str, sparsity: float, n_rounds: int, signature: str, pruning: dict,
                  model: nn.Module | None = None):
         self.rows, self.metric, self.sparsity, self.n_rounds = rows, metric, sparsity, n_rounds
@@ -78,27 +80,12 @@ class LotteryRun(ModelResult):
         return (f"LotteryRun({self.done} of {self.n_rounds} rounds to {self.sparsity:.0%}; "
                 f"last: sparsity {last['sparsity']:.2%}, {self.metric} {last['score']:.4f})")
 
-    def to_dataframe(self) -> pd.DataFrame:
-        "round, sparsity after it, score of the ticket once trained, and the file it was saved to."
-        import pandas as pd
-        return pd.DataFrame(self.rows).set_index('round')
-
     def _draw(self, ax: Axes) -> None:
         "Score of each trained ticket against its sparsity."
         df = self.to_dataframe()
         ax.plot(100 * df.sparsity, df.score, 'o-')
         for r, row in df.iterrows(): ax.annotate(f'round {r}', (100 * row.sparsity, row.score), fontsize=8)
         ax.set(xlabel='sparsity (%)', ylabel=self.metric, title='Lottery tickets, trained')
-
-    def to_dict(self) -> dict:
-        return dict(format=_FORMAT, version=1, rows=self.rows, metric=self.metric, sparsity=self.sparsity, n_rounds=self.n_rounds,
-                    signature=self.signature, pruning=self.pruning, model_file=self.model_file)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> LotteryRun:
-        res = cls(d['rows'], d['metric'], d['sparsity'], d['n_rounds'], d['signature'], d['pruning'])
-        res.model_file = d.get('model_file')
-        return res
 
 
 # %% ../../nbs/74_auto.lottery.ipynb #d6d70119

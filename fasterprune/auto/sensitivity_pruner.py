@@ -103,22 +103,18 @@ _SHAPE = dict(rows=[dict(round=int, sparsity=_NUMBER, pruned=_NUMBER, score=_NUM
               granularity=str, signature=str, analyses=[dict], model_file=_Maybe(str))
 
 class SensitivityPruneRun(ModelResult):
-    "The rounds of `sensitivity_prune`, each round's analysis and the masked model: a `Result` that holds its model."
+    "The rounds of `sensitivity_prune` (one row each, round 0: the model given), each round's analysis and the masked model: a `Result` that holds its model."
     _FORMAT, _WHAT, _REDO, _SHAPE, _KIND, _PANELS = 'fasterprune.sensitivity_prune', 'sensitivity pruning run', 'prune again', _SHAPE, 'sensitivity pruning run', 2
+    _FIELDS = ('rows', 'metric', 'granularity', 'signature')
     def __init__(self, rows: list[dict], analyses: list[Sensitivity], model: nn.Module | None, metric: str, granularity: str,
                  signature: str | None = None):
         self.rows, self.analyses, self.model, self.metric, self.granularity = rows, analyses, model, metric, granularity
-        self.signature = signature          # of the model given
+        self.signature, self.pruning = signature, dict(granularity=granularity)   # of the model given; the unit masked
 
     def __repr__(self):
         last = self.rows[-1]
         return (f"SensitivityPruneRun({len(self.rows) - 1} rounds, {self.granularity} sparsity {last['sparsity']:.2%}, "
                 f"{self.metric} {self.rows[0]['score']:.4f} -> {last['score']:.4f})")
-
-    def to_dataframe(self) -> pd.DataFrame:
-        "One row per round (round 0: the model given): sparsity in all, score after the cut and after fine-tuning, each layer's sparsity."
-        import pandas as pd
-        return pd.DataFrame(self.rows).set_index('round')
 
     def _draw(self, axs) -> None:
         "Score per round (after the cut, after fine-tuning) and each layer's sparsity."
@@ -130,10 +126,7 @@ class SensitivityPruneRun(ModelResult):
         ax2.plot(df.index, 100 * df.sparsity, 'k--', label='all')
         ax2.set(xlabel='round', ylabel=f'% of {self.granularity}s masked', title='Sparsity per layer'); ax2.legend(fontsize=8)
 
-    def to_dict(self) -> dict:
-        return dict(format=self._FORMAT, version=1, pruning=dict(granularity=self.granularity), rows=self.rows, metric=self.metric,
-                    granularity=self.granularity, signature=self.signature, analyses=[a.to_dict() for a in self.analyses],
-                    model_file=self.model_file)
+    def to_dict(self) -> dict: return {**super().to_dict(), 'analyses': [a.to_dict() for a in self.analyses]}
 
     @classmethod
     def from_dict(cls, d: dict) -> SensitivityPruneRun:
