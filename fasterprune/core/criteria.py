@@ -46,11 +46,10 @@ class Criteria:
                  name: str,
                  needs: str | None = None,        # None, 'init' (weights at start) or 'previous' (at last prune)
                  reducer: str = 'mean',           # how a unit pools its weights' scores: 'mean' or 'sum'
-                 normalizer: str | None = None,   # per-layer rescaling before global ranking
-                 elementwise: bool = False):      # each weight's score depends on that weight (and its reference) alone
+                 normalizer: str | None = None):  # per-layer rescaling before global ranking
         if needs not in (None, 'init', 'previous'):
             raise ValueError(f"needs must be None, 'init' or 'previous', got {needs!r}")
-        self.score, self.name, self.needs, self.elementwise = score, name, needs, elementwise
+        self.score, self.name, self.needs = score, name, needs
         self._set_options(reducer, normalizer)
 
     def _set_options(self, reducer, normalizer):
@@ -98,14 +97,6 @@ class Scorer:
         "Per-weight scores of layer `name`."
         return self.criteria(self.layers[name].weight, self.references.get(name))
 
-    def scores_at(self, name: str, positions: Tensor) -> Tensor | None:
-        """The scores of the weights at the flat `positions` of layer `name`, computed from those weights alone; None
-        unless the criterion is `elementwise` (then only the whole layer can be scored)."""
-        if not self.criteria.elementwise: return None
-        ref = self.references.get(name)
-        return self.criteria(self.layers[name].weight.detach().reshape(-1).index_select(0, positions),
-                             None if ref is None else ref.reshape(-1).index_select(0, positions))
-
     def layer_scores(self, name: str) -> Tensor:
         "`scores(name)` as the engines read them: checked to hold one score per weight of the layer."
         s, shape = self.scores(name), tuple(self.layers[name].weight.shape)
@@ -135,7 +126,7 @@ Criteria.scorer_cls = Scorer
 
 # %% ../../nbs/01_core.criteria.ipynb #06f476ff
 def _criteria(name, score, needs=None):
-    c = Criteria(score, name, needs, elementwise=True)
+    c = Criteria(score, name, needs)
     c.__doc__ = score.__doc__
     return c
 

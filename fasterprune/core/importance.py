@@ -44,9 +44,9 @@ def _channel_sum(x: Tensor, dim: int) -> Tensor:
     return x.sum([d for d in range(x.dim()) if d != dim % x.dim()])
 
 # %% ../../nbs/04_core.importance.ipynb #93b011f6
-l1_norm = Criteria(torch.abs, 'l1_norm', reducer='sum', elementwise=True)
+l1_norm = Criteria(torch.abs, 'l1_norm', reducer='sum')
 l1_norm.__doc__ = "L1 norm of a unit: |w| summed over it (Li et al. 2017; NNI L1Filter)."
-l2_norm = Criteria(torch.square, 'l2_norm', reducer='sum', elementwise=True)
+l2_norm = Criteria(torch.square, 'l2_norm', reducer='sum')
 l2_norm.__doc__ = "Squared L2 norm of a unit: w² summed over it (NNI L2Filter; same order as the L2 norm)."
 
 def lamp_scores(s: Tensor) -> Tensor:

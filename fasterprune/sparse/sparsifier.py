@@ -22,8 +22,8 @@ import weakref
 from ..core.distributed import is_distributed, broadcast_tensors, unwrap_model, inner_names
 
 # %% auto #0
-__all__ = ['MASK', 'SHORTLIST_CUTS', 'mask_engines', 'follow_slices', 'Shortlist', 'refuse_reparametrized', 'shared_weights',
-           'channel_dependencies', 'Sparsifier', 'bake_masks', 'attach_masks']
+__all__ = ['MASK', 'mask_engines', 'follow_slices', 'refuse_reparametrized', 'shared_weights', 'channel_dependencies',
+           'Sparsifier', 'bake_masks', 'attach_masks']
 
 # %% ../../nbs/10_sparse.sparsifier.ipynb #41b55fd7
 MASK = 'weight_mask'
@@ -41,28 +41,6 @@ def follow_slices(scorer, slices: dict) -> None:
         s = by_new.get(scorer.layers[n].weight) if n in scorer.layers else None
         if s is not None: scorer.references[n] = s.apply(scorer.references[n])
     if isinstance(scorer, StatScorer): scorer.after_prune(slices)
-
-SHORTLIST_CUTS = 8   # cuts one shortlist serves before every kept unit is ranked again
-
-class Shortlist:
-    """The kept units of some layers that scored at most `bound` when all kept units were last ranked: the next cuts
-    choose among them. `positions`: per layer, flat unit positions in increasing order; the list is their concatenation,
-    in which `taken` marks the units removed since."""
-    def __init__(self, positions: dict[str, Tensor], bound: float, reusable: bool):
-        self.positions, self.bound, self.reusable, self.cuts = positions, bound, reusable, 0
-        self.ends = torch.tensor([len(p) for p in positions.values()]).cumsum(0)
-        self.taken = torch.zeros(int(self.ends[-1]), dtype=torch.bool, device=next(iter(positions.values())).device)
-
-    def units(self, idx: Tensor) -> dict[str, Tensor]:
-        "The unit positions, per layer, of the list's entries `idx` (increasing)."
-        counts = torch.bucketize(idx.cpu(), self.ends, right=True).bincount(minlength=len(self.ends)).tolist()
-        starts = [0] + self.ends[:-1].tolist()
-        return {n: p[i - s] for (n, p), i, s in zip(self.positions.items(), idx.split(counts), starts)}
-
-    def take(self, idx: Tensor) -> None:
-        "Mark the entries `idx` removed: the list served one more cut."
-        self.taken[idx] = True
-        self.cuts += 1
 
 def _mask(m: nn.Module) -> Tensor | None:
     return m._buffers.get(MASK)
@@ -216,7 +194,6 @@ class Sparsifier:
         self.coupled: dict[str, list[nn.Parameter]] = {}   # per layer: bias / batch-norm parameters of its channels
         self.kept_channels: dict[str, Tensor] = {}         # per coupled layer: its kept output channels
         self._frontier: dict | None = None                 # where the last cut stopped: guesses the next (`_prune_more`)
-        self._shortlists: dict = {}                        # per group of competing layers: where the next cuts look
         self._counted: dict = {}                           # per layer: (mask, its version, units removed) when last counted
 
     @property
@@ -262,7 +239,6 @@ class Sparsifier:
                 select_lowest(**self._ranking(keep), k=k, emit=self._write_mask if shared else self._set_mask,
                               refuse_nan=f'criteria {self.criteria!r}', frontier=frontier)   # NaN: an error before any mask changes
                 self._frontier = {(0 if self.mode == 'global' else names[g]): v for g, v in frontier.items()} if frontier else None
-                self._shortlists = {}
                 if shared:
                     broadcast_tensors(self.masks)
                     for m in self.layers.values(): _fill_removed(m.weight, _mask(m))
@@ -282,58 +258,53 @@ class Sparsifier:
                 raise ValueError(f"mask_units: layer {n!r} has {self.units[n].n} units of {self.granularity!r}; expected a bool "
                                  f"vector of shape ({self.units[n].n},), got {r.dtype} of shape {tuple(r.shape)}")
         for n, r in removed.items(): self._set_mask(n, r)
-        self._shortlists = {}                          # they may list units removed now
         self._any_removed = self.sparsity() > 0
         self._update_channels()
         cur = self.current if isinstance(self.current, dict) else dict.fromkeys(self.layers, self.current)
         self.current = {**cur, **{n: int(r.sum()) / len(r) for n, r in removed.items()}}
 
     def _prune_more(self, k: int | dict, gone: dict[str, int]) -> bool:
-        """Remove the units a growing target adds to those removed, without ranking every unit again. They are the lowest
-        of those still kept, just above where the last cut stopped: one pass over the kept units lists those scored below
-        a bound that holds several cuts' worth (`lowest_below`), and this cut and the next `SHORTLIST_CUTS - 1` take the
-        lowest of that list, scored again on the current weights (`choose_lowest`). With unchanged weights each cut takes
-        the units `select_lowest` would; while training moves the weights, a unit that falls below a cut from above the
-        list's bound waits for the next full pass. A list is kept only for criteria that score each weight alone
-        (`Criteria.elementwise`) at weight granularity; otherwise each cut makes one pass. False, with nothing changed,
-        where this cannot answer (no last cut to start from, a bound still too low after three tries, a layer reaching its
-        protected units): then `prune` selects among all units."""
+        """Remove the units a growing target adds to those removed, in one pass over the kept units: the lowest of them lie
+        a little above where the last cut stopped (`lowest_below`, `choose_lowest`), and they are the units `select_lowest`
+        would choose. False, with nothing changed, where this cannot answer (no last cut to start from, a bound still too
+        low after three tries, a layer reaching its protected units): then `prune` selects among all units."""
         if not self._frontier or not self.criteria.deterministic or isinstance(self.granularity, NM): return False
         names = list(self.layers)
         if self.mode == 'global': groups, need = {0: names}, {0: k - sum(gone.values())}
         else: groups, need = {n: [n] for n in names}, {n: k[n] - gone[n] for n in names}
         groups = {g: ns for g, ns in groups.items() if need[g] > 0}
         if any(self._frontier.get(g, (0., None))[1] is None for g in groups): return False
-        cuts, frontier = {}, {}
+        chosen, frontier = {}, {}
         for g, ns in groups.items():
             t, density = self._frontier[g]
-            short = self._shortlists.get(g)
-            cut = self._cut(short, self._rescore(short), need[g], t, density) if short and short.cuts < SHORTLIST_CUTS else None
-            if cut is None:                                               # a full pass over the kept units
-                short, scores = self._new_shortlist(ns, need[g], t, density) or (None, None)
-                cut = short and self._cut(short, scores, need[g], t, density)
-                if not cut: return False
-            idx, frontier[g] = cut
-            units = short.units(idx)
-            for n, p in units.items():
+            room = max(4 * need[g], sum(self.units[n].n for n in ns) // 32)   # candidates kept: a few bits per unit
+            for _ in range(3):
+                if not 0 < density < math.inf: return False                  # no usable estimate of how densely scores lie
+                bound = t + 1.5 * need[g] / density                          # half again the units needed, if density holds
+                found = []
+                for n in ns:
+                    f = lowest_below(self._scores_of(n, False), self.units[n].kept(_mask(self.layers[n])), bound,
+                                     room - sum(len(p) for p, _ in found))
+                    if f is None: return False
+                    found.append(f)
+                count = sum(len(p) for p, _ in found)
+                if count >= need[g]: break
+                density = count / (bound - t) if count else density / 4       # scores moved up: a higher bound
+            else: return False
+            picks, last = choose_lowest(found, need[g])
+            for n, p in zip(ns, picks):
                 if gone[n] + len(p) > self.units[n].n - self._kept(n): return False   # protected units reached
-            cuts[g] = short, idx, units
-        for g, (short, idx, units) in cuts.items():
-            for n, p in units.items():
-                c = self._counted.get(n)
-                fresh = c is not None and c[0] is _mask(self.layers[n]) and c[1] == _mask(self.layers[n])._version
-                self._remove_units(n, p)
-                if fresh: self._counted[n] = (c[0], c[0]._version, c[2] + len(p))   # the count follows the cut
-            short.take(idx)
-            if short.reusable: self._shortlists[g] = short
-            else: self._shortlists.pop(g, None)
+                chosen[n] = p
+            above = count - need[g]
+            frontier[g] = (last, above / (bound - last) if above and bound > last else density)
+        for n, p in chosen.items(): self._remove_units(n, p)
         self._frontier.update(frontier)
         self._any_removed = True
         return True
 
     def _removed_counts(self) -> dict[str, int]:
         """Units removed per layer. A mask is counted again only if it was written since it was last counted (its tensor's
-        version changed: a load, another tool); the cuts of `_prune_more` keep their layers' counts themselves."""
+        version changed: a load, another tool); the cuts of `_remove_units` keep their layers' counts themselves."""
         counts, stale = {}, []
         for n, m in self.layers.items():
             mask, c = _mask(m), self._counted.get(n)
@@ -346,57 +317,6 @@ class Sparsifier:
                 counts[n] = self.units[n].n - c
                 self._counted[n] = (_mask(self.layers[n]), _mask(self.layers[n])._version, counts[n])
         return counts
-
-    def _new_shortlist(self, ns: list[str], need: int, t: float, density: float) -> tuple[Shortlist, Tensor] | None:
-        """One pass over the kept units of layers `ns`: those scored at most a bound above `t` (the last cut) meant to
-        hold half again `need` units for this cut and, where a list can be reused, for the next ones too (at most a 16th
-        of the units), guessed from `density` (units per score above `t`) and raised up to twice if too few lie below it.
-        The list and the units' scores; None if too many units lie below the bound or a score is NaN."""
-        units = sum(self.units[n].n for n in ns)
-        reusable = self._can_shortlist()
-        want = max(1.5 * need, min(1.5 * SHORTLIST_CUTS * need, units / 16)) if reusable else 1.5 * need
-        room = max(4 * need, 2 * math.ceil(want), units // 32)                # candidates kept: a few bits per unit
-        for _ in range(3):
-            if not 0 < density < math.inf: return None                     # no usable estimate of how densely scores lie
-            bound = t + want / density
-            found = []
-            for n in ns:
-                f = lowest_below(self._scores_of(n, False), self.units[n].kept(_mask(self.layers[n])), bound,
-                                 room - sum(len(p) for p, _ in found))
-                if f is None: return None
-                found.append(f)
-            count = sum(len(p) for p, _ in found)
-            if count >= need: return Shortlist({n: p for n, (p, _) in zip(ns, found)}, bound, reusable), torch.cat([s.float() for _, s in found])
-            density = count / (bound - t) if count else density / 4           # scores moved up: a higher bound
-        return None
-
-    def _can_shortlist(self) -> bool:
-        "Can a shortlist be scored again alone? Units are single weights in their order, scored each alone, and not rescaled per layer."
-        if not self.criteria.elementwise or self.mode == 'global' and self.criteria.normalizer is not None: return False
-        return all(u.n == self.layers[n].weight.numel() and u.perm == list(range(self.layers[n].weight.dim()))
-                   for n, u in self.units.items())
-
-    def _rescore(self, short: Shortlist | None) -> Tensor | None:
-        "The current scores of a shortlist's entries, those taken since at +inf; None without a list."
-        if short is None: return None
-        scores = [self.scorer.scores_at(n, p) for n, p in short.positions.items()]
-        return torch.cat(scores).masked_fill_(short.taken, math.inf) if all(s is not None for s in scores) else None
-
-    def _cut(self, short: Shortlist, scores: Tensor | None, need: int, t: float, density: float):
-        """The entries of `short` holding the `need` lowest `scores` (increasing), and the next frontier (the last score
-        taken, the density of units above it). First among the entries below a bound that holds half again `need` by
-        `density`, else among all not taken; None if too few are left, or a score taken is above the list's bound or NaN
-        (training moved the weights: units outside the list may lie lower; the full pass refuses NaN)."""
-        if scores is None: return None
-        bound = t + 1.5 * need / density if 0 < density < math.inf else math.inf
-        idx = (scores <= bound).nonzero().squeeze(1) if bound < short.bound else None
-        if idx is None or len(idx) < need:                                  # all of the list
-            bound, idx = short.bound, (~short.taken).nonzero().squeeze(1)
-            if len(idx) < need: return None
-        (taken,), last = choose_lowest([(idx, scores.index_select(0, idx))], need)
-        if not last <= short.bound: return None
-        above = len(idx) - need
-        return taken, (last, above / (bound - last) if above and bound > last else density)
 
     def _align_dependencies(self, stay: dict[str, Tensor]) -> None:
         """Give the layers of each coupled group the same removed channels: those removed before this prune (`stay`), then
@@ -419,9 +339,11 @@ class Sparsifier:
                 self._set_mask(n, lost)
 
     def _remove_units(self, name: str, positions: Tensor) -> None:
-        "Mask the units at `positions` of layer `name` as well (its other units stay as they are), and zero their weights."
+        """Mask the units at `positions` of layer `name` (all kept so far) as well (its other units stay as they are), and
+        zero their weights."""
         m, u = self.layers[name], self.units[name]
-        mask = _mask(m)
+        mask, counted = _mask(m), self._counted.get(name)
+        fresh = counted is not None and counted[0] is mask and counted[1] == mask._version
         if u.n == mask.numel() and u.perm == list(range(mask.dim())) and mask.is_contiguous() and m.weight.is_contiguous():
             mask.view(-1).index_fill_(0, positions, False)      # units are weights: only the new ones are touched
             m.weight.view(-1).index_fill_(0, positions, 0.)     # zero, a NaN too (multiplying would keep it)
@@ -429,6 +351,7 @@ class Sparsifier:
             removed = u.removed(mask)
             removed[positions] = True
             self._set_mask(name, removed)
+        if fresh: self._counted[name] = (mask, mask._version, counted[2] + len(positions))   # the count follows the cut
 
     def _write_mask(self, name: str, removed: Tensor) -> Tensor:
         "Mask the units `removed` (a flat bool vector) of layer `name`; returns the mask."
@@ -542,7 +465,6 @@ class Sparsifier:
     def rewind(self, weights: dict[str, Tensor], optimizer=None) -> None:
         "Set the model's parameters back to `weights` (a `snapshot`), keep pruned ones at zero, and reset `optimizer`'s state."
         for n, p in self.model.named_parameters(): p.copy_(weights[n])
-        self._shortlists = {}                          # ranked on other weights
         self.apply_masks()
         for state in optimizer_state(optimizer).values():
             for v in state.values():
@@ -599,7 +521,7 @@ class Sparsifier:
         "Units and coupled biases and norms of layers whose parameters were replaced (`new_of`: old parameter -> new)."
         self.units = {n: self.granularity.units(m) for n, m in self.layers.items()}
         self.coupled = {n: [new_of.get(p, p) for p in ps] for n, ps in self.coupled.items()}
-        self._frontier, self._shortlists, self._counted = None, {}, {}   # scores ranked before the change: rank again
+        self._frontier, self._counted = None, {}           # scores ranked before the change: rank again
         self._update_channels()
 
     # --- measuring, releasing, baking
