@@ -711,7 +711,7 @@ class Pruner:
 
     def _closest(self, counted: _PlanCost, name: str, aim: float, groups: list[_Group],
                  scores: dict[str, Tensor]) -> tuple[float, dict[str, Tensor], float] | None:
-        """`(ratio, plan, cost)` by `counted`: the smallest ratio whose plan costs at most `aim` (by bisection, to 1e-4), then
+        """`(ratio, plan, cost)` by `counted`: the smallest ratio whose plan costs at most `aim` (by bisection, to 1e-3), then
         units given back, one allowed step of one group at a time, the step that keeps the cost highest within `aim`, while
         one fits; also from the last ratio too costly with one group one step further. None if no plan that keeps a channel
         in every layer costs so little."""
@@ -720,19 +720,22 @@ class Pruner:
         if (c := cost(lo)) is not None and c <= aim: return lo, self._plan(lo, groups, scores), c
         hi, lowest = self._lowest(cost)
         if lowest is None or lowest > aim: return None
-        while hi - lo > 1e-4:                                # the steps given back below go finer
+        while hi - lo > 1e-3:                                # the steps given back below go finer
             mid = (lo + hi) / 2
             if (c := cost(mid)) is not None and c <= aim: hi = mid
             else: lo = mid
         keep = {g.key: self._guarded(g, scores[g.key], self._kept(g))[0] for g in groups}
-        steps = {}                                           # per group: the unit counts a plan may remove
+        steps, units_of = {}, {}                             # per group: the unit counts a plan may remove; the units for a count
         def step(removed: dict, g: _Group, more: bool) -> Tensor | None:
             "The units `g` loses one allowed step further (`more`) or nearer than in `removed` (None: no such step)."
             k = int(removed[g.key].sum()) if g.key in removed else 0
             if g.key not in steps:
                 steps[g.key] = sorted({0} | {g.n - u for u in range(self._kept(g), g.n + 1) if not self.round_to or self._allowed(g, u)})
             ks = [j for j in steps[g.key] if (j > k if more else j < k)]
-            return lowest_k(keep[g.key], ks[0] if more else ks[-1]) if ks else None
+            if not ks: return None
+            k = ks[0] if more else ks[-1]
+            if (g.key, k) not in units_of: units_of[g.key, k] = lowest_k(keep[g.key], k)
+            return units_of[g.key, k]
         def best_step(removed: dict, state, more: bool):
             "`(cost, group, units, counts)` of the one step of one group whose plan costs the most within `aim`, or None."
             best = None
@@ -748,7 +751,7 @@ class Pruner:
         ends = []
         for removed in starts:                               # units given back while a step fits
             state = counted.state(removed)
-            while (found := best_step(removed, state, False)) is not None:
+            while state[2][name] < (1 - _CLOSE / 5) * aim and (found := best_step(removed, state, False)) is not None:
                 c, g, units, new = found
                 removed = {**removed, g.key: units}
                 state = counted.update(state, g.key, new, c)
