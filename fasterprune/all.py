@@ -37,6 +37,7 @@ with _quiet_fastai_import():   # whichever module imports fastai first does it w
                                      FEATURE_LOSSES)
     # physical removal
     from fasterprune.prune.graph import build_graph, Slice, check_torch_pruning
+    from fasterprune.prune.attention import register_attention, AttentionType, ATTENTION_TYPES, find_attention
     from fasterprune.prune.pruner import Pruner, PruneStep, PRUNABLE, pruning_plan, save_pruned, load_pruned, recalibrate_bn
     from fasterprune.prune.callback import PruneCallback, pruning_points
     # reports and data
@@ -81,6 +82,7 @@ __all__ = [
     'slim_regularizer', 'KnowledgeDistillationCallback', 'soft_target_loss', 'attention_map', 'attention_loss', 'mse_loss',
     'FEATURE_LOSSES',
     # physical removal
+    'register_attention', 'AttentionType', 'ATTENTION_TYPES', 'find_attention',
     'build_graph', 'Slice', 'check_torch_pruning', 'Pruner', 'PruneStep', 'PRUNABLE', 'pruning_plan', 'save_pruned',
     'load_pruned', 'recalibrate_bn', 'PruneCallback', 'pruning_points',
     # reports and data

@@ -35,6 +35,7 @@ class Space:
     size: int
     grouping: int = 1                 # removals take the same positions in every one of these equal groups
     sensitive: str = ''               # why its channels must not be masked (a norm or attention counts the width)
+    whole: bool = False               # a unit is one of the `grouping` blocks (a head), not a position in each
     output: bool = False              # the model's output: never pruned
     producers: list = field(default_factory=list)   # (layer name, rows(c) -> weight rows of channel c)
     parent: 'Space | None' = None
@@ -204,7 +205,7 @@ class _Builder:
         t, rng = self.regs[src], self.rng
         a = heads * head_dim
         att = TimmAttention(width(t), a, heads, bias=rng.random() < 0.7)
-        inner = self.space(a, grouping=heads)            # the head dimensions: q, k and v rows of one position
+        inner = self.space(a, grouping=heads, whole=True)   # the heads: q, k and v rows of a head go together
         i = self.module('attn', att, src, [self.space(width(t))])
         name = self.program[-1][1]
         inner.producers.append((name + '.qkv', lambda c, a=a: [c, a + c, 2 * a + c]))
@@ -383,9 +384,9 @@ def expected_widths(model: FuzzNet, b: _Builder) -> dict[str, int]:
         for name, rows in s.producers:
             d = dead_rows(name)
             dead &= torch.tensor([bool(d[rows(c)].all()) for c in range(s.size)])
-        units = dead.view(s.grouping, -1).all(0)
+        units = dead.view(s.grouping, -1).all(1 if s.whole else 0)
         if units.all(): units[0] = False              # a group keeps one unit
-        kept[id(s)] = s.size - s.grouping * int(units.sum())
+        kept[id(s)] = s.size - (s.size // s.grouping if s.whole else s.grouping) * int(units.sum())
     return {name: sum(kept[id(s.root())] for s in spaces) * (3 if name.endswith('.qkv') else 1)
             for name, spaces in b.out_layer.items()}
 

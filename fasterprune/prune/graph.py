@@ -322,6 +322,7 @@ def _recording():
     "Inside, every parameter torch-pruning slices is recorded: `{new: (old, dim, kept indices)}`."
     lineage, orig = {}, _tpf.BasePruningFunc._prune_parameter_and_grad
     def record(self, weight, keep_idxs, pruning_dim):
+        keep_idxs = sorted(int(i) for i in keep_idxs)   # torch-pruning 1.6's LayerNorm keeps channels in set order (tensor.sort() is not in place)
         new = orig(self, weight, keep_idxs, pruning_dim)
         lineage[new] = (weight, pruning_dim % weight.dim(), torch.as_tensor(list(keep_idxs), dtype=torch.long))
         return new

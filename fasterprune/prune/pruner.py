@@ -28,29 +28,15 @@ from ..sparse.sparsifier import MASK, bake_masks, attach_masks, refuse_reparamet
 from ..core.importance import StatScorer
 
 # %% auto #0
-__all__ = ['PRUNABLE', 'attention_heads', 'isomorphic_classes', 'apply_plan', 'pruning_plan', 'remap_optimizer', 'PruneStep',
-           'Pruner', 'set_pruning_plan', 'read_checkpoint', 'save_pruned', 'load_pruned', 'recalibrate_bn']
+__all__ = ['PRUNABLE', 'isomorphic_classes', 'apply_plan', 'pruning_plan', 'remap_optimizer', 'PruneStep', 'Pruner',
+           'set_pruning_plan', 'read_checkpoint', 'save_pruned', 'load_pruned', 'recalibrate_bn']
 
 # %% ../../nbs/30_prune.pruner.ipynb #770ded89
 PRUNABLE = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
 
 # %% ../../nbs/30_prune.pruner.ipynb #28937e22
-def _timm_attention(m: nn.Module) -> bool:
-    return isinstance(getattr(m, 'qkv', None), nn.Linear) and isinstance(getattr(m, 'num_heads', None), int)
+from .attention import attention_heads, find_attention, inner_layers, attention_group, refuse_unrecognised, split_head_steps, remove_units, compose_slices, removed_channels, masking_removed, recording_module_outputs, outputs_differ, module_to_teach, not_equivalent, sync_config, hidden_layers
 
-def attention_heads(model: nn.Module, num_heads: dict | None = None) -> dict[nn.Module, int]:
-    "`{module: heads}` for `nn.MultiheadAttention` and timm-style attention (`qkv` Linear + `num_heads`), plus `num_heads`."
-    heads = {}
-    for m in model.modules():
-        if isinstance(m, nn.MultiheadAttention): heads[m] = m.num_heads
-        elif _timm_attention(m): heads[m.qkv] = m.num_heads
-    named = dict(model.named_modules())
-    for k, v in (num_heads or {}).items():
-        if isinstance(k, str):
-            if k not in named: raise ValueError(f"num_heads names {k!r}, which is not a module of the model")
-            k = named[k]
-        heads[k] = v
-    return heads
 
 # %% ../../nbs/30_prune.pruner.ipynb #a6aa1228
 _CONV = nn.modules.conv._ConvNd
@@ -126,11 +112,10 @@ def isomorphic_classes(groups: list[_Group]) -> list[list[_Group]]:
 
 # %% ../../nbs/30_prune.pruner.ipynb #f699642d
 def _update_attention(model: nn.Module) -> None:
+    "Attributes outside the attention registry that record a width: torchvision's VisionTransformer reshapes its patches by `hidden_dim`."
     for m in model.modules():
-        if _timm_attention(m) and isinstance(getattr(m, 'head_dim', None), int):
-            m.head_dim = m.qkv.out_features // (3 * m.num_heads)
-        elif isinstance(getattr(m, 'conv_proj', None), nn.Conv2d) and isinstance(getattr(m, 'hidden_dim', None), int):
-            m.hidden_dim = m.conv_proj.out_channels        # torchvision's VisionTransformer reshapes its patches by it
+        if isinstance(getattr(m, 'conv_proj', None), nn.Conv2d) and isinstance(getattr(m, 'hidden_dim', None), int):
+            m.hidden_dim = m.conv_proj.out_channels
 
 def _follow(model: nn.Module, slices: dict[str, Slice]) -> None:
     "Keep frozen parameters frozen and masks in step with their weights."
@@ -142,15 +127,27 @@ def _follow(model: nn.Module, slices: dict[str, Slice]) -> None:
         if attr == 'weight' and m._buffers.get(MASK) is not None and m._buffers[MASK].shape != s.new.shape:
             m._buffers[MASK] = s.apply(m._buffers[MASK])
 
-def apply_plan(model: nn.Module, graph, steps: list[dict], example_inputs=None, forward_fn=None) -> dict[str, Slice]:
+def apply_plan(model: nn.Module, graph, steps: list[dict], example_inputs=None, forward_fn=None, verify: bool = False) -> dict[str, Slice]:
     """Remove the channels of `steps` from `model` through its dependency `graph`, all or nothing; `{name: Slice}` of every
-    replaced parameter. With `example_inputs`, the pruned model must still run on one of them, or nothing changes."""
+    replaced parameter. With `example_inputs`, the pruned model must still run on one of them, and with `verify` compute
+    what the original computes with the removed channels masked, or nothing changes."""
     with transaction(model, graph):
         try:
-            slices = prune_steps(model, graph, steps)
+            heads, others = split_head_steps(model, steps)          # a recognised attention loses whole heads: sliced here
+            check = verify and example_inputs is not None and bool(steps)
+            if check:
+                members, reference = removed_channels(model, graph, steps), {}
+                with masking_removed(members), recording_module_outputs(model, reference): masked_out = _run_once(model, example_inputs, forward_fn)
+            slices = {}
+            for f, units in heads: slices |= remove_units(model, f, units)
+            slices = compose_slices(slices, prune_steps(model, graph, others))
             _update_attention(model)
             _follow(model, slices)
-            if example_inputs is not None: _run_once(model, example_inputs, forward_fn)
+            if example_inputs is not None: out = _run_once(model, example_inputs, forward_fn)
+            if check and (diff := outputs_differ(masked_out, out)) is not None:
+                pruned = {}
+                with recording_module_outputs(model, pruned): _run_once(model, example_inputs, forward_fn)
+                raise not_equivalent(model, diff, module_to_teach(model, reference, pruned, [i for _, _, i in members]))
         except (IndexError, _BrokenByPlan) as e:
             what = e if isinstance(e, _BrokenByPlan) else f'{type(e).__name__}: {e}'
             raise RuntimeError(f"the pruned model would no longer run on the example inputs ({what}): something in the "
@@ -161,11 +158,13 @@ def apply_plan(model: nn.Module, graph, steps: list[dict], example_inputs=None, 
 
 class _BrokenByPlan(Exception): pass
 
-def _run_once(model: nn.Module, example_inputs, forward_fn=None) -> None:
-    "Run `model` on one sample of `example_inputs` (eval mode, no gradients); `_BrokenByPlan` if it fails."
+def _run_once(model: nn.Module, example_inputs, forward_fn=None):
+    """What `model` returns on one sample of `example_inputs` (eval mode; autograd on, so that no fused inference path
+    skips the modules' hooks); `_BrokenByPlan` if it fails."""
     x = move_to_device(first_sample(example_inputs), model_device(model))
     try:
-        with torch.no_grad(), keep_modes(model, train=False): forward_fn(model, x) if forward_fn else call_model(model, x)
+        with torch.enable_grad(), keep_modes(model, train=False):
+            return forward_fn(model, x) if forward_fn else call_model(model, x)
     except Exception as e:
         raise _BrokenByPlan(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
 
@@ -367,7 +366,8 @@ class Pruner:
                  exclude=None,                         # these layers' output channels stay (as in the Sparsifier)
                  unwrapped_parameters=None,            # bare nn.Parameters and the dim of their channels: {param or name: dim} or Torch-Pruning's [(param, dim)]
                  followers=None,                       # models of the same structure (an EMA copy) that lose the same channels at each prune
-                 isomorphic: bool = False):            # global context: groups of the same structure compete only among themselves
+                 isomorphic: bool = False,             # global context: groups of the same structure compete only among themselves
+                 verify: bool = True):                 # check each prune: the model must equal the original with the removed channels masked
         # Options first, then the model: nothing is traced before every option passed its check.
         self.criteria = as_criteria(criteria)
         context, _ = parse_target(context, None, 'pruning_ratio', as_ratio, required=False)
@@ -382,6 +382,8 @@ class Pruner:
             raise ValueError(f"isomorphic=True ranks groups of the same structure together in context='global'; with context "
                              f"{context if isinstance(context, str) else 'per-layer'!r} each group or layer has its ratio already")
         self.isomorphic = isomorphic
+        if not isinstance(verify, bool): raise TypeError(f"verify must be True or False, got {verify!r}")
+        self.verify = verify
         context = inner_names(context, model) if isinstance(context, dict) else context   # names as inside a DDP wrapper
         ignore, num_heads = inner_names(ignore, model), inner_names(num_heads, model)
         if isinstance(unwrapped_parameters, dict): unwrapped_parameters = inner_names(unwrapped_parameters, model)
@@ -405,12 +407,13 @@ class Pruner:
         types = tuple(layer_types) if isinstance(layer_types, (list, tuple)) else (layer_types,)
         self.layers = {n: m for n, m in select_layers(model, types, include, exclude).items() if n not in ignored}
         self.heads = attention_heads(model, num_heads)
+        refuse_unrecognised(model, self.heads)              # attention whose heads would be mixed: refused first
         self.unwrapped = as_unwrapped(model, unwrapped_parameters if unwrapped_parameters is not None else _plan_unwrapped(model))
         self.graph = build_graph(model, example_inputs, forward_fn, self.unwrapped)
         self.names = {m: n for n, m in model.named_modules()}
-        self._skip = set(ignored.values()) | {m for m in model.modules()
+        self._skip = set(ignored.values()) | hidden_layers(model) | {m for m in model.modules()
                                               if isinstance(m, (_CONV, nn.Linear)) and m not in self.layers.values()}
-        every_group = coupled_groups(self.graph, _ROOTS, self._skip)      # one walk over the graph
+        every_group = coupled_groups(self.graph, _ROOTS, self._skip | inner_layers(model))   # one walk over the graph
         self._groups = groups = self._scan(every_group)
         if not groups:
             raise ValueError("no coupled group can be pruned: every group contains an ignored layer, a layer not in "
@@ -450,7 +453,7 @@ class Pruner:
     def _scan(self, every_group: list[CoupledGroup] | None = None) -> list[_Group]:
         "The groups that may be pruned, out of `every_group` of the graph (default: a new walk over the graph)."
         out = []
-        for group in coupled_groups(self.graph, _ROOTS, self._skip) if every_group is None else every_group:
+        for group in coupled_groups(self.graph, _ROOTS, self._skip | inner_layers(self.model)) if every_group is None else every_group:
             if group.reaches_output or any(mb.out and mb.module in self._skip for mb in group.members): continue
             if any(mb.out and mb.module in self.heads and isinstance(mb.module, nn.Linear) for mb in group.members):
                 down = [mb for mb in group.members                # timm qkv: root the group at the layer reading it
@@ -463,6 +466,17 @@ class Pruner:
                                            if mb.out and mb.module in self.layers.values()))
             key = self.names[group.root.module] + ('>' if group.root.out else '<')
             out.append(_Group(key, group, cg, n_root // (cg * group.block), producers, group.block, _aligned(group)))
+        return out + self._attention_groups()
+
+    def _attention_groups(self) -> list[_Group]:
+        "One group per recognised attention whose query, key and value layers may lose rows: a unit is a key/value group with its query heads."
+        out = []
+        for f in find_attention(self.model):
+            if not f.proj or f.module in self._skip: continue
+            group = attention_group(f, self.names)
+            if any(mb.out and mb.module not in self.layers.values() for mb in group.members): continue
+            producers = [self.names[mb.module] for mb in group.members if mb.out]
+            out.append(_Group(self.names[f.proj['o']] + '<', group, 1, f.kv_heads, producers, f.unit_width))
         return out
 
     def _before_plan(self, groups: list[_Group]) -> dict[str, int]:
@@ -474,7 +488,7 @@ class Pruner:
         initial = {g.key: g.n for g in groups}
         for st in self.steps:
             g = where.get((st['layer'], bool(st['out'])))
-            if g is not None: initial[g.key] += len(st['idxs']) // g.channel_groups
+            if g is not None: initial[g.key] += len(st['idxs']) // (g.channel_groups * g.block)
         return initial
 
     def _current_groups(self) -> list[_Group]:
@@ -640,8 +654,8 @@ class Pruner:
             sig = tuple((s['layer'], len(s['idxs'])) for s in steps)
             if sig not in cache:
                 with transaction(self.model, self.graph, keep=False):
-                    try:
-                        if steps: apply_plan(self.model, self.graph, steps)
+                    try:                                 # a plan that breaks the model's code is an error, as in prune(ratio)
+                        if steps: apply_plan(self.model, self.graph, steps, self.example_inputs, self.forward_fn)
                     except ValueError: cache[sig] = None
                     else: cache[sig] = budget.measure(self.model, self.example_inputs, self.forward_fn)
             return cache[sig]
@@ -838,7 +852,7 @@ class Pruner:
                 dead[torch.as_tensor(mb.root_idxs)[alive]] = False
             units = _unit_view(g, dead).all(1)
             if exact:
-                live = (dead & _shifted(g.group)).view(g.channel_groups, -1).any(0) & units
+                live = _unit_view(g, dead & _shifted(g.group)).any(1) & units
                 if live.any(): shifted[g.key[:-1]] = int(live.sum()); units &= ~live
             if units.all(): units[0] = False            # a group keeps at least one unit
             for u in g.layer_units:                   # and every layer one channel (a concatenated part, too)
@@ -861,8 +875,9 @@ class Pruner:
         if steps:
             with ExitStack() as all_or_nothing:             # the model and its followers lose the same channels, or none do
                 for m, g in [(self.model, self.graph), *self.followers]: all_or_nothing.enter_context(transaction(m, g))
-                slices = apply_plan(self.model, self.graph, steps, self.example_inputs, self.forward_fn)
+                slices = apply_plan(self.model, self.graph, steps, self.example_inputs, self.forward_fn, self.verify)
                 for m, g in self.followers: apply_plan(m, g, steps, self.example_inputs, self.forward_fn)
+            for m in [self.model, *(f for f, _ in self.followers)]: sync_config(m)   # a Hugging Face config describes the new widths
             self._groups = self._now = None         # shapes changed: scan and count again next time
         follow_slices(self.scorer, slices)          # references and statistics follow the kept channels
         if not isinstance(self.scorer, StatScorer): self.scorer.after_prune()
@@ -1020,6 +1035,7 @@ def load_pruned(obj, file, example_inputs=None, forward_fn=None):
         graph = build_graph(model, move_to_device(x, next(model.parameters()).device), forward_fn, plan.get('unwrapped'))
         with transaction(model, graph):         # the replay is undone if the weights do not fit
             apply_plan(model, graph, plan['steps'])
+            sync_config(model)
             _check_fits(model, sd, ' after replaying its plan')
             attach_masks(model, sd)
     else:
