@@ -763,7 +763,7 @@ class Pruner:
         over = self._plan(lo, groups, scores)
         if (found := best_step(over, counted.state(over), True)) is not None: starts.append({**over, found[1].key: found[2]})
         ends = []
-        for removed in starts:                               # units given back while a step fits
+        for removed in starts:                               # units given back while a step fits (and 0.2 % is missing)
             state = counted.state(removed)
             while state[2][name] < (1 - _CLOSE / 5) * aim and (found := best_step(removed, state, False)) is not None:
                 c, g, units, new = found
