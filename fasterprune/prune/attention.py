@@ -438,7 +438,7 @@ register_attention('Hugging Face BERT / RoBERTa attention',
                              and type(getattr(m.self, 'attention_head_size', None)) is int,
                    lambda m: m.self.num_attention_heads,
                    lambda m: dict(q=m.self.query, k=m.self.key, v=m.self.value, o=m.output.dense), _bert_update)
-register_attention('Hugging Face q_proj/k_proj/v_proj/o_proj attention (ViT, DeiT, Llama family)',
+_ = register_attention('Hugging Face q_proj/k_proj/v_proj/o_proj attention (ViT, DeiT, Llama family)',
                    lambda m: _linears(m, 'q_proj', 'k_proj', 'v_proj', 'o_proj') and type(getattr(m, 'head_dim', None)) is int,
                    lambda m: m.o_proj.in_features // m.head_dim,
                    lambda m: dict(q=m.q_proj, k=m.k_proj, v=m.v_proj, o=m.o_proj), _set_heads,
