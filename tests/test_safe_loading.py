@@ -79,10 +79,10 @@ def test_amc_checkpoint_refuses(tmp):
 @pytest.mark.parametrize('name', ['rewind.pth', 'trained.pth', 'rng.pth'])
 def test_lottery_resume_refuses(tmp, name):
     folder, marker = tmp / 'rounds', tmp / 'marker'
-    lottery_rounds(_cnn(), ONE, 0.75, 2, folder=folder, progress=False)   # resuming it reads the three files
+    lottery_rounds(_cnn(), ONE, 0.75, 2, path=folder, progress=False)   # resuming it reads the three files
     _craft(folder / name, marker)
     with pytest.raises(ValueError, match=re.escape(name) + ' ' + REFUSED):
-        lottery_rounds(_cnn(), ONE, 0.75, 2, folder=folder, resume=True, progress=False)
+        lottery_rounds(_cnn(), ONE, 0.75, 2, path=folder, resume=True, progress=False)
     assert not marker.exists()
 
 

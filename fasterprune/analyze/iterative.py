@@ -24,16 +24,33 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 # %% auto #0
-__all__ = ['IterativeRun', 'prune_iteratively']
+__all__ = ['RoundsRun', 'IterativeRun', 'prune_iteratively']
 
 # %% ../../nbs/53_analyze.iterative.ipynb #b6f0091d
 _SHAPE = dict(rows=[dict(round=int, step=_NUMBER, macs=_NUMBER, params=_NUMBER, pruned=_NUMBER, score=_NUMBER, accepted=bool)],
               budget=dict(name=str, keep=_NUMBER), baseline=_NUMBER, max_drop=_NUMBER, reason=str, metric=str,
               signature=_Maybe(str), model_file=_Maybe(str))
 
-class IterativeRun(ModelResult):
+class RoundsRun(ModelResult):
+    """A `Result` of a pruning in rounds that holds its model: `rows` has one row per round (round 0: the model given) with
+    its score after the cut (`pruned`) and after fine-tuning (`score`). `plot` draws them on its first panel and what the
+    rounds removed (`_draw_removed`) on the second."""
+    _PANELS, _AFTER_CUT = 2, 'after the cut'
+
+    def __repr__(self): return f"{type(self).__name__}({len(self.rows) - 1} rounds, {self._summary()})"
+
+    def _draw(self, axs) -> None:
+        "The score of each round (after the cut, after fine-tuning) on the first panel; what the rounds removed on the second."
+        df, (ax1, ax2) = self.to_dataframe(), axs
+        ax1.plot(df.index, df.pruned, 'o--', color='tab:orange', label=self._AFTER_CUT)
+        ax1.plot(df.index, df.score, 'o-', color='tab:blue', label='after fine-tuning')
+        self._draw_removed(df, ax1, ax2)
+        ax1.set(xlabel='round', ylabel=self.metric, title='Score per round'); ax1.legend(fontsize=8)
+
+class IterativeRun(RoundsRun):
     "The rounds of `prune_iteratively` (round 0: the unpruned model) and the model they ended with: a `Result` that holds its model; `reason` says why it stopped."
-    _FORMAT, _WHAT, _REDO, _SHAPE, _KIND, _PANELS = 'fasterprune.iterative', 'iterative pruning run', 'prune again', _SHAPE, 'iterative run', 2
+    _FORMAT, _WHAT, _REDO, _SHAPE, _KIND = 'fasterprune.iterative', 'iterative pruning run', 'prune again', _SHAPE, 'iterative run'
+    _AFTER_CUT = 'after the cut (BN recalibrated)'
     def __init__(self, rows: list[dict], budget, baseline: float, max_drop: float, reason: str, model: nn.Module | None, metric: str,
                  signature: str | None = None):
         self.rows, self.budget, self.baseline, self.max_drop = rows, budget, baseline, max_drop
@@ -43,24 +60,20 @@ class IterativeRun(ModelResult):
     @property
     def accepted(self) -> list[dict]: return [r for r in self.rows if r['accepted']]
 
-    def __repr__(self):
+    def _summary(self) -> str:
         last = self.accepted[-1]
-        return (f"IterativeRun({len(self.rows) - 1} rounds, {len(self.accepted) - 1} accepted, stopped: {self.reason}; "
-                f"{self.budget.name} {last[self.budget.name]:.2%}, {self.metric} {last['score']:.4f})")
+        return (f"{len(self.accepted) - 1} accepted, stopped: {self.reason}; {self.budget.name} {last[self.budget.name]:.2%}, "
+                f"{self.metric} {last['score']:.4f}")
 
-    def _draw(self, axs) -> None:
-        "Score per round (after the cut with batch norm recalibrated, after fine-tuning; rejected rounds crossed) and what is left."
-        df, (ax1, ax2) = self.to_dataframe(), axs
-        ax1.plot(df.index, df.pruned, 'o--', color='tab:orange', label='after the cut (BN recalibrated)')
-        ax1.plot(df.index, df.score, 'o-', color='tab:blue', label='after fine-tuning')
+    def _draw_removed(self, df: pd.DataFrame, ax1: Axes, ax2: Axes) -> None:
+        "The rounds rolled back (crossed) and the tolerance; what is left of the MACs and params against the budget."
         rej = df[~df.accepted]
         ax1.plot(rej.index, rej.score, 'x', color='tab:red', ms=12, mew=2, label='rolled back')
         ax1.axhline(self.baseline - self.max_drop, color='tab:red', lw=1, ls='--', label='tolerance')
         ax2.plot(df.index, 100 * df.macs, 'o-', label='MACs')
         ax2.plot(df.index, 100 * df.params, 's-', label='params')
         ax2.axhline(100 * self.budget.keep, color='gray', lw=1, ls='--', label=f'budget ({self.budget.name})')
-        for ax, title, yl in ((ax1, 'Score per round', self.metric), (ax2, 'What is left', '% of the unpruned model')):
-            ax.set(xlabel='round', ylabel=yl, title=title); ax.legend(fontsize=8)
+        ax2.set(xlabel='round', ylabel='% of the unpruned model', title='What is left'); ax2.legend(fontsize=8)
 
     def to_dict(self) -> dict:
         return dict(format=self._FORMAT, version=1, pruning={}, rows=self.rows, budget=dict(name=self.budget.name, keep=self.budget.keep),

@@ -241,6 +241,15 @@ class FinalChoice(Result):
         if any(c.get('tuned') is not None for c in self.candidates): return fine_tuned_best(self.candidates, self.uniform)
         return max(self.candidates, key=lambda c: c['score'])
 
+    def _draw_choice(self, ax: Axes, step: str) -> None:
+        "On a plot of the run's plans against their `step`: the scores after the short fine-tune, and the uniform plan's."
+        tuned = [(p[step], p['tuned']) for p in getattr(self, self._PLANS) if p.get('tuned') is not None]
+        if tuned: ax.plot(*zip(*tuned), 'k^', label='after the short fine-tune')
+        if self.uniform is not None:
+            ax.axhline(self.uniform['score'], color='tab:red', ls='-.', lw=1, label='uniform plan')
+            if self.uniform.get('tuned') is not None:
+                ax.axhline(self.uniform['tuned'], color='black', ls='-.', lw=1, label='uniform plan, fine-tuned')
+
 
 # %% ../../nbs/52_analyze.search.ipynb #b6215629
 def _weights(rng: random.Random, keys: list[str], around: dict[str, float] | None, spread: float) -> dict[str, float]:

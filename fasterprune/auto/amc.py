@@ -216,12 +216,7 @@ class AMCRun(FinalChoice):
         ax.plot(warm.index, warm.score, '.', color='gray', label='warm-up (random)')
         ax.plot(df[~df.warmup].index, df[~df.warmup].score, '.', color='tab:blue', label='agent')
         ax.plot(df.index, df.score.cummax(), '-', color='tab:orange', label='best so far')
-        tuned = [(r['episode'], r['tuned']) for r in self.rows if r.get('tuned') is not None]
-        if tuned: ax.plot(*zip(*tuned), 'k^', label='after the short fine-tune')
-        if self.uniform is not None:
-            ax.axhline(self.uniform['score'], color='tab:red', ls='-.', lw=1, label='uniform plan')
-            if self.uniform.get('tuned') is not None:
-                ax.axhline(self.uniform['tuned'], color='black', ls='-.', lw=1, label='uniform plan, fine-tuned')
+        self._draw_choice(ax, 'episode')
         ax.set(xlabel='episode', ylabel=self.metric, title='AMC episodes (scores after adaptive BN)'); ax.legend(fontsize=8)
 
     def _apply(self, model: nn.Module, example_inputs) -> None:

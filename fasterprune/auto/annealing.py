@@ -120,12 +120,7 @@ class Annealing(FinalChoice):
                    c=['tab:blue' if h.get('accepted', True) else 'white' for h in self.history], edgecolors='tab:blue')
         ax.plot(steps, [h['current'] for h in self.history], color='tab:orange', label='current')
         ax.plot(steps, [h['best'] for h in self.history], color='tab:green', ls='--', label='best')
-        tuned = [(h['step'], h['tuned']) for h in self.history if h.get('tuned') is not None]
-        if tuned: ax.plot(*zip(*tuned), 'k^', label='after the short fine-tune')
-        if self.uniform is not None:
-            ax.axhline(self.uniform['score'], color='tab:red', ls='-.', lw=1, label='uniform plan')
-            if self.uniform.get('tuned') is not None:
-                ax.axhline(self.uniform['tuned'], color='black', ls='-.', lw=1, label='uniform plan, fine-tuned')
+        self._draw_choice(ax, 'step')
         ax.axhline(self.baseline, color='gray', ls=':', label='unpruned')
         ax.set(xlabel='step (one temperature each)', ylabel=self.metric,
                title=f"Simulated annealing at {self.budget['name']}={self.budget['keep']:.0%}")

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import torch.nn as nn
 from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import Evaluator, as_evaluator
-from ..analyze.result import ModelResult, _Maybe, _NUMBER
+from ..analyze.result import _Maybe, _NUMBER
+from ..analyze.iterative import RoundsRun
 from ..analyze.sensitivity import Sensitivity, model_signature, _check_ratios
 from ..core.criteria import Criteria, large_final
 from ..core.granularity import Granularity, removes_channels
@@ -102,26 +103,21 @@ def allocate_units(units: dict[str, int],        # units per layer
 _SHAPE = dict(rows=[dict(round=int, sparsity=_NUMBER, pruned=_NUMBER, score=_NUMBER, layers={...: _NUMBER})], metric=str,
               granularity=str, signature=str, analyses=[dict], model_file=_Maybe(str))
 
-class SensitivityPruneRun(ModelResult):
+class SensitivityPruneRun(RoundsRun):
     "The rounds of `sensitivity_prune` (one row each, round 0: the model given), each round's analysis and the masked model: a `Result` that holds its model."
-    _FORMAT, _WHAT, _REDO, _SHAPE, _KIND, _PANELS = 'fasterprune.sensitivity_prune', 'sensitivity pruning run', 'prune again', _SHAPE, 'sensitivity pruning run', 2
+    _FORMAT, _WHAT, _REDO, _SHAPE, _KIND = 'fasterprune.sensitivity_prune', 'sensitivity pruning run', 'prune again', _SHAPE, 'sensitivity pruning run'
     _FIELDS = ('rows', 'metric', 'granularity', 'signature')
     def __init__(self, rows: list[dict], analyses: list[Sensitivity], model: nn.Module | None, metric: str, granularity: str,
                  signature: str | None = None):
         self.rows, self.analyses, self.model, self.metric, self.granularity = rows, analyses, model, metric, granularity
         self.signature, self.pruning = signature, dict(granularity=granularity)   # of the model given; the unit masked
 
-    def __repr__(self):
-        last = self.rows[-1]
-        return (f"SensitivityPruneRun({len(self.rows) - 1} rounds, {self.granularity} sparsity {last['sparsity']:.2%}, "
-                f"{self.metric} {self.rows[0]['score']:.4f} -> {last['score']:.4f})")
+    def _summary(self) -> str:
+        first, last = self.rows[0], self.rows[-1]
+        return f"{self.granularity} sparsity {last['sparsity']:.2%}, {self.metric} {first['score']:.4f} -> {last['score']:.4f}"
 
-    def _draw(self, axs) -> None:
-        "Score per round (after the cut, after fine-tuning) and each layer's sparsity."
-        df, (ax1, ax2) = self.to_dataframe(), axs
-        ax1.plot(df.index, df.pruned, 'o--', color='tab:orange', label='after the cut')
-        ax1.plot(df.index, df.score, 'o-', color='tab:blue', label='after fine-tuning')
-        ax1.set(xlabel='round', ylabel=self.metric, title='Score per round'); ax1.legend(fontsize=8)
+    def _draw_removed(self, df: pd.DataFrame, ax1: Axes, ax2: Axes) -> None:
+        "Each layer's sparsity, and the sparsity in all."
         for n in self.rows[0]['layers']: ax2.plot(df.index, [100 * r['layers'][n] for r in self.rows], 'o-', label=n)
         ax2.plot(df.index, 100 * df.sparsity, 'k--', label='all')
         ax2.set(xlabel='round', ylabel=f'% of {self.granularity}s masked', title='Sparsity per layer'); ax2.legend(fontsize=8)

@@ -40,7 +40,7 @@ _MAKE = {   # a real file of each format, from a tiny run
     'netadapt.json': lambda f: netadapt(_cnn(), X, ONE, macs=0.7, step=0.3, fine_tune=None, path=f, progress=False),
     'amc.json': lambda f: amc(_cnn(), X, ONE, **AMC_KW, fine_tune_top=0).save(f),
     'amc.pth': lambda f: amc(_cnn(), X, ONE, **AMC_KW, fine_tune_top=0, path=f),
-    'lottery.json': lambda f: lottery_rounds(_cnn(), ONE, 0.5, 1, folder=f.parent / 'lottery', progress=False).save(f),
+    'lottery.json': lambda f: lottery_rounds(_cnn(), ONE, 0.5, 1, path=f.parent / 'lottery', progress=False).save(f),
 }
 
 def _file(name: str) -> Path: return _write(name, _MAKE[name])
@@ -226,7 +226,7 @@ def _lottery_folder(name: str, drop: str) -> Path:
     "A lottery run stopped after round 1, with the file `drop` deleted."
     f = _TMP / name
     if not f.exists():
-        try: lottery_rounds(_cnn(), _stopping_in_round(3), 0.75, 3, folder=f, progress=False)
+        try: lottery_rounds(_cnn(), _stopping_in_round(3), 0.75, 3, path=f, progress=False)
         except _Stop: pass
         (f / drop).unlink()
     return f
@@ -240,16 +240,16 @@ CASES += [
           _no_tmp(lambda m, _: prune_iteratively(m, X, ONE, params=0.5, save=_folder('dir'), verbose=False)),
           ValueError, r"dir is a directory: give the name of the file to write"),
     Fault('files-lottery-stopped-no-masks', _model,
-          lambda m, _: lottery_rounds(m, _stopping_in_round(3), 0.75, 3, folder=_TMP / 'lottery_stop', progress=False),
+          lambda m, _: lottery_rounds(m, _stopping_in_round(3), 0.75, 3, path=_TMP / 'lottery_stop', progress=False),
           _Stop, r"stopped in a round"),
     Fault('files-lottery-stopped-round-0', _model, lambda m, _: lottery_rounds(m, _stopping_in_round(1), 0.75, 3, progress=False),
           _Stop, r"stopped in a round"),
     Fault('files-lottery-resume-no-trained', _model,
-          lambda m, _: lottery_rounds(m, ONE, 0.75, 3, folder=_lottery_folder('lottery_no_trained', 'trained.pth'), resume=True,
+          lambda m, _: lottery_rounds(m, ONE, 0.75, 3, path=_lottery_folder('lottery_no_trained', 'trained.pth'), resume=True,
                                       progress=False),
           FileNotFoundError, r"lottery_no_trained holds a run but not its trained\.pth: keep the files of a run together"),
     Fault('files-lottery-resume-truncated-rng', _model,
-          lambda m, _: lottery_rounds(m, ONE, 0.75, 3, folder=_lottery_trunc(), resume=True, progress=False),
+          lambda m, _: lottery_rounds(m, ONE, 0.75, 3, path=_lottery_trunc(), resume=True, progress=False),
           ValueError, r"rng\.pth cannot be read as a PyTorch checkpoint \(truncated"),
 ]
 

@@ -1,5 +1,5 @@
 """Interrupted runs of the resumable drivers (issue 26): each run of `analyse`, `search_subnets`, `simulated_annealing`,
-`netadapt`, `amc` and `lottery_rounds` with a file (`path=` / `folder=`) is stopped by a KeyboardInterrupt raised from
+`netadapt`, `amc` and `lottery_rounds` with a file (`path=`; the lottery's is a folder) is stopped by a KeyboardInterrupt raised from
 its evaluator after k calls, resumed from its file (possibly stopped again), and must end exactly where one uninterrupted
 run ends, with the user's model as it was after each stop. Tiny models and an evaluator that is a pure function of the
 weights (no training), so a run takes well under a second; used by tests/test_fuzz.py (quick) and benchmarks/fuzz.py."""
@@ -66,7 +66,7 @@ DRIVERS = {
     'amc': (lambda m, ev, f, again: amc(m, X, ev, macs=0.5, episodes=5, warmup=2, updates=2, batch_size=4, fine_tune_top=0,
                                         path=f / 'amc.pth', progress=False),
             lambda r, m: _rows({'rows': r.rows, 'uniform': r.uniform})),
-    'lottery_rounds': (lambda m, ev, f, again: lottery_rounds(m, ev, 0.75, 3, folder=f / 'lottery', resume=again, progress=False),
+    'lottery_rounds': (lambda m, ev, f, again: lottery_rounds(m, ev, 0.75, 3, path=f / 'lottery', resume=again, progress=False),
                        lambda r, m: {'rows': _rows(r.rows), 'model': {k: v.tolist() for k, v in m.state_dict().items()}}),
 }
 
