@@ -28,7 +28,8 @@ with _quiet_fastai_import():   # whichever module imports fastai first does it w
                                          measure_latency)
     from fasterprune.core.distributed import is_distributed, dist_rank, dist_world_size, unwrap_model
     # masking, regularising, distilling
-    from fasterprune.sparse.sparsifier import Sparsifier, bake_masks, attach_masks, MASK
+    from fasterprune.sparse.sparsifier import Sparsifier
+    from fasterprune.core.masks import bake_masks, attach_masks, MASK
     from fasterprune.sparse.callback import SparsifyCallback
     from fasterprune.core.selection import from_nni_config
     from fasterprune.regularize.regularizer import Regularizer, PENALTIES

@@ -148,7 +148,7 @@ def load_model(spec: str, num_classes: int | None = None, trust_pickle: bool = F
     architecture and its `num_classes` option when known (None for a whole pickled model)."""
     import torch.nn as nn
     from fasterprune.prune.pruner import read_checkpoint, load_pruned
-    from fasterprune.sparse.sparsifier import attach_masks, _state_dict_of
+    from fasterprune.core.masks import attach_masks, state_dict_of
     if spec.startswith(('torchvision:', 'timm:')): return build_model(spec, num_classes), spec, num_classes
     file = Path(spec)
     if not file.is_file(): raise ValueError(f"MODEL {spec!r} is neither a file nor torchvision:NAME or timm:NAME")
@@ -170,7 +170,7 @@ def load_model(spec: str, num_classes: int | None = None, trust_pickle: bool = F
     model = build_model(arch, num_classes)
     if isinstance(ckpt, dict) and set(ckpt) == {'plan', 'state_dict'}: load_pruned(model, file)
     else:
-        sd = _state_dict_of(ckpt)
+        sd = state_dict_of(ckpt)
         try: attach_masks(model, sd).load_state_dict(sd)
         except RuntimeError as e:
             raise ValueError(f"{file} does not hold the weights of {arch}"
@@ -233,7 +233,7 @@ def report_model(model: str, input_shape: tuple[int, ...], latency: str | None =
     from fasterprune.deploy import compressed_size
     from fasterprune.prune.pruner import pruning_plan
     from fasterprune.report.structure import model_stats, structure_report
-    from fasterprune.sparse.sparsifier import MASK
+    from fasterprune.core.masks import MASK
     net, arch, num_classes = load_model(model, num_classes, trust_pickle, arch)
     x = torch.randn(*input_shape)
     base = build_model(arch, num_classes) if arch and pruning_plan(net) else net

@@ -18,7 +18,7 @@ from ..core.batch import move_to_device
 from ..core.budget import model_device
 from ..prune.graph import build_graph, transaction
 from ..prune.pruner import (apply_plan, pruning_plan, save_pruned, set_pruning_plan, _pruned_checkpoint, _set_plan)
-from ..sparse.sparsifier import attach_masks
+from ..core.masks import attach_masks
 from ..data import example_inputs as _example_inputs
 if TYPE_CHECKING:
     import pandas as pd

@@ -23,7 +23,7 @@ from .pruner import Pruner, PRUNABLE, recalibrate_bn, pruning_plan, apply_plan
 from .graph import build_graph
 from ..report.structure import model_stats, structure_report
 from ..data import example_inputs
-from ..sparse.sparsifier import MASK, mask_engines
+from ..core.masks import MASK, mask_engines
 
 # %% auto #0
 __all__ = ['pruning_points', 'ema_models', 'PruneCallback']

@@ -24,7 +24,7 @@ from ..core.selection import select_layers, find_modules, parse_target, resolve_
 from ..core.state import keep_modes, unwrap_optimizer
 from ..core.distributed import rank0_decides, unwrap_model, inner_names
 from .graph import Slice, CoupledGroup, build_graph, coupled_groups, coupled_group, transaction, prune_steps, as_unwrapped
-from ..sparse.sparsifier import MASK, bake_masks, attach_masks, refuse_reparametrized, mask_engines, follow_slices
+from ..core.masks import MASK, bake_masks, attach_masks, refuse_reparametrized, mask_engines, follow_slices
 from ..core.importance import StatScorer
 
 # %% auto #0

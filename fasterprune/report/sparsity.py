@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, asdict
 import torch.nn as nn
 from ..core.selection import select_layers
-from ..sparse.sparsifier import shared_weights
+from ..core.masks import shared_weights
 
 # %% auto #0
 __all__ = ['LayerSparsity', 'SparsityReport', 'sparsity_report']

@@ -17,103 +17,14 @@ from ..core.selection import (select_layers, parse_target, resolve_targets, targ
                                      lowest_below, choose_lowest)
 from ..core.state import optimizer_state
 from ..core.following import around
-from ..core.importance import StatScorer
-import weakref
+from ..core.masks import (MASK, mask_of, register_engine, unregister_engine, mask_engines, follow_slices, fill_removed,
+                                  multiply_masks, refuse_reparametrized, shared_weights, bake_masks, attach_masks)
 from ..core.distributed import is_distributed, broadcast_tensors, unwrap_model, inner_names
 
 # %% auto #0
-__all__ = ['MASK', 'mask_engines', 'follow_slices', 'refuse_reparametrized', 'shared_weights', 'channel_dependencies',
-           'Sparsifier', 'bake_masks', 'attach_masks']
+__all__ = ['channel_dependencies', 'Sparsifier']
 
 # %% ../../nbs/10_sparse.sparsifier.ipynb #41b55fd7
-MASK = 'weight_mask'
-_ENGINES = weakref.WeakKeyDictionary()   # model -> the Sparsifiers masking it (a structural prune tells them)
-
-def mask_engines(model: nn.Module) -> list:
-    "The live `Sparsifier`s masking `model` (their masks still on it), which a structural prune must keep in step (`Sparsifier.follow_prune`)."
-    return [sp for sp in _ENGINES.get(model, ()) if all(_mask(m) is not None for m in sp.layers.values())]
-
-@torch.no_grad()
-def follow_slices(scorer, slices: dict) -> None:
-    "A criterion's reference weights and statistics, sliced like the layers' weights in `slices` (`{param name: Slice}`)."
-    by_new = {s.new: s for s in slices.values()}
-    for n in list(scorer.references):
-        s = by_new.get(scorer.layers[n].weight) if n in scorer.layers else None
-        if s is not None: scorer.references[n] = s.apply(scorer.references[n])
-    if isinstance(scorer, StatScorer): scorer.after_prune(slices)
-
-def _mask(m: nn.Module) -> Tensor | None:
-    return m._buffers.get(MASK)
-
-def _piece_size(device: torch.device) -> int:
-    return 1 << 24 if device.type == 'cuda' else 1 << 18
-
-@torch.no_grad()
-def _multiply(tensors: list[Tensor], masks: list[Tensor]) -> None:
-    """`t *= mask` for each pair, in one call over pieces of at most a few hundred thousand elements. A bool mask is
-    read as `uint8` (the same bytes, 0 or 1), which torch multiplies into a float tensor without converting it first."""
-    ts, ms = [], []
-    for t, m in zip(tensors, masks):
-        if m.dtype == torch.bool: m = m.view(torch.uint8)
-        flat_t, flat_m = _flat(t), _flat(m)
-        if flat_t is not None and flat_m is not None and t.stride() == m.stride():
-            n = _piece_size(t.device)
-            ts += flat_t.split(n); ms += flat_m.split(n)
-        else: ts.append(t); ms.append(m)
-    if ts: torch._foreach_mul_(ts, ms)
-
-@torch.no_grad()
-def _fill_removed(w: Tensor, mask: Tensor) -> None:
-    """Zero the weights `mask` removes, a NaN or an inf too (NaN × 0 is NaN): when masks change. On the CPU, where
-    filling is slow, weights whose sum is finite (then each is) are multiplied instead (one sync per layer)."""
-    if w.device.type == 'cpu' and w.sum().isfinite(): _multiply([w], [mask])
-    else: w.masked_fill_(mask.logical_not(), 0.)
-
-def _flat(t: Tensor) -> Tensor | None:
-    "A flat view of `t` in memory order, for a contiguous or channels_last tensor (None otherwise)."
-    if t.is_contiguous(): return t.view(-1)
-    if t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last): return t.permute(0, 2, 3, 1).reshape(-1)
-    return None
-
-def _reparametrized(m: nn.Module) -> str | None:
-    "How another tool computes `m`'s weight, and the call that makes it a plain parameter again (None if it is one)."
-    import torch.nn.utils.prune as torch_prune
-    from torch.nn.utils import parametrize
-    from torch.nn.utils.weight_norm import WeightNorm
-    from torch.nn.utils.spectral_norm import SpectralNorm
-    hooks = list(m._forward_pre_hooks.values())
-    pruned = sorted({getattr(h, '_tensor_name', 'weight') for h in hooks if isinstance(h, torch_prune.BasePruningMethod)})
-    if pruned:
-        return (f"is pruned by torch.nn.utils.prune ({pruned[0]}_orig and {pruned[0]}_mask); make that pruning permanent "
-                f"first with torch.nn.utils.prune.remove(module, {pruned[0]!r})")
-    if parametrize.is_parametrized(m):
-        t = next(iter(m.parametrizations))
-        return (f"has parametrizations on {list(m.parametrizations)} (torch.nn.utils.parametrize); remove them first with "
-                f"torch.nn.utils.parametrize.remove_parametrizations(module, {t!r}), which keeps the current values")
-    if any(isinstance(h, WeightNorm) for h in hooks):
-        return "has weight norm (weight_g and weight_v); remove it first with torch.nn.utils.remove_weight_norm(module)"
-    if any(isinstance(h, SpectralNorm) for h in hooks):
-        return "has spectral norm (weight_orig); remove it first with torch.nn.utils.remove_spectral_norm(module)"
-    if hasattr(m, 'weight_orig') and not isinstance(getattr(m, 'weight', None), nn.Parameter):
-        return "computes its weight from weight_orig (pruned or reparametrized by another tool); make its weight a plain parameter first"
-    return None
-
-def refuse_reparametrized(modules: dict[str, nn.Module], who: str) -> None:
-    "Raise a clear error if a module of `modules` has a weight computed by another tool (torch's prune, parametrize, weight norm)."
-    bad = [(n, m, r) for n, m in modules.items() if (r := _reparametrized(m))]
-    if bad:
-        raise ValueError(f"{who} needs plain weights, but " + '; '.join(f"layer {n!r} ({type(m).__name__}) {r}" for n, m, r in bad[:3])
-                         + (f"; and {len(bad) - 3} more" if len(bad) > 3 else '')
-                         + " (module = model.get_submodule(name)); the model was not changed")
-
-def shared_weights(layers: dict[str, nn.Module]) -> tuple[dict[str, nn.Module], dict[str, str]]:
-    "`(layers, tied)`: each weight once, with the first layer that holds it, and `{later holder: first holder}` of tied weights."
-    first, kept, tied = {}, {}, {}
-    for n, m in layers.items():
-        if m.weight in first: tied[n] = first[m.weight]
-        else: first[m.weight], kept[n] = n, m
-    return kept, tied
-
 def channel_dependencies(model: nn.Module, layers: dict[str, nn.Module], example_inputs) -> list[tuple[list, int]]:
     """The groups of `layers` whose output channels are coupled (a residual sum, a concatenation, a depthwise conv), as the
     structural engine's dependency graph finds them: `[([(layer, its channels, the group's channels)], group channels)]`,
@@ -161,7 +72,7 @@ class Sparsifier:
         types = tuple(t for t in (layer_types if isinstance(layer_types, (list, tuple)) else (layer_types,)) if isinstance(t, type))
         per_layer = target_layers(model, context, layer_types) if isinstance(context, dict) else None   # names and patterns
         chosen = lambda n, m: n in per_layer if per_layer is not None else isinstance(m, types)
-        clash = lambda m: _mask(m) is not None and _mask(m).dtype != torch.bool    # torch.nn.utils.prune's float mask
+        clash = lambda m: mask_of(m) is not None and mask_of(m).dtype != torch.bool    # torch.nn.utils.prune's float mask
         refuse_reparametrized({n: m for n, m in model.named_modules() if n and (chosen(n, m) or clash(m))}, 'the Sparsifier')
         if per_layer is not None:  # the named layers, whatever their type, and those of layer_types a pattern matches
             self.mode, self.targets = resolve_targets(context, None, per_layer)
@@ -179,15 +90,15 @@ class Sparsifier:
         # Check everything before touching the model: every layer has the granularity, masks fit.
         self.units = {n: self.granularity.units(m) for n, m in layers.items()}
         for n, m in layers.items():
-            old = _mask(m)
+            old = mask_of(m)
             if old is not None and (old.dtype != torch.bool or old.shape != m.weight.shape):
                 raise ValueError(f"layer {n!r} already has a {MASK} buffer that is not a bool mask of its weight's "
                                  f"shape (pruned by another tool?); remove it first")
         self.model, self.layers, self.keep_one, self.max_sparsity = model, layers, keep_one, max_sparsity
         self.dependencies = channel_dependencies(model, layers, example_inputs) if dependency_aware else []
         self.scorer = self.criteria.start(layers, model)   # may refuse the model (slim without norms): before any mask
-        self.added = [n for n, m in layers.items() if _mask(m) is None]   # the masks this engine adds (others are adopted)
-        _ENGINES.setdefault(model, weakref.WeakSet()).add(self)          # a structural prune of the model finds it
+        self.added = [n for n, m in layers.items() if mask_of(m) is None]   # the masks this engine adds (others are adopted)
+        register_engine(model, self)                                      # a structural prune of the model finds it
         for n in self.added: layers[n].register_buffer(MASK, torch.ones_like(layers[n].weight, dtype=torch.bool))
         self.current = self.sparsity()
         self._any_removed = self.current > 0   # no unit masked yet: nothing to zero at each step
@@ -199,7 +110,7 @@ class Sparsifier:
     @property
     def masks(self) -> dict[str, Tensor]:
         "The `bool` mask of every selected layer (True = kept)."
-        return {n: _mask(m) for n, m in self.layers.items()}
+        return {n: mask_of(m) for n, m in self.layers.items()}
 
     def __repr__(self):
         ctx = self.mode if not isinstance(self.targets, dict) else 'per-layer'
@@ -226,7 +137,7 @@ class Sparsifier:
             k = {n: max(round(targets[n] * units[n]), gone[n]) for n in names}
             if self.keep_one: k = {n: min(v, units[n] - 1) for n, v in k.items()}
             unchanged = keep and all(k[n] == gone[n] for n in names)
-        stay = {n: self.units[n].removed(_mask(self.layers[n])).cpu() for g, _ in self.dependencies for n, _, _ in g} if keep else {}
+        stay = {n: self.units[n].removed(mask_of(self.layers[n])).cpu() for g, _ in self.dependencies for n, _, _ in g} if keep else {}
         if unchanged:                      # the same units would be chosen again
             if zero_removed: self.apply_masks()
         else:
@@ -241,7 +152,7 @@ class Sparsifier:
                 self._frontier = {(0 if self.mode == 'global' else names[g]): v for g, v in frontier.items()} if frontier else None
                 if shared:
                     broadcast_tensors(self.masks)
-                    for m in self.layers.values(): _fill_removed(m.weight, _mask(m))
+                    for m in self.layers.values(): fill_removed(m.weight, mask_of(m))
             self._any_removed = (k if isinstance(k, int) else sum(k.values())) > 0
             if self.dependencies: self._align_dependencies(stay)
             self._update_channels()
@@ -283,7 +194,7 @@ class Sparsifier:
                 bound = t + 1.5 * need[g] / density                          # half again the units needed, if density holds
                 found = []
                 for n in ns:
-                    f = lowest_below(self._scores_of(n, False), self.units[n].kept(_mask(self.layers[n])), bound,
+                    f = lowest_below(self._scores_of(n, False), self.units[n].kept(mask_of(self.layers[n])), bound,
                                      room - sum(len(p) for p, _ in found))
                     if f is None: return False
                     found.append(f)
@@ -307,15 +218,15 @@ class Sparsifier:
         version changed: a load, another tool); the cuts of `_remove_units` keep their layers' counts themselves."""
         counts, stale = {}, []
         for n, m in self.layers.items():
-            mask, c = _mask(m), self._counted.get(n)
+            mask, c = mask_of(m), self._counted.get(n)
             if c is not None and c[0] is mask and c[1] == mask._version: counts[n] = c[2]
             else: stale.append(n)
         if stale:
-            kept = [torch.count_nonzero(self.units[n].kept(_mask(self.layers[n]))) for n in stale]
+            kept = [torch.count_nonzero(self.units[n].kept(mask_of(self.layers[n]))) for n in stale]
             kept = torch.stack([c.to(kept[0].device) for c in kept]).tolist()   # one sync
             for n, c in zip(stale, kept):
                 counts[n] = self.units[n].n - c
-                self._counted[n] = (_mask(self.layers[n]), _mask(self.layers[n])._version, counts[n])
+                self._counted[n] = (mask_of(self.layers[n]), mask_of(self.layers[n])._version, counts[n])
         return counts
 
     def _align_dependencies(self, stay: dict[str, Tensor]) -> None:
@@ -327,14 +238,14 @@ class Sparsifier:
             removed, gone = torch.zeros(n_channels, dtype=torch.bool), []
             for n, idxs, roots in group:
                 score.index_add_(0, roots, self._scores_of(n, False).float().cpu()[idxs])
-                lost = self.units[n].removed(_mask(self.layers[n])).cpu()
+                lost = self.units[n].removed(mask_of(self.layers[n])).cpu()
                 gone.append(float(lost.sum()) / len(lost))
                 if n in stay: removed[roots] |= stay[n][idxs]    # removed before this prune: stays removed
             share = min(gone) if self.mode != 'global' else sum(gone) / len(gone)
             k = max(round(share * n_channels), int(removed.sum()))
             chosen = lowest_k(score.masked_fill(removed, float('-inf')), k)
             for n, idxs, roots in group:
-                lost = self.units[n].removed(_mask(self.layers[n])).cpu()
+                lost = self.units[n].removed(mask_of(self.layers[n])).cpu()
                 lost[idxs] = chosen[roots]
                 self._set_mask(n, lost)
 
@@ -342,7 +253,7 @@ class Sparsifier:
         """Mask the units at `positions` of layer `name` (all kept so far) as well (its other units stay as they are), and
         zero their weights."""
         m, u = self.layers[name], self.units[name]
-        mask, counted = _mask(m), self._counted.get(name)
+        mask, counted = mask_of(m), self._counted.get(name)
         fresh = counted is not None and counted[0] is mask and counted[1] == mask._version
         if u.n == mask.numel() and u.perm == list(range(mask.dim())) and mask.is_contiguous() and m.weight.is_contiguous():
             mask.view(-1).index_fill_(0, positions, False)      # units are weights: only the new ones are touched
@@ -356,18 +267,18 @@ class Sparsifier:
     def _write_mask(self, name: str, removed: Tensor) -> Tensor:
         "Mask the units `removed` (a flat bool vector) of layer `name`; returns the mask."
         m = self.layers[name]
-        return torch.logical_not(self.units[name].expand(removed.to(m.weight.device)), out=_mask(m))
+        return torch.logical_not(self.units[name].expand(removed.to(m.weight.device)), out=mask_of(m))
 
     def _set_mask(self, name: str, removed: Tensor) -> None:
         "Mask the units `removed` of layer `name`, and zero their weights (also a NaN or an inf)."
-        _fill_removed(self.layers[name].weight, self._write_mask(name, removed))
+        fill_removed(self.layers[name].weight, self._write_mask(name, removed))
 
     def _scores_of(self, name: str, keep: bool) -> Tensor:
         "The unit scores of layer `name` as selection ranks them: normalized in global context; removed units at -inf with `keep`."
         u = self.units[name]
         s = u.pool(self.scorer.layer_scores(name), self.criteria.reducer)
         if self.mode == 'global': s = self.criteria.normalize(s)
-        if keep: s = s.masked_fill(u.removed(_mask(self.layers[name])), float('-inf'))   # a copy: the scorer's tensors stay
+        if keep: s = s.masked_fill(u.removed(mask_of(self.layers[name])), float('-inf'))   # a copy: the scorer's tensors stay
         return s
 
     def _kept(self, name: str) -> int:
@@ -382,7 +293,7 @@ class Sparsifier:
         and those kept `last` (each layer's best, in global context). Plain scores are given as functions that recompute
         them in each pass, which keeps a prune to about a byte per weight; scores that change from call to call
         (`random`) or carry tiers are computed once."""
-        removed = lambda n: self.units[n].removed(_mask(self.layers[n]))
+        removed = lambda n: self.units[n].removed(mask_of(self.layers[n]))
         last = {n: self._kept(n) for n in self.layers if self._kept(n)}   # counts: found only if the selection reaches them
         if self.criteria.deterministic and not isinstance(self.granularity, NM):
             first = {n: (lambda n=n: removed(n)) for n in self.layers} if keep else None
@@ -435,7 +346,7 @@ class Sparsifier:
         "Zero the gradients of pruned weights (call before each optimizer step)."
         if not self._any_removed: return
         ms = [m for m in self.layers.values() if m.weight.grad is not None]
-        _multiply([m.weight.grad for m in ms], [_mask(m) for m in ms])
+        multiply_masks([m.weight.grad for m in ms], [mask_of(m) for m in ms])
         self._mask_coupled(grads=True)
 
     @torch.no_grad()
@@ -443,18 +354,18 @@ class Sparsifier:
         "Zero the pruned weights (call after each optimizer step)."
         if not self._any_removed: return
         ms = list(self.layers.values())
-        _multiply([m.weight for m in ms], [_mask(m) for m in ms])
+        multiply_masks([m.weight for m in ms], [mask_of(m) for m in ms])
         self._mask_coupled()
 
     @torch.no_grad()
     def clear_optimizer_state(self, optimizer) -> None:
         "Zero the per-weight state (momentum, moments...) of pruned weights in `optimizer` (torch, fastai or a Learner)."
         state = optimizer_state(optimizer)
-        pairs = [(m.weight, _mask(m)) for m in self.layers.values()]
+        pairs = [(m.weight, mask_of(m)) for m in self.layers.values()]
         pairs += [(p, self.kept_channels[n]) for n, ps in self.coupled.items() for p in ps]
         found = [(v, mask) for p, mask in pairs for v in state.get(p, {}).values()
                  if isinstance(v, Tensor) and v.shape == p.shape]
-        _multiply([v for v, _ in found], [mask for _, mask in found])
+        multiply_masks([v for v, _ in found], [mask for _, mask in found])
 
     # --- lottery tickets
     def snapshot(self) -> dict[str, Tensor]:
@@ -484,7 +395,7 @@ class Sparsifier:
 
     def _update_channels(self) -> None:
         "Recompute which output channels the coupled layers keep (masks changed) and zero the others' parameters."
-        self.kept_channels = {n: ~self.units[n].removed(_mask(self.layers[n])) for n in self.coupled}
+        self.kept_channels = {n: ~self.units[n].removed(mask_of(self.layers[n])) for n in self.coupled}
         self._mask_coupled()
 
     @torch.no_grad()
@@ -503,7 +414,7 @@ class Sparsifier:
         coupled biases and norms, the criterion's references and statistics; the next `prune` masks the weights left."""
         by_new = {s.new: s for s in slices.values()}
         for m in self.layers.values():
-            if m.weight in by_new and _mask(m).shape != m.weight.shape: m._buffers[MASK] = by_new[m.weight].apply(_mask(m))
+            if m.weight in by_new and mask_of(m).shape != m.weight.shape: m._buffers[MASK] = by_new[m.weight].apply(mask_of(m))
         follow_slices(self.scorer, slices)
         self._follow_params({s.old: s.new for s in slices.values()})
 
@@ -513,7 +424,7 @@ class Sparsifier:
         is loaded next (`PruneCallback` rebuilding the model for `SaveModelCallback`): masks of the new shapes (the load
         fills them), units and coupled parameters follow; the criterion's state, for the old shapes, is dropped."""
         for m in self.layers.values():
-            if _mask(m).shape != m.weight.shape: m._buffers[MASK] = torch.ones_like(m.weight, dtype=torch.bool)
+            if mask_of(m).shape != m.weight.shape: m._buffers[MASK] = torch.ones_like(m.weight, dtype=torch.bool)
         self.release()
         self._follow_params(new_of)
 
@@ -537,46 +448,12 @@ class Sparsifier:
     def remove(self) -> None:
         "Undo this engine before it pruned: close the criterion and remove the masks it added (for a caller that fails)."
         self.release()
-        _ENGINES.get(self.model, set()).discard(self)
+        unregister_engine(self.model, self)
         for n in self.added: self.layers[n]._buffers.pop(MASK, None)
         self.added = []
 
     def bake(self) -> nn.Module:
         "Zero the pruned weights for good and remove the masks: a plain model with its original `state_dict` keys."
         self.release()
-        _ENGINES.get(self.model, set()).discard(self)
+        unregister_engine(self.model, self)
         return bake_masks(self.model)
-
-# %% ../../nbs/10_sparse.sparsifier.ipynb #ee5c4977
-@torch.no_grad()
-def bake_masks(model: nn.Module) -> nn.Module:
-    "Apply and remove every `weight_mask` buffer of `model`."
-    for m in model.modules():
-        if _mask(m) is not None:
-            _fill_removed(m.weight, _mask(m))
-            del m._buffers[MASK]
-    return model
-
-def _state_dict_of(checkpoint) -> dict:
-    "The state dict of a checkpoint: itself, or the one inside a file of `learn.save` (`{'model', 'opt'}`) or `save_pruned`."
-    sd = checkpoint
-    if isinstance(sd, dict) and set(sd) == {'model', 'opt'}: sd = sd['model']
-    elif isinstance(sd, dict) and set(sd) == {'plan', 'state_dict'}: sd = sd['state_dict']
-    if not isinstance(sd, dict) or not all(isinstance(k, str) and isinstance(v, Tensor) for k, v in sd.items()):
-        what = f"a dict with keys {sorted(map(str, sd))[:5]}" if isinstance(sd, dict) else f"a {type(sd).__name__}"
-        raise TypeError(f"expected a state dict (names -> tensors) or a checkpoint of learn.save ({{'model', 'opt'}}) "
-                        f"or save_pruned; got {what}")
-    return sd
-
-def attach_masks(model: nn.Module, state_dict: dict) -> nn.Module:
-    "Register the masks found in `state_dict` (or a `learn.save` / `save_pruned` checkpoint) on `model`, so that it loads; all or nothing."
-    modules, missing = dict(model.named_modules()), []
-    for key, value in _state_dict_of(state_dict).items():
-        name, _, attr = key.rpartition('.')
-        if attr != MASK: continue
-        m = modules.get(name)
-        if m is None or getattr(m, 'weight', None) is None or m.weight.shape != value.shape:
-            raise ValueError(f"checkpoint mask {key!r} does not fit the model (no layer {name!r} with a weight of shape {tuple(value.shape)})")
-        if _mask(m) is None: missing.append(m)
-    for m in missing: m.register_buffer(MASK, torch.ones_like(m.weight, dtype=torch.bool))   # every mask fits: now attach
-    return model
