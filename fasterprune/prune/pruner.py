@@ -224,9 +224,10 @@ def _norm_width(m: nn.Module) -> int:
 class _PlanCost:
     """The MACs and parameters of the model after a plan, counted from the plan instead of pruning and tracing each try.
     Each layer's MACs at the start come from one trace (`layer_macs`); a conv or linear layer then costs them scaled by its
-    kept input and output channels (a depthwise conv and a norm: by their kept channels), its parameters likewise. Other
-    layers (activations, pools, attention modules) are counted as they were: the search measures its result once and
-    corrects for what this misses."""
+    kept input and output channels (a depthwise conv and a norm: by their kept channels), its parameters likewise. The
+    other layers the counter counts (activations, pools, attention modules) follow the elements they see, about the
+    channels kept, so their MACs are scaled by the square root of the share the layers above keep (convs lose MACs as
+    the square of their channels); the search measures its result once and corrects for what this misses."""
     def __init__(self, groups: list[_Group], totals: dict[str, int], by_layer: dict[nn.Module, float]):
         self.totals, self.layers, self.members = {k: float(v) for k, v in totals.items()}, {}, {}
         for g in groups:
@@ -240,6 +241,8 @@ class _PlanCost:
                 self.layers[mb.module] = (kind, by_layer.get(mb.module, 0.), sum(p.numel() for p in mb.module.parameters(recurse=False)))
             self.members[g.key] = ms
         self.groups, self._counts = {g.key: g for g in groups}, {}
+        self.modeled = sum(v[1] for v in self.layers.values())   # MACs of the layers scaled one by one
+        self.totals['modeled'] = self.modeled
 
     def counts(self, g: _Group, units: Tensor) -> dict[tuple, int]:
         "`{(layer, side): channels removed}` when `g` loses `units` (remembered: a search asks again for most groups)."
@@ -279,7 +282,9 @@ class _PlanCost:
             new = self.layer_cost(m, removed)
             if new is None: return None
             old = before(m)
-            out['macs'] += new[0] - old[0]; out['params'] += new[1] - old[1]
+            out['modeled'] += new[0] - old[0]; out['params'] += new[1] - old[1]
+        others = self.totals['macs'] - self.modeled
+        out['macs'] = out['modeled'] + others * math.sqrt(max(out['modeled'], 0.) / self.modeled if self.modeled else 1.)
         return out
 
     def state(self, removed: dict[str, Tensor]) -> tuple[dict, dict, dict] | tuple[dict, dict, None]:
