@@ -19,7 +19,7 @@ PUBLIC = {
     'Schedule', 'as_schedule', 'SCHEDULES', 'one_shot', 'iterative', 'agp', 'one_cycle', 'cos', 'lin', 'dsd',
     'sched_oneshot', 'sched_iterative', 'sched_agp', 'sched_onecycle', 'sched_cosine', 'sched_linear', 'sched_dsd', 'plot_schedules',
     # budgets and measures
-    'Budget', 'as_budget', 'Resource', 'MACs', 'Params', 'Latency', 'RESOURCES', 'count_macs_params', 'measure_latency',
+    'Budget', 'as_budget', 'Resource', 'MACs', 'Params', 'Latency', 'RESOURCES', 'count_macs_params', 'measure_latency', 'layer_macs',
     # several processes
     'is_distributed', 'dist_rank', 'dist_world_size', 'unwrap_model',
     # masking, regularising, distilling
