@@ -545,7 +545,7 @@ class Pruner:
 
     def _allowed(self, g: _Group, u: int) -> bool:
         "May `g` keep `u` units? Its channels are a multiple of round_to; with 'auto', fewer channels may be a power of two."
-        c = u * g.channel_groups
+        c = u * g.channel_groups * g.block                  # channels: a unit may be a run of channels (a head)
         return c % self.round_to == 0 or self.auto_round and c < self.round_to and c & (c - 1) == 0
 
     def _rounded(self, g: _Group, k: int) -> int:
