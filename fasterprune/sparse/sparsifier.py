@@ -13,8 +13,8 @@ from torch import Tensor
 from ..core.granularity import Granularity, NM, as_granularity, removes_channels, supported_types
 from ..core.criteria import Criteria, large_final
 from ..core.registry import as_criteria
-from ..core.selection import (select_layers, parse_target, resolve_targets, target_layers, as_fraction, select_lowest, lowest_k, refuse_narrowing,
-                                     lowest_below, choose_lowest)
+from ..core.selection import select_layers, parse_target, resolve_targets, target_layers, as_fraction, refuse_narrowing
+from ..core.ranking import select_lowest, lowest_k, lowest_below, choose_lowest
 from ..core.state import optimizer_state
 from ..core.following import around
 from ..core.masks import (MASK, mask_of, register_engine, unregister_engine, mask_engines, follow_slices, fill_removed,
