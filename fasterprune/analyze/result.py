@@ -17,7 +17,7 @@ from fastprogress.fastprogress import progress_bar
 from ..core.batch import move_to_device
 from ..core.budget import model_device
 from ..prune.graph import build_graph, transaction
-from ..prune.pruner import (apply_plan, pruning_plan, save_pruned, set_pruning_plan, _pruned_checkpoint, _set_plan)
+from ..prune.pruner import apply_plan, pruning_plan, save_pruned, _pruned_checkpoint, _set_plan
 from ..core.masks import attach_masks
 from ..data import example_inputs as _example_inputs
 if TYPE_CHECKING:
@@ -253,8 +253,9 @@ class RunFile:
                settings: Callable[[Result | dict], tuple[dict, dict]], hint: Callable[[Result | dict], str] = lambda run: ''
               ) -> Result | dict | None:
         """The run in the file (a `Result`, or a driver's own checkpoint), or None if there is none: `load(path)` (which checks
-        the architecture), refused (the file left as it is) if its scores were measured on other weights (`saved_weights(run)`, not the fingerprint `weights`) or with
-        other settings (`settings(run)`: those saved and those now; `hint(run)` ends the message)."""
+        the architecture), refused (the file left as it is) if its scores were measured on other weights (`saved_weights(run)`,
+        not the fingerprint `weights`) or with other settings (`settings(run)`: those saved and those now; `hint(run)` ends
+        the message)."""
         if not self.exists: return None
         run = load(self.path)
         _check_weights(saved_weights(run), weights, self.what, self.path)   # refused, not redone: the file may be the one wanted
@@ -269,44 +270,38 @@ class RunFile:
         else: self._write(run)
 
     def steps(self, run: Result, todo: Iterable, progress: bool = True) -> Iterator:
-        "Each of `todo`, in order (with a progress bar if `progress` and more than one), `run` written after each: a stop loses at most the step under way."
+        """Each of `todo`, in order (with a progress bar if `progress` and more than one), `run` written after each: a stop
+        loses at most the step under way."""
         todo = list(todo)
         for item in progress_bar(todo, display=progress and len(todo) > 1, leave=False):
             yield item
             self.save(run)
 
 # %% ../../nbs/50b_analyze.result.ipynb #d63efe26
-def restore_model(model: nn.Module, file: str | Path) -> nn.Module:
-    """A copy of `model` made the model saved in `file` by `save_pruned`: the plan's steps beyond `model`'s own replayed,
-    its masks attached, its weights loaded (nothing in the file is run)."""
-    plan, sd = _pruned_checkpoint(file)
-    m = deepcopy(model)
+def _become(model: nn.Module, plan: dict, sd: dict, example_inputs=None) -> None:
+    """Give `model` the steps of `plan` (a pruning plan: `steps`, `example_inputs`...) beyond its own, then the masks and
+    weights of the state dict `sd`; all or nothing. `example_inputs` default to those the plan recorded."""
     steps = plan['steps'][len(pruning_plan(model)):]
-    if not steps:
-        attach_masks(m, sd); m.load_state_dict(sd)
-        return m
-    x = move_to_device(plan['example_inputs'], model_device(model))
-    graph = build_graph(m, x)
-    with transaction(m, graph):
-        apply_plan(m, graph, steps)
-        attach_masks(m, sd); m.load_state_dict(sd)
-    _set_plan(m, plan['steps'], x)
-    return m
-
-def commit_model(model: nn.Module, chosen: nn.Module, example_inputs=None) -> None:
-    """Make `model` the `chosen` model (a changed copy of it): the steps of `chosen`'s pruning plan beyond `model`'s replayed,
-    its masks attached, its weights loaded; all or nothing. `example_inputs` default to those its plan recorded."""
-    plan = pruning_plan(chosen)
-    steps, sd = plan[len(pruning_plan(model)):], chosen.state_dict()
     if not steps:
         attach_masks(model, sd); model.load_state_dict(sd)
         return
-    if example_inputs is None: example_inputs = move_to_device(chosen._fasterprune_plan['example_inputs'], model_device(model))
-    graph = build_graph(model, example_inputs)
+    x = example_inputs if example_inputs is not None else move_to_device(plan['example_inputs'], model_device(model))
+    graph = build_graph(model, x, None, plan.get('unwrapped'))
     with transaction(model, graph):
         apply_plan(model, graph, steps)
         attach_masks(model, sd); model.load_state_dict(sd)
-    set_pruning_plan(model, plan, example_inputs)
+    _set_plan(model, plan['steps'], x, plan.get('base'), plan.get('unwrapped'))
+
+def restore_model(model: nn.Module, file: str | Path) -> nn.Module:
+    "A copy of `model` made the model saved in `file` by `save_pruned` (see `_become`; nothing in the file is run)."
+    plan, sd = _pruned_checkpoint(file)
+    m = deepcopy(model)
+    _become(m, plan, sd)
+    return m
+
+def commit_model(model: nn.Module, chosen: nn.Module, example_inputs=None) -> None:
+    "Make `model` the `chosen` model, a changed copy of it: its pruning steps, masks and weights (see `_become`); all or nothing."
+    _become(model, getattr(chosen, '_fasterprune_plan', {'steps': []}), chosen.state_dict(), example_inputs)
 
 class ModelResult(Result):
     """A `Result` that holds the model its run ended with (`model`: pruned, masked or trained; a copy or the user's own):
