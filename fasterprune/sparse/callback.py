@@ -44,7 +44,7 @@ class SparsifyCallback(Callback):
                  example_inputs=None,                   # a batch tracing the coupling (default: one of the Learner's)
                  start_epoch: float | None = None,      # start the schedule at this epoch (overrides its start_pct)
                  end_epoch: float | None = None,        # reach the target at this epoch
-                 max_cut: float | None = None,          # or: cut when one cut would remove more than this share of the kept units, times the share of training left (None: at every batch where the count changes)
+                 max_cut: float = 0.05,                 # one cut removes at most this share of the kept units, times the share of training left
                  every: int | None = None,              # or: prune every n batches (and at each epoch's end)
                  lth: bool = False,                     # lottery ticket: rewind kept weights after each prune
                  rewind_epoch: int = 0,                 # epoch whose starting weights are the rewind point
@@ -87,10 +87,8 @@ class SparsifyCallback(Callback):
         if rewind_epoch < 0: raise ValueError(f"rewind_epoch must be >= 0, got {rewind_epoch}")
         if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
             raise ValueError(f"every must be a positive number of batches or None, got {every!r}")
-        if max_cut is not None and (isinstance(max_cut, bool) or not isinstance(max_cut, (int, float)) or not 0 < max_cut <= 1):
-            raise ValueError(f"max_cut must be None or a share of the kept units in (0, 1], got {max_cut!r}")
-        if max_cut is not None and every is not None:
-            raise ValueError(f"give max_cut ({max_cut}) or every ({every}), not both: they are two rules for when to cut")
+        if isinstance(max_cut, bool) or not isinstance(max_cut, (int, float)) or not 0 < max_cut <= 1:
+            raise ValueError(f"max_cut must be a share of the kept units in (0, 1], got {max_cut!r}")
         store_attr('layer_types,include,exclude,keep_one,max_sparsity,lth,rewind_epoch,reset_end,save_tickets,keep_masks,mask_grads,max_cut,every,verbose')
         self.dependency_aware, self.example_inputs = dependency_aware, example_inputs
         self.sparse_model = model
@@ -197,13 +195,11 @@ class SparsifyCallback(Callback):
         return (self.epoch + (self.iter + ahead) / self.n_iter) / self.n_epoch
 
     def _is_cut(self, target) -> bool:
-        """Prune now? By default at every batch where the target changed (the count of units may not: then nothing
-        changes); with `every`, every n batches; with `max_cut`, when waiting one more batch would make one cut remove
-        more than `max_cut` of the units still kept, times the share of training left after it. Always at the end of
-        each epoch and at the final target."""
+        """Prune now? By default when waiting one more batch would make one cut remove more than `max_cut` of the units
+        still kept, times the share of training left after it; with `every`, every n batches. Always at the end of each
+        epoch and at the final target."""
         if self._applied is None or target == self._final or self.iter == self.n_iter - 1: return True
         if self.every is not None: return (self.epoch * self.n_iter + self.iter + 1) % self.every == 0
-        if self.max_cut is None: return True
         after_next = self._position(2)
         return self._share(self._target_at(after_next)) > self.max_cut * (1 - after_next)
 
