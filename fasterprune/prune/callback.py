@@ -106,7 +106,8 @@ class PruneCallback(Callback):
                  layer_type=None,                       # fasterai's name for `layer_types`
                  unwrapped_parameters=None,             # bare nn.Parameters and the dim of their channels (the Pruner's, Torch-Pruning's name)
                  followers=None,                        # models that lose the same channels (EMA callbacks' models are found by themselves)
-                 isomorphic: bool = False):             # context='global': groups of the same structure compete among themselves
+                 isomorphic: bool = False,              # context='global': groups of the same structure compete among themselves
+                 verify: bool = True):                  # check each prune: the model equals the original with the removed channels masked
         # Everything that can be checked without the model is checked now.
         self.criteria = as_criteria(criteria)
         layer_types = resolve_alias(layer_types, layer_type, 'layer_types', 'layer_type', PRUNABLE)
@@ -139,7 +140,8 @@ class PruneCallback(Callback):
             raise ValueError(f"bn_recalibrate must be a number of batches >= 0, got {bn_recalibrate!r}")
         if not isinstance(isomorphic, bool): raise TypeError(f"isomorphic must be True or False, got {isomorphic!r}")
         if isomorphic and self.context != 'global': raise ValueError("isomorphic=True ranks groups in context='global' only")
-        store_attr('layer_types,ignore,include,exclude,round_to,every,bn_recalibrate,consumers,num_heads,max_ratio,verbose,unwrapped_parameters,isomorphic')
+        if not isinstance(verify, bool): raise TypeError(f"verify must be True or False, got {verify!r}")
+        store_attr('layer_types,ignore,include,exclude,round_to,every,bn_recalibrate,consumers,num_heads,max_ratio,verbose,unwrapped_parameters,isomorphic,verify')
         self.followers = list(followers or [])
         self.report_latency, self.prune_model = bool(report_latency), model
         self.pruner, self.report, self.history, self.last_step = None, None, [], None
@@ -178,7 +180,7 @@ class PruneCallback(Callback):
                              num_heads=self.num_heads, optimizer=self.learn,   # the optimizer follows every prune
                              max_ratio=self.max_ratio, resume=True,   # targets count from the model before any prune
                              unwrapped_parameters=self.unwrapped_parameters, followers=self.followers + ema_models(self.learn),
-                             isomorphic=self.isomorphic)
+                             isomorphic=self.isomorphic, verify=self.verify)
         self._points = pruning_points(self.schedule, self._final(), self.n_epoch, self._n_iter, self.every)
         try:                                                     # refuse an unreachable target now, not mid-training
             if self.budget is not None: self.pruner.check_budget(**{self.budget.name: self.budget})
