@@ -661,14 +661,17 @@ class Pruner:
                 with transaction(self.model, self.graph, keep=False):
                     try:                                 # a plan that breaks the model's code is an error, as in prune(ratio)
                         if steps: apply_plan(self.model, self.graph, steps, self.example_inputs, self.forward_fn)
-                    except ValueError: cache[sig] = None
+                    except ValueError as e: cache[sig], cost.refusal = None, cost.refusal or e
                     else: cache[sig] = budget.measure(self.model, self.example_inputs, self.forward_fn)
             return cache[sig]
+        cost.refusal = None                              # why the first refused plan was refused: told if the budget is out of reach
         return cost
 
-    def _unreachable(self, budget: Budget, lowest: float) -> ValueError:
+    def _unreachable(self, budget: Budget, lowest: float, refusal: Exception | None = None) -> ValueError:
+        "The error of a budget no plan reaches, with why larger plans were refused (tied weights...) if they were."
+        why = f"; plans that remove more were refused: {refusal}" if refusal is not None else ''
         return ValueError(f"cannot keep only {budget.keep:.2%} of the {budget.name}: even the largest ratio keeps "
-                          f"{budget.fraction(lowest):.2%} (ignored layers, the output layer and one channel per group stay)")
+                          f"{budget.fraction(lowest):.2%} (ignored layers, the output layer and one channel per group stay){why}")
 
     def _lowest(self, cost) -> tuple[float, float]:
         "`(ratio, cost)` of the largest ratio whose plan `cost` does not refuse: `_MAX_RATIO`, or the largest below it (to 1e-4)."
@@ -688,7 +691,7 @@ class Pruner:
         lo = self.ratio
         if budget.fits(cost(lo)): return lo, self._plan(lo, groups, scores), cost(lo)
         hi, lowest = self._lowest(cost)
-        if not budget.fits(lowest): raise self._unreachable(budget, lowest)
+        if not budget.fits(lowest): raise self._unreachable(budget, lowest, measure.refusal)
         for _ in range(30):
             mid = (lo + hi) / 2
             if (c := cost(mid)) is not None and budget.fits(c): hi = mid
@@ -793,11 +796,12 @@ class Pruner:
         # At the largest ratio every group keeps its fewest channels whatever their scores: a criterion that has no
         # statistics yet (Taylor, APoZ... before training) can be checked with any scores.
         scores = (lambda: self._scores(groups)) if getattr(self.scorer, 'ready', True) else (lambda: {g.key: torch.zeros(g.n) for g in groups})
+        measure = self._measurer(budget, groups)
         def lowest():
-            measure, s = self._measurer(budget, groups), scores()
+            s = scores()
             return self._lowest(lambda r: measure(self._plan(r, groups, s)))[1]
         lowest = rank0_decides(lowest)
-        if not budget.fits(lowest): raise self._unreachable(budget, lowest)
+        if not budget.fits(lowest): raise self._unreachable(budget, lowest, measure.refusal)
 
     # --- pruning
     def _planned(self, ratio, budget: Budget | None) -> tuple[float | dict, list[dict], dict[str, float]]:
