@@ -230,13 +230,20 @@ def _rms_like(m: nn.Module) -> bool:
     return type(m).__name__.endswith('RMSNorm') and isinstance(getattr(m, 'weight', None), Tensor) and \
            isinstance(getattr(m, 'variance_epsilon', getattr(m, 'eps', None)), float)
 
+def _channels_first(m: nn.Module, x: Tensor) -> bool:
+    "A LayerNorm given channels-first maps (timm's LayerNorm2d permutes them): its size is dim 1's, not the last one's."
+    n = m.normalized_shape[-1] if isinstance(m, nn.LayerNorm) else None
+    return n is not None and x.dim() > 2 and x.shape[-1] != n and x.shape[1] == n
+
 def _kept_norm(m: nn.Module, x: Tensor, drop: Tensor) -> Tensor:
     "What norm `m` outputs once channels `drop` are removed, with those channels zero (its statistics over the kept ones)."
-    dim = 1 if isinstance(m, nn.GroupNorm) else -1
+    dim = 1 if isinstance(m, nn.GroupNorm) or _channels_first(m, x) else -1
     keep = _keep(x.shape[dim], drop.tolist()).to(x.device)
     xs, w = x.index_select(dim, keep), (m.weight.index_select(0, keep) if m.weight is not None else None)
     b = m.bias.index_select(0, keep) if getattr(m, 'bias', None) is not None else None
     if isinstance(m, nn.GroupNorm): y = F.group_norm(xs, m.num_groups, w, b, m.eps)
+    elif isinstance(m, nn.LayerNorm) and dim == 1:   # timm's LayerNorm2d: a LayerNorm over the channels of an NCHW map
+        y = F.layer_norm(xs.movedim(1, -1), (len(keep),), w, b, m.eps).movedim(-1, 1)
     elif isinstance(m, nn.LayerNorm): y = F.layer_norm(xs, (len(keep),), w, b, m.eps)
     else: y = F.rms_norm(xs.float(), (len(keep),), w.float(), getattr(m, 'variance_epsilon', getattr(m, 'eps', None))).to(x.dtype)
     out = x.new_zeros(x.shape)
