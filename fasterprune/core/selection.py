@@ -6,11 +6,9 @@ Docs: https://fasterprune.github.io/fasterprune/core.selection.html.md"""
 
 # %% ../../nbs/03_core.selection.ipynb #94451f17
 from __future__ import annotations
-import fnmatch, math, numbers, re
+import fnmatch, numbers, re
 from typing import Callable, Iterable
-import torch
 import torch.nn as nn
-from torch import Tensor
 from .granularity import supported_types
 from .ranking import select_lowest, lowest_k, top_units, lowest_below, choose_lowest   # their old home: still importable from here
 

@@ -368,7 +368,7 @@ def not_equivalent(model: nn.Module, diff: float, where: tuple[str, nn.Module] |
 def attention_group(f: FoundAttention, names: dict) -> CoupledGroup:
     """The coupled group of attention `f`, rooted at its output projection's input channels: the query, key and value rows
     of each channel's key/value group go with it (`root_idxs`: the root channel each row is scored with)."""
-    w, d, a, n_rep = f.unit_width, f.head_dim, f.heads * f.head_dim, f.heads // f.kv_heads
+    w, d, a = f.unit_width, f.head_dim, f.heads * f.head_dim
     root = list(range(a))
     members = [Member(f.proj['o'], False, root, root)]
     if 'qkv' in f.proj: members.append(Member(f.proj['qkv'], True, list(range(3 * a)), root * 3))

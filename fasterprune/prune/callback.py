@@ -214,7 +214,7 @@ class PruneCallback(Callback):
         "At the final prune: `SaveModelCallback` forgets its best, so that only epochs at the final target compete for the reload."
         if self._reload is None or self._reload.best == self._best0: return
         self._reload.best = self._best0
-        self._log(f"Pruned to the target: SaveModelCallback's best so far (a model with more channels) no longer competes")
+        self._log("Pruned to the target: SaveModelCallback's best so far (a model with more channels) no longer competes")
 
     def before_step(self):
         "Let gradient-based criteria read the gradients."

@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 from ..core.batch import first_sample, map_tensors, move_to_device, call_model
-from ..core.budget import Budget, MACs, Params, as_budget, count_macs_params, layer_macs, model_device, preferred_multiple
+from ..core.budget import Budget, MACs, Params, as_budget, layer_macs, model_device, preferred_multiple
 from ..core.criteria import Criteria, large_final
 from ..core.granularity import as_granularity, supported_types
 from ..core.registry import as_criteria
