@@ -39,7 +39,10 @@ with _quiet_fastai_import():   # whichever module imports fastai first does it w
     # physical removal
     from fasterprune.prune.graph import build_graph, Slice, check_torch_pruning
     from fasterprune.prune.attention import register_attention, AttentionType, ATTENTION_TYPES, find_attention
-    from fasterprune.prune.pruner import Pruner, PruneStep, PRUNABLE, pruning_plan, save_pruned, load_pruned, recalibrate_bn
+    from fasterprune.prune.pruner import Pruner, PruneStep, PRUNABLE, recalibrate_bn
+    from fasterprune.prune.plan import pruning_plan
+    from fasterprune.prune.checkpoint import save_pruned, load_pruned
+    from fasterprune.prune.candidates import Candidates, scale_to_budget, uniform_plan
     from fasterprune.prune.callback import PruneCallback, pruning_points
     # reports and data
     from fasterprune.report.sparsity import sparsity_report, SparsityReport, LayerSparsity
@@ -51,8 +54,8 @@ with _quiet_fastai_import():   # whichever module imports fastai first does it w
     # analysis, search and the automatic pruners
     from fasterprune.analyze.evaluate import Evaluator, as_evaluator, learner_evaluator, loader_evaluator, top1_accuracy
     from fasterprune.analyze.result import Result, RunFile
-    from fasterprune.analyze.sensitivity import analyse, analyze, Sensitivity, Candidates
-    from fasterprune.analyze.search import search_subnets, Subnets, uniform_plan, scale_to_budget
+    from fasterprune.analyze.sensitivity import analyse, analyze, Sensitivity
+    from fasterprune.analyze.search import search_subnets, Subnets
     from fasterprune.analyze.iterative import prune_iteratively, IterativeRun
     from fasterprune.auto.netadapt import netadapt, NetAdaptRun, latency_table, LatencyTable
     from fasterprune.auto.annealing import simulated_annealing, auto_compress, Annealing, scale_to_sparsity

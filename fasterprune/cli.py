@@ -147,7 +147,7 @@ def load_model(spec: str, num_classes: int | None = None, trust_pickle: bool = F
     """`(model, arch, num_classes)`: the model `spec` names (see `MODEL_HELP`), the `torchvision:`/`timm:` spec of its
     architecture and its `num_classes` option when known (None for a whole pickled model)."""
     import torch.nn as nn
-    from fasterprune.prune.pruner import read_checkpoint, load_pruned
+    from fasterprune.prune.checkpoint import read_checkpoint, load_pruned
     from fasterprune.core.masks import attach_masks, state_dict_of
     if spec.startswith(('torchvision:', 'timm:')): return build_model(spec, num_classes), spec, num_classes
     file = Path(spec)
@@ -187,7 +187,8 @@ def prune_model(model: str, input_shape: tuple[int, ...], out: str | Path, ratio
         raise ValueError(f"give one of ratio, macs or params; got ratio={ratio}, macs={macs}, params={params}")
     out = _new_file(out, overwrite)                     # before any work
     import torch
-    from fasterprune.prune.pruner import Pruner, save_pruned
+    from fasterprune.prune.pruner import Pruner
+    from fasterprune.prune.checkpoint import save_pruned
     from fasterprune.report.structure import model_stats, structure_report
     net, arch, num_classes = load_model(model, num_classes, trust_pickle, arch)
     x = torch.randn(*input_shape)
@@ -231,7 +232,7 @@ def report_model(model: str, input_shape: tuple[int, ...], latency: str | None =
     import torch
     from fasterprune.core.budget import measure_latency
     from fasterprune.deploy import compressed_size
-    from fasterprune.prune.pruner import pruning_plan
+    from fasterprune.prune.plan import pruning_plan
     from fasterprune.report.structure import model_stats, structure_report
     from fasterprune.core.masks import MASK
     net, arch, num_classes = load_model(model, num_classes, trust_pickle, arch)

@@ -17,7 +17,8 @@ from .result import ModelResult, commit_model, model_signature, _Maybe, _NUMBER
 from .sensitivity import Candidates, Sensitivity, _batches
 from ..core.budget import as_budget, count_macs_params
 from ..core.criteria import Criteria, large_final
-from ..prune.pruner import Pruner, recalibrate_bn, save_pruned, _save_target
+from ..prune.pruner import Pruner, recalibrate_bn
+from ..prune.checkpoint import save_pruned, _save_target
 from ..data import example_inputs as _example_inputs
 if TYPE_CHECKING:
     import pandas as pd

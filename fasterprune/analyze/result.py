@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/analyze.result.html.md"""
 
 # %% ../../nbs/50b_analyze.result.ipynb #71b97075
 from __future__ import annotations
-import hashlib, json, warnings
+import json, warnings
 from abc import ABC, abstractmethod
 from copy import deepcopy
 from pathlib import Path
@@ -16,28 +16,19 @@ from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from ..core.batch import move_to_device
 from ..core.budget import model_device
+from ..core.state import model_signature
 from ..prune.graph import build_graph, transaction
-from ..prune.pruner import apply_plan, pruning_plan, save_pruned, _pruned_checkpoint, _set_plan
+from ..prune.plan import apply_plan, pruning_plan, _set_plan
+from ..prune.checkpoint import save_pruned, _pruned_checkpoint
 from ..core.masks import attach_masks
 from ..data import example_inputs as _example_inputs
 if TYPE_CHECKING:
     import pandas as pd
 
 # %% auto #0
-__all__ = ['model_signature', 'Result', 'RunFile', 'restore_model', 'commit_model', 'ModelResult']
+__all__ = ['Result', 'RunFile', 'restore_model', 'commit_model', 'ModelResult']
 
 # %% ../../nbs/50b_analyze.result.ipynb #123213a0
-def model_signature(model: nn.Module) -> str:
-    "A short digest of the names and shapes of `model`'s parameters and buffers: equal for models of the same architecture."
-    desc = ';'.join(f'{k}:{tuple(v.shape)}' for k, v in model.state_dict().items())
-    return hashlib.sha1(desc.encode()).hexdigest()[:16]
-
-def _weights_fingerprint(model: nn.Module) -> str:
-    "A short digest of the sum, absolute sum and sum of squares (six digits) of each parameter: other weights, another digest."
-    desc = ';'.join(f'{k}:' + ','.join(f'{float(s):.6g}' for s in (v.sum(), v.abs().sum(), v.square().sum()))
-                    for k, v in ((k, p.detach().double()) for k, p in model.named_parameters()))
-    return hashlib.sha1(desc.encode()).hexdigest()[:16]
-
 def _check_weights(saved: str | None, now: str, what: str, path) -> None:
     "A clear error if a resumed run's file (`saved`: None for files written before fingerprints) holds scores of other weights."
     if saved is not None and saved != now:

@@ -17,7 +17,8 @@ from fastprogress.fastprogress import progress_bar
 from .evaluate import Evaluator, as_evaluator
 from ..core.state import seeded
 from .result import Result, RunFile, _warn_old
-from .sensitivity import (Candidates, Sensitivity, fill_budget, _batches, _BadFile, _Maybe, _NUMBER)
+from .sensitivity import Sensitivity, _batches, _BadFile, _Maybe, _NUMBER
+from ..prune.candidates import Candidates, scale_to_budget, uniform_plan
 from ..core.budget import Budget, as_budget
 from ..core.criteria import Criteria, large_final
 from ..core.selection import as_ratio
@@ -28,36 +29,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 # %% auto #0
-__all__ = ['FINE_TUNE_TOP', 'CHOICE_SETTINGS', 'scale_to_budget', 'uniform_plan', 'resolve_fine_tune', 'shortlist',
-           'fine_tune_shortlist', 'tie_margin', 'fine_tuned_best', 'renew_choice', 'Subnets', 'FinalChoice',
-           'search_subnets']
-
-# %% ../../nbs/52_analyze.search.ipynb #612b4f5c
-def scale_to_budget(cands: Candidates, budget: Budget, weights: dict[str, float], max_ratio: float = 0.9,
-                    tol: float = 0.01) -> dict[str, float]:
-    "`{group: ratio}` proportional to `weights` (capped at `max_ratio`) that keeps at most, and about, the budget's fraction."
-    fraction = lambda s: budget.fraction(cands.cost(budget, ratios(s)))
-    ratios = lambda s: {k: min(max_ratio, s * w) for k, w in weights.items()}
-    hi = max_ratio / min(w for w in weights.values() if w > 0)
-    if fraction(hi) > budget.keep:
-        raise ValueError(f"cannot keep only {budget.keep:.2%} of the {budget.name} with at most {max_ratio:.0%} of each "
-                         f"group's channels removed: that keeps {fraction(hi):.2%}; raise max_ratio or the budget")
-    lo = 0.
-    if fraction(lo) <= budget.keep: return ratios(lo)
-    for _ in range(40):
-        mid = (lo + hi) / 2
-        if fraction(mid) <= budget.keep: hi = mid
-        else: lo = mid
-        if fraction(hi) >= budget.keep - tol: break
-    return fill_budget(cands, budget, ratios(hi), tol, order=lambda k, r: -weights[k])
-
-def uniform_plan(cands: Candidates, budget: Budget) -> dict[str, float]:
-    """`{group: ratio}` of the plan `Pruner.prune(macs=...)` (or `params=`) makes: one ratio for every group, the smallest
-    that meets `budget`, then single steps of single groups given back to come within 1 % of it (see `prune.pruner`)."""
-    _, steps = cands.pruner.plan(**{budget.name: budget.keep})
-    units = {g.key: g.n * g.channel_groups * g.block for g in cands.pruner.prunable_groups()}
-    removed = {st['layer'] + ('>' if st['out'] else '<'): len(st['idxs']) for st in steps}
-    return {k: removed.get(k, 0) / units[k] for k in cands.layers}
+__all__ = ['FINE_TUNE_TOP', 'CHOICE_SETTINGS', 'resolve_fine_tune', 'shortlist', 'fine_tune_shortlist', 'tie_margin',
+           'fine_tuned_best', 'renew_choice', 'Subnets', 'FinalChoice', 'search_subnets']
 
 # %% ../../nbs/52_analyze.search.ipynb #5232db7a
 FINE_TUNE_TOP = 3       # the plans `fine_tune_top='auto'` shortlists when a short fine-tune is available

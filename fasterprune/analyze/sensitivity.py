@@ -17,21 +17,23 @@ from fastcore.basics import patch
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from .evaluate import as_evaluator
-from .result import (Result, RunFile, model_signature, _weights_fingerprint, _check_weights, _save_json,
+from .result import (Result, RunFile, model_signature, _check_weights, _save_json,
                                         _load_json, _checked, _check_signature, _conform, _differences, _BadFile, _Maybe, _NUMBER)
 from ..core.budget import Budget, as_budget
 from ..core.criteria import Criteria, large_final
 from ..core.distributed import unwrap_model
 from ..core.registry import CRITERIA, as_criteria
 from ..prune.graph import transaction
-from ..prune.pruner import Pruner, PRUNABLE, apply_plan, pruning_plan, recalibrate_bn, set_pruning_plan
+from ..prune.pruner import Pruner, PRUNABLE, recalibrate_bn
+from ..prune.candidates import Candidates, fill_budget
+from ..core.state import weights_fingerprint as _weights_fingerprint   # its old name, imported from here by auto/annealing
 from ..data import example_inputs as _example_inputs, n_inputs
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
 # %% auto #0
-__all__ = ['analyze', 'Candidates', 'fill_budget', 'Sensitivity', 'analyse']
+__all__ = ['analyze', 'Sensitivity', 'analyse']
 
 # %% ../../nbs/51_analyze.sensitivity.ipynb #97a87cf1
 def _batches(calibrate, n_batches: int | None, example_inputs=None):
@@ -72,114 +74,6 @@ class _InOrder:
     def __init__(self, dl): self.dl = dl
     def __iter__(self): return _in_order(self.dl)
 
-class Candidates:
-    "Pruned copies of `model` for per-group channel ratios; `model` itself is never changed."
-    def __init__(self, model: nn.Module, example_inputs, criteria: str | Criteria = large_final, ignore=None,
-                 layer_types: type | tuple = PRUNABLE, round_to: int | str | None = 'auto', forward_fn: Callable | None = None):
-        criteria = as_criteria(criteria)
-        if getattr(criteria.scorer_cls, 'needs_data', False):
-            allowed = [n for n, c in CRITERIA.items() if not getattr(c.scorer_cls, 'needs_data', False)]
-            raise ValueError(f"{criteria.name} scores channels by statistics collected on batches while training, which the "
-                             f"pruned copies do not have; analyse and search_subnets need a criteria scored by the weights: "
-                             f"{', '.join(allowed)}")
-        self.signature, self.example_inputs = model_signature(model), example_inputs
-        self.fingerprint = _weights_fingerprint(model)   # the weights the candidates are copies of
-        self.model = deepcopy(model)
-        self.pruner = Pruner(self.model, example_inputs, criteria=criteria, layer_types=layer_types, ignore=ignore,
-                             round_to=round_to, forward_fn=forward_fn)
-        self.groups = self.pruner.prunable_groups()
-        self.scores = self.pruner.unit_scores(self.groups)
-        self.layers = {g.key: list(g.producers) for g in self.groups}    # group -> the layers losing its channels
-        self.channels = {g.key: g.n * g.channel_groups for g in self.groups}
-        self._costs = {}
-
-    @property
-    def pruning(self) -> dict:
-        """What decides the pruned architectures, as JSON: the criteria (a registered name and its options), `round_to`
-        as resolved, the layers whose output channels may be removed and the layers left alone (`ignore` or not in `layer_types`)."""
-        c, pr = self.pruner.criteria, self.pruner
-        known = CRITERIA.get(c.name)
-        if known is None or type(known) is not type(c) or (type(c) is Criteria and known.score is not c.score):
-            raise ValueError(f"the criteria {c.name!r} is not registered, so a saved result could not name it: "
-                             f"register it first (register_criteria), or use one of {', '.join(CRITERIA)}")
-        return dict(criteria=c.name, reducer=c.reducer, normalizer=c.normalizer, round_to=pr.round_to,
-                    layers=sorted(pr.layers), ignore=pr.left_alone)
-
-    @staticmethod
-    def options(model: nn.Module, pruning: dict) -> dict:
-        "The `Pruner` options (criteria, round_to, layer_types, ignore) that prune `model` as `pruning` (a `Candidates.pruning`) says."
-        if pruning['criteria'] not in CRITERIA:
-            raise ValueError(f"the result was made with the criteria {pruning['criteria']!r}, which is not registered in this "
-                             f"session: register it (register_criteria) before using the result")
-        criteria = copy(CRITERIA[pruning['criteria']])
-        criteria._set_options(pruning['reducer'], pruning['normalizer'])
-        modules = dict(unwrap_model(model).named_modules())
-        missing = [n for n in pruning['layers'] if n not in modules]
-        if missing: raise ValueError(f"the model has no layers {missing}: it is not the model the result was made for")
-        return dict(criteria=criteria, round_to=pruning['round_to'], ignore=pruning['ignore'],
-                    layer_types=tuple(dict.fromkeys(type(modules[n]) for n in pruning['layers'])))
-
-    def give_back(self, ratios: dict[str, float], key: str) -> dict[str, float] | None:
-        "`ratios` with group `key` keeping the next channel count allowed (by `round_to` and grouped convolutions) above what it keeps now; None if it keeps all."
-        g = next(g for g in self.groups if g.key == key)
-        now = self.removed(ratios).get(key, 0) // g.channel_groups          # units removed now
-        for u in range(now - 1, -1, -1):
-            if self.pruner.removable_units(g, u) < now: return {**ratios, key: u / g.n}
-        return None
-
-    def steps(self, ratios: dict[str, float]) -> list[dict]:
-        "The pruning steps that remove `ratios[group]` of each group's channels."
-        unknown = [k for k in ratios if k not in self.layers]
-        if unknown: raise ValueError(f"unknown groups {unknown}; the groups are {list(self.layers)}")
-        return self.pruner.steps_for(ratios, self.scores)
-
-    def removed(self, ratios: dict[str, float]) -> dict[str, int]:
-        "`{group: channels removed}` for `ratios`."
-        return {s['layer'] + ('>' if s['out'] else '<'): len(s['idxs']) for s in self.steps(ratios)}
-
-    def layer_ratios(self, ratios: dict[str, float]) -> dict[str, float]:
-        "`{layer: ratio}` (what `Pruner(context=...)` takes) from `{group: ratio}`."
-        return {n: float(r) for k, r in ratios.items() for n in self.layers[k]}
-
-    def cost(self, budget: Budget, ratios: dict[str, float]) -> float:
-        "What the model pruned to `ratios` costs, as `budget` measures it (the plan is applied and undone)."
-        steps = self.steps(ratios)
-        key = (budget.name, tuple((s['layer'], len(s['idxs'])) for s in steps))
-        if key not in self._costs:
-            with transaction(self.model, self.pruner.graph, keep=False):
-                if steps: apply_plan(self.model, self.pruner.graph, steps)
-                self._costs[key] = budget.measure(self.model, self.example_inputs)
-        return self._costs[key]
-
-    def bind(self, budget: Budget) -> Budget:
-        "`budget` with the unpruned model as its baseline."
-        return budget.bind(self.model, self.example_inputs)
-
-    def pruned(self, ratios: dict[str, float]) -> nn.Module:
-        "A copy of the model pruned to `ratios`, with its pruning plan (for `save_pruned`)."
-        steps = self.steps(ratios)
-        with transaction(self.model, self.pruner.graph, keep=False):
-            if steps: apply_plan(self.model, self.pruner.graph, steps)
-            m = deepcopy(self.model)
-        set_pruning_plan(m, pruning_plan(self.model) + steps, self.example_inputs)
-        return m
-
-    def __repr__(self): return f"Candidates({len(self.groups)} groups: {self.channels})"
-
-# %% ../../nbs/51_analyze.sensitivity.ipynb #11b425c7
-def fill_budget(cands: Candidates, budget: Budget, ratios: dict[str, float], tol: float = 0.01,
-                order: Callable[[str, float], float] | None = None) -> dict[str, float]:
-    "`ratios` with channels given back (first to the groups first in `order(group, ratio)`) while `budget` holds, until it keeps at least `keep - tol`."
-    fraction = lambda rs: budget.fraction(cands.cost(budget, rs))
-    for _ in range(sum(cands.channels.values())):       # each pass gives back at least one channel
-        if fraction(ratios) >= budget.keep - tol: break
-        removed = cands.removed(ratios)
-        for k in sorted(ratios, key=lambda k: order(k, ratios[k])) if order else list(ratios):
-            trial = cands.give_back(ratios, k) if removed.get(k) else None
-            if trial is None or cands.removed(trial) == removed: continue
-            if fraction(trial) <= budget.keep: ratios = trial; break
-        else: break
-    return ratios
 
 # %% ../../nbs/51_analyze.sensitivity.ipynb #3735c73f
 _FORMAT = 'fasterprune.sensitivity'

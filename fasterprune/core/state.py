@@ -15,7 +15,7 @@ import torch.nn as nn
 
 # %% auto #0
 __all__ = ['keep_modes', 'unwrap_optimizer', 'optimizer_state', 'elementwise_optimizer', 'rng_states', 'set_rng_states', 'seeded',
-           'bare_copy']
+           'bare_copy', 'model_signature', 'weights_fingerprint']
 
 # %% ../../nbs/08_core.state.ipynb #47e8565d
 @contextmanager
@@ -106,4 +106,19 @@ def bare_copy(model: nn.Module) -> nn.Module:
     try: return copy.deepcopy(model)
     finally:
         for d, items in saved: d.clear(); d.update(items)
+
+
+# %% ../../nbs/08_core.state.ipynb #7414f131
+import hashlib
+
+def model_signature(model: nn.Module) -> str:
+    "A short digest of the names and shapes of `model`'s parameters and buffers: equal for models of the same architecture."
+    desc = ';'.join(f'{k}:{tuple(v.shape)}' for k, v in model.state_dict().items())
+    return hashlib.sha1(desc.encode()).hexdigest()[:16]
+
+def weights_fingerprint(model: nn.Module) -> str:
+    "A short digest of the sum, absolute sum and sum of squares (six digits) of each parameter: other weights, another digest."
+    desc = ';'.join(f'{k}:' + ','.join(f'{float(s):.6g}' for s in (v.sum(), v.abs().sum(), v.square().sum()))
+                    for k, v in ((k, p.detach().double()) for k, p in model.named_parameters()))
+    return hashlib.sha1(desc.encode()).hexdigest()[:16]
 

@@ -6,36 +6,36 @@ Docs: https://fasterprune.github.io/fasterprune/prune.pruner.html.md"""
 
 # %% ../../nbs/30_prune.pruner.ipynb #cae7a8a2
 from __future__ import annotations
-import itertools, math, re, warnings
+import itertools, math, warnings
 from contextlib import ExitStack
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 import torch
 import torch.nn as nn
 from torch import Tensor
-from ..core.batch import first_sample, map_tensors, move_to_device, call_model
+from ..core.batch import first_sample, move_to_device, call_model
 from ..core.budget import Budget, MACs, Params, as_budget, layer_macs, model_device, preferred_multiple
 from ..core.criteria import Criteria, large_final
 from ..core.granularity import as_granularity, supported_types
 from ..core.registry import as_criteria
 from ..core.selection import select_layers, find_modules, parse_target, resolve_targets, as_ratio, lowest_k, refuse_narrowing
-from ..core.state import keep_modes, unwrap_optimizer
+from ..core.state import keep_modes
 from ..core.distributed import rank0_decides, unwrap_model, inner_names
-from .graph import Slice, CoupledGroup, build_graph, coupled_groups, coupled_group, transaction, prune_steps, as_unwrapped
-from ..core.masks import MASK, bake_masks, attach_masks, refuse_reparametrized, mask_engines, follow_slices
+from .graph import Slice, CoupledGroup, build_graph, coupled_groups, coupled_group, transaction, as_unwrapped, as_linear
+from ..core.masks import MASK, bake_masks, refuse_reparametrized, mask_engines, follow_slices
 from ..core.importance import StatScorer
+from .plan import apply_plan, pruning_plan, remap_optimizer, _set_plan, _plan_unwrapped, _plan_base
+from .checkpoint import read_checkpoint, save_pruned, load_pruned   # also importable from here, as before
 
 # %% auto #0
-__all__ = ['PRUNABLE', 'isomorphic_classes', 'apply_plan', 'pruning_plan', 'remap_optimizer', 'PruneStep', 'Pruner',
-           'set_pruning_plan', 'read_checkpoint', 'save_pruned', 'load_pruned', 'recalibrate_bn']
+__all__ = ['PRUNABLE', 'isomorphic_classes', 'PruneStep', 'Pruner', 'recalibrate_bn']
 
 # %% ../../nbs/30_prune.pruner.ipynb #770ded89
 PRUNABLE = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
 
 # %% ../../nbs/30_prune.pruner.ipynb #28937e22
-from .attention import attention_heads, find_attention, inner_layers, attention_group, refuse_unrecognised, split_head_steps, remove_units, compose_slices, removed_channels, masking_removed, recording_module_outputs, outputs_differ, module_to_teach, not_equivalent, sync_config, hidden_layers
+from .attention import attention_heads, find_attention, inner_layers, attention_group, refuse_unrecognised, sync_config, hidden_layers
 
 
 # %% ../../nbs/30_prune.pruner.ipynb #a6aa1228
@@ -109,104 +109,6 @@ def isomorphic_classes(groups: list[_Group]) -> list[list[_Group]]:
         shape = (tuple((type(mb.module).__name__, mb.out) for mb in g.group.members), g.channel_groups, g.block)
         classes.setdefault(shape, []).append(g)
     return list(classes.values())
-
-# %% ../../nbs/30_prune.pruner.ipynb #f699642d
-def _update_attention(model: nn.Module) -> None:
-    "Attributes outside the attention registry that record a width: torchvision's VisionTransformer reshapes its patches by `hidden_dim`."
-    for m in model.modules():
-        if isinstance(getattr(m, 'conv_proj', None), nn.Conv2d) and isinstance(getattr(m, 'hidden_dim', None), int):
-            m.hidden_dim = m.conv_proj.out_channels
-
-def _follow(model: nn.Module, slices: dict[str, Slice]) -> None:
-    "Keep frozen parameters frozen and masks in step with their weights."
-    modules = dict(model.named_modules())
-    for name, s in slices.items():
-        s.new.requires_grad_(s.old.requires_grad)
-        mod, _, attr = name.rpartition('.')
-        m = modules[mod]
-        if attr == 'weight' and m._buffers.get(MASK) is not None and m._buffers[MASK].shape != s.new.shape:
-            m._buffers[MASK] = s.apply(m._buffers[MASK])
-
-def apply_plan(model: nn.Module, graph, steps: list[dict], example_inputs=None, forward_fn=None, verify: bool = False) -> dict[str, Slice]:
-    """Remove the channels of `steps` from `model` through its dependency `graph`, all or nothing; `{name: Slice}` of every
-    replaced parameter. With `example_inputs`, the pruned model must still run on one of them, and with `verify` compute
-    what the original computes with the removed channels masked, or nothing changes."""
-    with transaction(model, graph):
-        try:
-            heads, others = split_head_steps(model, steps)          # a recognised attention loses whole heads: sliced here
-            check = verify and example_inputs is not None and bool(steps)
-            if check:
-                members, reference = removed_channels(model, graph, steps), {}
-                with masking_removed(members), recording_module_outputs(model, reference): masked_out = _run_once(model, example_inputs, forward_fn)
-            slices = {}
-            for f, units in heads: slices |= remove_units(model, f, units)
-            slices = compose_slices(slices, prune_steps(model, graph, others))
-            _update_attention(model)
-            _follow(model, slices)
-            if example_inputs is not None: out = _run_once(model, example_inputs, forward_fn)
-            if check and (diff := outputs_differ(masked_out, out)) is not None:
-                pruned = {}
-                with recording_module_outputs(model, pruned): _run_once(model, example_inputs, forward_fn)
-                raise not_equivalent(model, diff, module_to_teach(model, reference, pruned, [i for _, _, i in members]))
-        except (IndexError, _BrokenByPlan) as e:
-            what = e if isinstance(e, _BrokenByPlan) else f'{type(e).__name__}: {e}'
-            raise RuntimeError(f"the pruned model would no longer run on the example inputs ({what}): something in the "
-                               f"model's code (or forward_fn) depends on the old channel counts, or torch-pruning's graph got "
-                               f"this architecture's coupling wrong; the model is left as it was. Leave the layers involved "
-                               f"out with ignore=[...]") from e
-    return slices
-
-class _BrokenByPlan(Exception): pass
-
-def _run_once(model: nn.Module, example_inputs, forward_fn=None):
-    """What `model` returns on one sample of `example_inputs` (eval mode; autograd on, so that no fused inference path
-    skips the modules' hooks); `_BrokenByPlan` if it fails."""
-    x = move_to_device(first_sample(example_inputs), model_device(model))
-    try:
-        with torch.enable_grad(), keep_modes(model, train=False):
-            return forward_fn(model, x) if forward_fn else call_model(model, x)
-    except Exception as e:
-        raise _BrokenByPlan(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
-
-def _set_plan(model: nn.Module, steps: list[dict], example_inputs, base: dict | None = None,
-              unwrapped: dict[str, int] | None = None) -> None:
-    ex = map_tensors(lambda t: t.detach().cpu().as_subclass(Tensor), first_sample(example_inputs))  # loads with weights_only
-    model._fasterprune_plan = {'steps': list(steps), 'example_inputs': ex}
-    if base: model._fasterprune_plan['base'] = {k: float(v) for k, v in base.items()}
-    if unwrapped: model._fasterprune_plan['unwrapped'] = dict(unwrapped)   # a replay traces with the same declarations
-
-def _plan_unwrapped(model: nn.Module) -> dict[str, int] | None:
-    "The bare parameters' dims the model's plan was traced with (`unwrapped_parameters`), if any."
-    return getattr(model, '_fasterprune_plan', {}).get('unwrapped')
-
-def _plan_base(model: nn.Module) -> dict | None:
-    "What the model cost before its first pruning step (`{'macs', 'params'[, 'latency']}`), if its plan knows."
-    base = getattr(model, '_fasterprune_plan', {}).get('base')
-    return dict(base) if base else None
-
-def pruning_plan(model: nn.Module) -> list[dict]:
-    "The pruning steps applied to `model` (empty if it was never pruned)."
-    return list(getattr(model, '_fasterprune_plan', {}).get('steps', []))
-
-# %% ../../nbs/30_prune.pruner.ipynb #f5b140f4
-@torch.no_grad()
-def remap_optimizer(opt, slices: dict[str, Slice]) -> None:
-    "Put the new parameters of `slices` in `opt` (torch or fastai), with their state sliced to the kept entries."
-    opt = unwrap_optimizer(opt)
-    if opt is None: return                                                 # a Learner before its first fit
-    by_old = {s.old: s for s in slices.values()}
-    def swap(p): return by_old[p].new if p in by_old else p
-    if hasattr(opt, 'param_lists'):                                        # fastai Optimizer
-        for pl in opt.param_lists:
-            for i, p in enumerate(pl): pl[i] = swap(p)
-    else:
-        for pg in opt.param_groups: pg['params'] = [swap(p) for p in pg['params']]
-    new_state = defaultdict(dict) if isinstance(opt.state, defaultdict) else {}
-    for p, st in opt.state.items():
-        if p not in by_old: new_state[p] = st; continue
-        s = by_old[p]
-        new_state[s.new] = {k: (s.apply(v) if isinstance(v, Tensor) and v.shape == s.old.shape else v) for k, v in st.items()}
-    opt.state = new_state
 
 # %% ../../nbs/30_prune.pruner.ipynb #b7d0c0a2
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm, nn.GroupNorm, nn.LayerNorm)
@@ -408,6 +310,7 @@ class Pruner:
                             f"got {optimizer!r}")
         self.model, self.example_inputs, self.optimizer, self.forward_fn = model, example_inputs, optimizer, forward_fn
         self.round_to, self.consumers = (round_to if round_to != 1 else None), consumers
+        as_linear(model, optimizer)                     # Hugging Face's Conv1D (GPT-2): the nn.Linear it computes, before layers are chosen
         ignored = find_modules(model, [ignore] if isinstance(ignore, (str, nn.Module)) else ignore, 'ignored layer')
         types = tuple(layer_types) if isinstance(layer_types, (list, tuple)) else (layer_types,)
         self.layers = {n: m for n, m in select_layers(model, types, include, exclude).items() if n not in ignored}
@@ -907,6 +810,32 @@ class Pruner:
         "Free what the criterion keeps once no more pruning will happen."
         self.scorer.close()
 
+    # --- planning without pruning: what `prune.candidates` and the searches ask
+    def prunable_groups(self) -> list[_Group]:
+        "The groups that may be pruned now: each with its `key` (root layer and '>' or '<'), `n` units, `channel_groups` and `producers`."
+        return self._plannable()
+
+    def unit_scores(self, groups: list[_Group] | None = None) -> dict[str, Tensor]:
+        "`{group key: score of each unit}` by the criteria, for `groups` (default: all): the lowest go first."
+        return self._scores(self.prunable_groups() if groups is None else groups)
+
+    def steps_for(self,
+                  ratios: float | dict[str, float],        # a ratio of every group's units at the start, or {group key: ratio}
+                  scores: dict[str, Tensor] | None = None,  # `unit_scores()`, if already computed
+                 ) -> list[dict]:
+        "The steps (as `plan` gives them) that remove `ratios` of the groups' units, rounded as `prune` would; the model is not changed."
+        groups = self.prunable_groups()
+        return self._steps(self._plan(ratios, groups, self.unit_scores(groups) if scores is None else scores), groups)
+
+    def removable_units(self, group: _Group, k: int) -> int:
+        "How many units of `group` a plan asking to remove `k` removes: one unit stays, and the channels kept are rounded to `round_to`."
+        return self._rounded(group, k)
+
+    @property
+    def left_alone(self) -> list[str]:
+        "The layers whose output channels stay: those ignored and those not in `layer_types`."
+        return sorted(self.names[m] for m in self._skip)
+
     # --- models that follow
     def add_follower(self, model: nn.Module) -> None:
         """From now on `model` (a copy of the pruned model as it is now, such as an EMA copy) loses the same channels at
@@ -923,137 +852,6 @@ class Pruner:
                              + "): follow with a copy of the model as it is now (copy.deepcopy(model))")
         x = move_to_device(first_sample(self.example_inputs), model_device(model))
         self.followers.append((model, build_graph(model, x, self.forward_fn, self.unwrapped)))
-
-# %% ../../nbs/30_prune.pruner.ipynb #235035ff
-from fastcore.basics import patch
-
-@patch
-def prunable_groups(self: Pruner) -> list[_Group]:
-    "The groups that may be pruned now: each with its `key` (root layer and '>' or '<'), `n` units, `channel_groups` and `producers`."
-    return self._plannable()
-
-@patch
-def unit_scores(self: Pruner, groups: list[_Group] | None = None) -> dict[str, Tensor]:
-    "`{group key: score of each unit}` by the criteria, for `groups` (default: all): the lowest go first."
-    return self._scores(self.prunable_groups() if groups is None else groups)
-
-@patch
-def steps_for(self: Pruner,
-              ratios: float | dict[str, float],        # a ratio of every group's units at the start, or {group key: ratio}
-              scores: dict[str, Tensor] | None = None,  # `unit_scores()`, if already computed
-             ) -> list[dict]:
-    "The steps (as `plan` gives them) that remove `ratios` of the groups' units, rounded as `prune` would; the model is not changed."
-    groups = self.prunable_groups()
-    return self._steps(self._plan(ratios, groups, self.unit_scores(groups) if scores is None else scores), groups)
-
-@patch
-def removable_units(self: Pruner, group: _Group, k: int) -> int:
-    "How many units of `group` a plan asking to remove `k` removes: one unit stays, and the channels kept are rounded to `round_to`."
-    return self._rounded(group, k)
-
-@patch(as_prop=True)
-def left_alone(self: Pruner) -> list[str]:
-    "The layers whose output channels stay: those ignored and those not in `layer_types`."
-    return sorted(self.names[m] for m in self._skip)
-
-def set_pruning_plan(model: nn.Module, steps: list[dict], example_inputs, base: dict | None = None) -> None:
-    "Record on `model` the pruning `steps` applied to it (what `pruning_plan` and `save_pruned` read), and its cost before them (`base`)."
-    _set_plan(model, steps, example_inputs, base)
-
-# %% ../../nbs/30_prune.pruner.ipynb #921bf483
-def _model_file(obj, file):
-    "`(model, path)` for a model or a fastai Learner (whose files live in `learn.path/learn.model_dir`, like `learn.save`)."
-    if isinstance(obj, nn.Module): return obj, Path(file)
-    file = Path(file)
-    if not file.suffix and not file.is_absolute(): file = Path(obj.path) / obj.model_dir / f'{file}.pth'
-    return obj.model, file
-
-def read_checkpoint(file) -> object:
-    "What `torch.load(file, weights_only=True)` reads, or a clear error for a missing, truncated or foreign file."
-    file = Path(file)
-    if not file.is_file(): raise FileNotFoundError(f"no checkpoint file at {file}")
-    try: return torch.load(file, map_location='cpu', weights_only=True)
-    except Exception as e:
-        msg = str(e)
-        code = re.search(r'Unsupported global: GLOBAL (\S+)', msg)
-        if code:                   # a pickle that would call or build `code` when loaded
-            raise ValueError(f"{file} cannot be read as a PyTorch checkpoint without running code: it holds a Python object "
-                             f"({code[1]}) beyond tensors and plain data, which fasterprune never loads (torch.load with "
-                             f"weights_only=True); read only files written by fasterprune or torch.save of tensors") from None
-        why = re.search(r'WeightsUnpickler error:\s*(.+)', msg)
-        raise ValueError(f"{file} cannot be read as a PyTorch checkpoint (truncated, or not written by torch.save?): "
-                         f"{type(e).__name__}: {(why[1] if why else (msg.splitlines() or [''])[0])[:200]}") from None
-
-def _save_target(obj, file) -> tuple[nn.Module, Path]:
-    "`(model, path)` where `save_pruned(obj, file)` writes, or a clear error if it cannot (checked before anything is done)."
-    model, file = _model_file(obj, file)
-    if file.is_dir(): raise ValueError(f"{file} is a directory: give the name of the file to write, such as {file / 'pruned.pth'}")
-    parent = next((p for p in [file.parent, *file.parent.parents] if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        raise ValueError(f"cannot write {file}: {parent} is a file, not a directory")
-    return model, file
-
-def save_pruned(obj, file) -> Path:
-    "Save the pruning plan and the weights (masks included) of a pruned model (or Learner) to `file` (through a temporary file: never half written)."
-    model, file = _save_target(obj, file)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    plan = getattr(model, '_fasterprune_plan', {'steps': [], 'example_inputs': None})
-    tmp = file.with_name(file.name + '.tmp')
-    try:
-        torch.save({'plan': plan, 'state_dict': model.state_dict()}, tmp)
-        tmp.replace(file)
-    except BaseException:
-        tmp.unlink(missing_ok=True)             # no stray temporary file
-        raise
-    return file
-
-def _pruned_checkpoint(file) -> tuple[dict, dict]:
-    ckpt = read_checkpoint(file)
-    if not isinstance(ckpt, dict) or set(ckpt) != {'plan', 'state_dict'}:
-        what = f"a dict with keys {sorted(map(str, ckpt))[:5]}" if isinstance(ckpt, dict) else f"a {type(ckpt).__name__}"
-        raise ValueError(f"{file} is not a checkpoint of save_pruned (a dict with 'plan' and 'state_dict'), it holds {what}; "
-                         f"a file of learn.save loads with learn.load")
-    plan, sd = ckpt['plan'], ckpt['state_dict']
-    if not isinstance(plan, dict) or not isinstance(plan.get('steps'), list) or not isinstance(sd, dict):
-        raise ValueError(f"{file}: its plan or state dict is malformed (plan: {type(plan).__name__} with "
-                         f"'steps', state_dict: a dict of tensors expected)")
-    return plan, sd
-
-def _check_fits(model: nn.Module, sd: dict, what: str) -> None:
-    "Raise unless `sd` has exactly the keys and shapes of `model`'s state dict, counting the masks `sd` would attach."
-    own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    modules = dict(model.named_modules())
-    for k in sd:
-        if k.rpartition('.')[2] == MASK and k not in own:
-            m = modules.get(k.rpartition('.')[0])
-            if getattr(m, 'weight', None) is not None: own[k] = tuple(m.weight.shape)
-    bad = [k for k, v in sd.items() if k in own and own[k] != tuple(getattr(v, 'shape', ()))]
-    missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
-    if bad or missing or unexpected:
-        raise ValueError(f"the checkpoint does not fit this model{what} (shapes of {bad[:3]}, missing {missing[:3]}, "
-                         f"unexpected {unexpected[:3]}): load it into a fresh model of the architecture it was saved from")
-
-def load_pruned(obj, file, example_inputs=None, forward_fn=None):
-    "Replay the plan saved in `file` on a fresh model (or Learner), attach its masks, then load its weights; all or nothing."
-    model, file = _model_file(obj, file)
-    plan, sd = _pruned_checkpoint(file)
-    if pruning_plan(model): raise ValueError("this model is already pruned: load into a freshly built model")
-    x = example_inputs if example_inputs is not None else plan.get('example_inputs')
-    if plan['steps']:
-        if x is None: raise ValueError("the checkpoint has no example inputs: pass example_inputs")
-        graph = build_graph(model, move_to_device(x, next(model.parameters()).device), forward_fn, plan.get('unwrapped'))
-        with transaction(model, graph):         # the replay is undone if the weights do not fit
-            apply_plan(model, graph, plan['steps'])
-            sync_config(model)
-            _check_fits(model, sd, ' after replaying its plan')
-            attach_masks(model, sd)
-    else:
-        _check_fits(model, sd, '')
-        attach_masks(model, sd)
-    model.load_state_dict(sd)                   # cannot fail: keys and shapes were checked
-    _set_plan(model, plan['steps'], x, plan.get('base'), plan.get('unwrapped'))
-    if not isinstance(obj, nn.Module) and hasattr(obj, 'opt'): obj.opt = None   # a Learner makes a new optimizer at fit
-    return obj
 
 # %% ../../nbs/30_prune.pruner.ipynb #4d414808
 @torch.no_grad()
