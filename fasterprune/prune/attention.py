@@ -18,9 +18,9 @@ from .graph import Slice, Member, CoupledGroup, coupled_group
 # %% auto #0
 __all__ = ['ATTENTION_TYPES', 'HEAD_ATTRIBUTES', 'AttentionType', 'register_attention', 'FoundAttention', 'find_attention',
            'unrecognised_attention', 'register_hint', 'refuse_unrecognised', 'attention_heads', 'unit_rows',
-           'channel_units', 'remove_units', 'hidden_layers', 'sync_config', 'recording_module_outputs',
-           'masking_removed', 'outputs_differ', 'module_to_teach', 'not_equivalent', 'attention_group', 'inner_layers',
-           'split_head_steps', 'compose_slices', 'removed_channels']
+           'channel_units', 'remove_units', 'hidden_layers', 'sync_config', 'reload_problems', 'check_reloadable',
+           'recording_module_outputs', 'masking_removed', 'outputs_differ', 'module_to_teach', 'not_equivalent',
+           'attention_group', 'inner_layers', 'split_head_steps', 'compose_slices', 'removed_channels']
 
 # %% ../../nbs/29b_prune.attention.ipynb #f7d6b6fd
 @dataclass
@@ -198,25 +198,56 @@ def _hidden_size(model: nn.Module) -> int | None:
     conv = getattr(emb, 'projection', None)
     return conv.out_channels if isinstance(conv, nn.modules.conv._ConvNd) else None
 
-_MLP_IN = ('intermediate.dense', 'mlp.fc1', 'mlp.up_proj', 'mlp.gate_proj')   # Hugging Face's first MLP layer: config.intermediate_size
+_MLP_IN = {'intermediate.dense': 'intermediate_size', 'mlp.fc1': 'intermediate_size', 'mlp.up_proj': 'intermediate_size',
+           'mlp.gate_proj': 'intermediate_size', 'mlp.c_fc': 'n_inner'}   # Hugging Face's first MLP layer: the config attribute of its width
 
-def sync_config(model: nn.Module) -> dict[str, int]:
-    """Bring `model.config` (a Hugging Face config) in step with the pruned widths it describes, where every layer has the
-    same: heads, key/value heads and head size of registered attention types, `intermediate_size` and `hidden_size`; `{attribute: value}` set."""
-    config = getattr(model, 'config', None)
-    if config is None: return {}
+def _config_widths(model: nn.Module, config) -> dict[str, set]:
+    "`{config attribute: the widths the layers have}` of what a Hugging Face `config` describes (one value: every layer alike)."
     values = {}
     for f in find_attention(model):
         got = {'heads': f.heads, 'kv_heads': f.kv_heads, 'head_dim': f.proj['o'].in_features // f.heads if f.proj else None}
         for attr, what in f.kind.config.items(): values.setdefault(attr, set()).add(got[what])
-    mlp = {m.out_features for n, m in model.named_modules() if isinstance(m, nn.Linear) and n.endswith(_MLP_IN)}
-    if isinstance(getattr(config, 'intermediate_size', None), int) and mlp: values['intermediate_size'] = mlp
+    for n, m in model.named_modules():
+        attr = next((a for end, a in _MLP_IN.items() if n.endswith(end)), None) if isinstance(m, nn.Linear) else None
+        if attr and hasattr(config, attr): values.setdefault(attr, set()).add(m.out_features)
     if isinstance(getattr(config, 'hidden_size', None), int) and _hidden_size(model): values['hidden_size'] = {_hidden_size(model)}
+    return values
+
+def sync_config(model: nn.Module) -> dict[str, int]:
+    """Bring `model.config` (a Hugging Face config) in step with the pruned widths it describes, where every layer has the
+    same: heads, key/value heads and head size of registered attention types, the MLP's width (`intermediate_size`, GPT-2's
+    `n_inner`) and `hidden_size`; `{attribute: value}` set."""
+    config = getattr(model, 'config', None)
+    if config is None: return {}
     changed = {}
-    for attr, vs in values.items():
+    for attr, vs in _config_widths(model, config).items():
         if len(vs) == 1 and None not in vs and getattr(config, attr, None) != (v := vs.pop()):
             setattr(config, attr, v); changed[attr] = v
     return changed
+
+def reload_problems(model: nn.Module) -> list[str]:
+    """What `model.config` cannot describe of a pruned Hugging Face model, so that `from_pretrained` would not rebuild it
+    (one line each; `[]`: it can): layers of different widths, and heads removed from a type whose config has no count of them."""
+    config = getattr(model, 'config', None)
+    if config is None or not callable(getattr(model, 'save_pretrained', None)): return []
+    out = [f"{attr}: the layers have {sorted(vs)}, one config value describes one" for attr, vs in _config_widths(model, config).items()
+           if len(vs) > 1]
+    heads = getattr(config, 'num_attention_heads', None)
+    for f in find_attention(model):
+        if f.proj and not f.kind.config and f.heads != heads:
+            out.append(f"{f.kind.name} {f.name!r}: {f.heads} heads of {f.head_dim} channels, while its config ties the head "
+                       f"size to hidden_size / num_attention_heads ({getattr(config, 'hidden_size', None)} / {heads})")
+    return out
+
+def check_reloadable(model: nn.Module) -> None:
+    "Raise a clear error, naming what its config cannot describe, if `save_pretrained` -> `from_pretrained` would not give the pruned `model` back."
+    problems = reload_problems(model)
+    if problems:
+        raise ValueError(f"{type(model).__name__}'s config cannot describe the pruned model, so from_pretrained would not "
+                         f"rebuild it: " + '; '.join(problems[:4]) + (' ...' if len(problems) > 4 else '') +
+                         ". Save it with save_pruned(model, file) and reload it with load_pruned(fresh_model, file), or prune "
+                         "the same share of every layer (context='local', a ratio) and, for these types, the MLP only")
+
 
 # %% ../../nbs/29b_prune.attention.ipynb #98dedd9c
 _NORMS = (nn.LayerNorm, nn.GroupNorm) + ((nn.RMSNorm,) if hasattr(nn, 'RMSNorm') else ())
@@ -437,6 +468,9 @@ def _timm_update(m: nn.Module, heads: int, kv_heads: int) -> None:
 def _bert_update(m: nn.Module, heads: int, kv_heads: int) -> None:
     m.self.num_attention_heads, m.self.all_head_size = heads, heads * m.self.attention_head_size
 
+def _gpt2_update(m: nn.Module, heads: int, kv_heads: int) -> None:
+    m.num_heads, m.split_size = heads, heads * m.head_dim            # c_attn's output splits into query, key and value by split_size
+
 register_attention('nn.MultiheadAttention', lambda m: isinstance(m, nn.MultiheadAttention), lambda m: m.num_heads)
 register_attention('timm Attention', lambda m: _linears(m, 'qkv', 'proj') and type(getattr(m, 'num_heads', None)) is int,
                    lambda m: m.num_heads, lambda m: dict(qkv=m.qkv, o=m.proj), _timm_update)
@@ -445,6 +479,10 @@ register_attention('Hugging Face BERT / RoBERTa attention',
                              and type(getattr(m.self, 'attention_head_size', None)) is int,
                    lambda m: m.self.num_attention_heads,
                    lambda m: dict(q=m.self.query, k=m.self.key, v=m.self.value, o=m.output.dense), _bert_update)
+register_attention('Hugging Face GPT-2 attention',
+                   lambda m: _linears(m, 'c_attn', 'c_proj') and type(getattr(m, 'split_size', None)) is int
+                             and type(getattr(m, 'head_dim', None)) is int and not getattr(m, 'is_cross_attention', False),
+                   lambda m: m.num_heads, lambda m: dict(qkv=m.c_attn, o=m.c_proj), _gpt2_update)
 _ = register_attention('Hugging Face q_proj/k_proj/v_proj/o_proj attention (ViT, DeiT, Llama family)',
                    lambda m: _linears(m, 'q_proj', 'k_proj', 'v_proj', 'o_proj') and type(getattr(m, 'head_dim', None)) is int,
                    lambda m: m.o_proj.in_features // m.head_dim,

@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/prune.graph.html.md"""
 
 # %% ../../nbs/29_prune.graph.ipynb #8a251edf
 from __future__ import annotations
-import inspect, math, os, re, traceback, warnings
+import inspect, math, os, re, sys, traceback, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -15,11 +15,12 @@ import torch.nn as nn
 from torch import Tensor
 import torch_pruning as tp
 from torch_pruning.pruner import function as _tpf
-from ..core.state import keep_modes
+from torch_pruning.utils import op_counter as _op_counter
+from ..core.state import keep_modes, optimizer_state
 from ..core.batch import failed_on_inputs
 
 # %% auto #0
-__all__ = ['check_torch_pruning', 'as_unwrapped', 'build_graph', 'Slice']
+__all__ = ['check_torch_pruning', 'TransposedLinear', 'as_linear', 'as_unwrapped', 'build_graph', 'Slice']
 
 # %% ../../nbs/29_prune.graph.ipynb #aad5caf1
 _PIN = 'torch-pruning>=1.6,<1.7'   # the versions this adapter was tested with (as pinned in pyproject.toml)
@@ -65,6 +66,43 @@ def check_torch_pruning(graph: tp.DependencyGraph | None = None) -> None:
     if problems:
         raise RuntimeError("fasterprune's torch-pruning adapter (prune.graph) does not fit the installed torch-pruning:\n- "
                            + '\n- '.join(problems) + f"\nInstall a tested version: pip install '{_PIN}'")
+
+# %% ../../nbs/29_prune.graph.ipynb #bab1fe3b
+class TransposedLinear(nn.Linear):
+    """Hugging Face's `Conv1D` as the `nn.Linear` it computes (made by `as_linear`); its `state_dict` keeps `Conv1D`'s
+    `(in, out)` weight, so checkpoints read and write as before."""
+    @property
+    def nf(self) -> int: return self.out_features     # Conv1D's names for its widths
+    @property
+    def nx(self) -> int: return self.in_features
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        w = destination[prefix + 'weight']
+        destination[prefix + 'weight'] = w.t() if keep_vars else w.t().contiguous()
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        w = state_dict.get(prefix + 'weight')
+        if isinstance(w, Tensor) and w.dim() == 2: state_dict[prefix + 'weight'] = w.t()
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+_op_counter.MODULES_MAPPING[TransposedLinear] = _op_counter.MODULES_MAPPING[nn.Linear]   # its MACs are counted as a Linear's
+
+def as_linear(model: nn.Module, optimizer=None) -> list[str]:
+    """Turn every Hugging Face `Conv1D` of `model` into a `TransposedLinear`, in place: the same module and parameter
+    objects, the weight (and the `optimizer`'s state of it) transposed; the names of the layers turned."""
+    conv1d = getattr(sys.modules.get('transformers.pytorch_utils'), 'Conv1D', None)   # a Conv1D exists only once transformers is imported
+    if conv1d is None: return []
+    state, turned = optimizer_state(optimizer) if optimizer is not None else {}, []
+    for name, m in model.named_modules():
+        if type(m) is not conv1d: continue
+        w = m.weight
+        for k, v in state.get(w, {}).items():
+            if isinstance(v, Tensor) and v.shape == w.shape and v.dim() == 2: state[w][k] = v.t().contiguous()
+        with torch.no_grad(): w.data = w.data.t().contiguous()
+        del m.nf, m.nx
+        m.__class__ = TransposedLinear
+        m.out_features, m.in_features = w.shape
+        turned.append(name)
+    return turned
 
 # %% ../../nbs/29_prune.graph.ipynb #15df0599
 @contextmanager
@@ -185,6 +223,7 @@ def build_graph(model: nn.Module, example_inputs, forward_fn=None, unwrapped: di
     """torch-pruning's `DependencyGraph` of `model`, traced on `example_inputs`; a clear error if it cannot be traced.
     `unwrapped` (`as_unwrapped`) gives bare parameters the dim their channels are on (default: their last dim longer than 1)."""
     check_torch_pruning()
+    as_linear(model)                          # Hugging Face's Conv1D: the nn.Linear torch-pruning prunes
     if forward_fn is not None and not callable(forward_fn):
         raise TypeError(f"forward_fn must be a function forward_fn(model, inputs) or None, got {forward_fn!r}")
     unwrapped = [(model.get_parameter(n), d) for n, d in as_unwrapped(model, unwrapped).items()]
