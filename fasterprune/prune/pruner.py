@@ -8,9 +8,7 @@ Docs: https://fasterprune.github.io/fasterprune/prune.pruner.html.md"""
 from __future__ import annotations
 import itertools, math, warnings
 from contextlib import ExitStack
-from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
 import torch
 import torch.nn as nn
 from torch import Tensor
@@ -25,198 +23,17 @@ from ..core.distributed import rank0_decides, unwrap_model, inner_names
 from .graph import Slice, CoupledGroup, build_graph, coupled_groups, coupled_group, transaction, as_unwrapped, as_linear
 from ..core.masks import MASK, bake_masks, refuse_reparametrized, mask_engines, follow_slices
 from ..core.importance import StatScorer
+from .groups import (PRUNABLE, _CONV, _ROOTS, _Group, _unit_view, _channel_groups, _aligned, _pooled,
+                                     _channels, isomorphic_classes, _PlanCost)
 from .plan import apply_plan, pruning_plan, remap_optimizer, _set_plan, _plan_unwrapped, _plan_base
 from .checkpoint import read_checkpoint, save_pruned, load_pruned   # also importable from here, as before
 
 # %% auto #0
-__all__ = ['PRUNABLE', 'isomorphic_classes', 'PruneStep', 'Pruner', 'recalibrate_bn']
-
-# %% ../../nbs/30_prune.pruner.ipynb #770ded89
-PRUNABLE = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
+__all__ = ['PruneStep', 'Pruner', 'recalibrate_bn']
 
 # %% ../../nbs/30_prune.pruner.ipynb #28937e22
 from .attention import attention_heads, find_attention, inner_layers, attention_group, refuse_unrecognised, sync_config, hidden_layers
 
-
-# %% ../../nbs/30_prune.pruner.ipynb #a6aa1228
-_CONV = nn.modules.conv._ConvNd
-_ROOTS = PRUNABLE + (nn.modules.conv._ConvTransposeNd,)   # layers a group may start from
-
-@dataclass
-class _Group:
-    key: str                 # root module name, '>' for output channels or '<' for input channels
-    group: CoupledGroup      # every layer coupled to the root, with all its channels
-    channel_groups: int      # units are positions inside one of these equal groups
-    n: int                   # units now
-    producers: list[str]     # layers whose output channels are removed
-    block: int = 1           # or: units are runs of this many consecutive channels (a reshape's blocks)
-    aligned: bool = True     # False: a grouped layer sees part of the channels; plans leave the group alone
-
-    @cached_property
-    def layer_units(self) -> list[Tensor]:
-        "For each layer whose output channels the group removes, the units its channels lie in (a concatenated part: some of them)."
-        out = []
-        for mb in self.group.members:
-            if not (mb.out and isinstance(mb.module, nn.Module) and len(mb.root_idxs)): continue
-            mine = torch.zeros(len(self.group.root.idxs), dtype=torch.bool)
-            mine[torch.as_tensor(mb.root_idxs, dtype=torch.long)] = True
-            out.append(_unit_view(self, mine).any(1).nonzero().squeeze(1))
-        return out
-
-def _unit_view(g: _Group, per_channel: Tensor) -> Tensor:
-    "A vector over the group's channels as `(units, channels of a unit)`."
-    if g.block > 1: return per_channel.view(g.n, g.block)
-    return per_channel.view(g.channel_groups, g.n).t()
-
-def _grouping(m: nn.Module) -> int:
-    "The groups a grouped conv (not a depthwise one) or a `GroupNorm` splits its channels into (1 for other layers)."
-    if isinstance(m, _CONV) and m.groups > 1 and not (m.groups == m.out_channels == m.in_channels): return m.groups
-    return m.num_groups if isinstance(m, nn.GroupNorm) else 1
-
-def _channel_groups(group: CoupledGroup, heads: dict) -> int:
-    "The equal groups the channels of `group` come in: a unit is one position in each."
-    cg = 1
-    for mb in group.members:
-        g = _grouping(mb.module)
-        if g == 1 and mb.module in heads and mb.out: g = heads[mb.module]
-        cg = math.lcm(cg, g)
-    return cg
-
-def _aligned(group: CoupledGroup) -> bool:
-    "False if a grouped layer sees only part of the group's channels (one side of a concatenation): its groups need not line up with the units."
-    return all(_grouping(mb.module) == 1 or len(mb.root_idxs) == len(group.root.idxs) for mb in group.members)
-
-# %% ../../nbs/30_prune.pruner.ipynb #ebb73f41
-def _pooled(scorer, criteria: Criteria, name: str, module: nn.Module, out: bool) -> Tensor:
-    linear = isinstance(module, nn.Linear)
-    g = ('row' if linear else 'filter') if out else ('column' if linear else 'shared_kernel')
-    s = criteria.normalize(as_granularity(g).units(module).pool(scorer.layer_scores(name), criteria.reducer)).float().cpu()
-    if s.isnan().any():   # a NaN has no rank: the channels kept would be chosen by position
-        raise ValueError(f"criteria {criteria!r} gave NaN scores to {int(s.isnan().sum())} of the {len(s)} "
-                         f"{'output' if out else 'input'} channels of layer {name!r}; look for NaN weights (a diverged "
-                         f"training) or a criterion that divides by zero")
-    return s
-
-# %% ../../nbs/30_prune.pruner.ipynb #be72748c
-def _channels(g: _Group, units: Tensor) -> list[int]:
-    return sorted(_unit_view(g, torch.arange(g.n * g.channel_groups * g.block))[units].flatten().tolist())
-
-def isomorphic_classes(groups: list[_Group]) -> list[list[_Group]]:
-    """`groups` in classes of the same structure, as Torch-Pruning's isomorphic pruning forms them: members of the same
-    types, losing channels in the same directions, in the same order (and units laid out alike)."""
-    classes = {}
-    for g in groups:
-        shape = (tuple((type(mb.module).__name__, mb.out) for mb in g.group.members), g.channel_groups, g.block)
-        classes.setdefault(shape, []).append(g)
-    return list(classes.values())
-
-# %% ../../nbs/30_prune.pruner.ipynb #b7d0c0a2
-_NORMS = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm, nn.GroupNorm, nn.LayerNorm)
-
-def _kind(m) -> str | None:
-    "How a layer's cost follows its channels: 'conv', 'depthwise', 'linear', 'norm', or None (a layer the count keeps as it is)."
-    if isinstance(m, _CONV): return 'depthwise' if m.groups > 1 and m.groups == m.in_channels == m.out_channels else 'conv'
-    if isinstance(m, nn.Linear): return 'linear'
-    if isinstance(m, _NORMS) and (not isinstance(m, nn.LayerNorm) or len(m.normalized_shape) == 1): return 'norm'
-    return None
-
-def _norm_width(m: nn.Module) -> int:
-    return m.num_channels if isinstance(m, nn.GroupNorm) else m.normalized_shape[-1] if isinstance(m, nn.LayerNorm) else m.num_features
-
-class _PlanCost:
-    """The MACs and parameters of the model after a plan, counted from the plan instead of pruning and tracing each try.
-    Each layer's MACs at the start come from one trace (`layer_macs`); a conv or linear layer then costs them scaled by its
-    kept input and output channels (a depthwise conv and a norm: by their kept channels), its parameters likewise. The
-    other layers the counter counts (activations, pools, attention modules) follow the elements they see, about the
-    channels kept, so their MACs are scaled by the square root of the share the layers above keep (convs lose MACs as
-    the square of their channels); the search measures its result once and corrects for what this misses."""
-    def __init__(self, groups: list[_Group], totals: dict[str, int], by_layer: dict[nn.Module, float]):
-        self.totals, self.layers, self.members = {k: float(v) for k, v in totals.items()}, {}, {}
-        for g in groups:
-            ms = []
-            for mb in g.group.members:
-                kind = _kind(mb.module) if isinstance(mb.module, nn.Module) else None
-                if kind is None or mb.out is None or not mb.idxs: continue
-                side = 'out' if mb.out else 'in'
-                if kind in ('norm', 'depthwise'): side = 'both'       # one set of channels
-                ms.append((mb.module, side, torch.as_tensor(mb.idxs), torch.as_tensor(mb.root_idxs)))
-                self.layers[mb.module] = (kind, by_layer.get(mb.module, 0.), sum(p.numel() for p in mb.module.parameters(recurse=False)))
-            self.members[g.key] = ms
-        self.groups, self._counts = {g.key: g for g in groups}, {}
-        self.modeled = sum(v[1] for v in self.layers.values())   # MACs of the layers scaled one by one
-        self.totals['modeled'] = self.modeled
-
-    def counts(self, g: _Group, units: Tensor) -> dict[tuple, int]:
-        "`{(layer, side): channels removed}` when `g` loses `units` (remembered: a search asks again for most groups)."
-        key = g.key, units.numpy().tobytes()
-        if key not in self._counts: self._counts[key] = self._count(g, units)
-        return self._counts[key]
-
-    def _count(self, g: _Group, units: Tensor) -> dict[tuple, int]:
-        chans = torch.zeros(g.n * g.channel_groups * g.block, dtype=torch.bool)
-        _unit_view(g, chans)[units] = True
-        gone = defaultdict(list)
-        for m, side, idxs, roots in self.members[g.key]: gone[m, side].append(idxs[chans[roots]])
-        return {k: n for k, v in gone.items() if (n := len(torch.cat(v).unique()))}
-
-    def layer_cost(self, m: nn.Module, removed) -> tuple[float, float] | None:
-        "`(MACs, params)` of layer `m` once `removed[(m, side)]` channels are gone; None if it would keep none."
-        kind, macs, params = self.layers[m]
-        r_in, r_out, r_both = (removed.get((m, s), 0) for s in ('in', 'out', 'both'))
-        if not (r_in or r_out or r_both): return macs, params
-        bias = int(getattr(m, 'bias', None) is not None)
-        if kind == 'norm':
-            c = _norm_width(m); kept = c - r_both
-            return None if kept <= 0 else (macs * kept / c, params * kept / c)
-        k = math.prod(m.kernel_size) if isinstance(m, _CONV) else 1
-        if kind == 'depthwise':
-            c = m.out_channels; kept = c - r_both
-            return None if kept <= 0 else (macs * kept / c, params * kept / c)
-        i, o, g = (m.in_channels, m.out_channels, m.groups) if kind == 'conv' else (m.in_features, m.out_features, 1)
-        i2, o2 = i - r_in, o - r_out
-        if i2 <= 0 or o2 <= 0: return None
-        per = macs / (k * i * (o // g) + bias * o)             # positions (convs) or tokens (linears) of one sample
-        return per * (k * i2 * (o2 // g) + bias * o2), k * i2 * o2 / g + bias * o2
-
-    def _total(self, removed, touched, base: dict[str, float], before) -> dict[str, float] | None:
-        out = dict(base)
-        for m in touched:
-            new = self.layer_cost(m, removed)
-            if new is None: return None
-            old = before(m)
-            out['modeled'] += new[0] - old[0]; out['params'] += new[1] - old[1]
-        others = self.totals['macs'] - self.modeled
-        out['macs'] = out['modeled'] + others * math.sqrt(max(out['modeled'], 0.) / self.modeled if self.modeled else 1.)
-        return out
-
-    def state(self, removed: dict[str, Tensor]) -> tuple[dict, dict, dict] | tuple[dict, dict, None]:
-        "`(counts by group, counts summed, cost)` of a plan (cost None if a layer would keep no channel)."
-        by_group = {k: self.counts(self.groups[k], u) for k, u in removed.items() if u.any()}
-        summed = defaultdict(int)
-        for c in by_group.values():
-            for k, n in c.items(): summed[k] += n
-        cost = self._total(summed, {m for m, _ in summed}, self.totals, lambda m: self.layers[m][1:])
-        return by_group, dict(summed), cost
-
-    def of(self, removed: dict[str, Tensor], name: str) -> float | None:
-        "What the model costs in `name` ('macs' or 'params') after the plan `removed`; None if a layer would keep no channel."
-        cost = self.state(removed)[2]
-        return None if cost is None else cost[name]
-
-    def changed(self, state, key: str, new: dict[tuple, int]) -> dict[str, float] | None:
-        "The cost of `state`'s plan with group `key` removing `new` channels instead."
-        by_group, summed, cost = state
-        old = by_group.get(key, {})
-        keys = set(old) | set(new)
-        trial = {**summed, **{k: summed.get(k, 0) - old.get(k, 0) + new.get(k, 0) for k in keys}}
-        return self._total(trial, {m for m, _ in keys}, cost, lambda m: self.layer_cost(m, summed))
-
-    def update(self, state, key: str, new: dict[tuple, int], cost: dict[str, float]) -> tuple[dict, dict, dict]:
-        "`state` with group `key` removing `new` channels, which costs `cost`."
-        by_group, summed, _ = state
-        old = by_group.get(key, {})
-        summed = {**summed, **{k: summed.get(k, 0) - old.get(k, 0) + new.get(k, 0) for k in set(old) | set(new)}}
-        return {**by_group, key: new}, summed, cost
 
 # %% ../../nbs/30_prune.pruner.ipynb #36329bbf
 _MAX_RATIO = 1 - 1e-9    # the largest ratio a budget search tries: every group down to one unit
@@ -274,7 +91,8 @@ class Pruner:
                  unwrapped_parameters=None,            # bare nn.Parameters and the dim of their channels: {param or name: dim} or Torch-Pruning's [(param, dim)]
                  followers=None,                       # models of the same structure (an EMA copy) that lose the same channels at each prune
                  isomorphic: bool = False,             # global context: groups of the same structure compete only among themselves
-                 verify: bool = True):                 # check each prune: the model must equal the original with the removed channels masked
+                 verify: bool = True,                  # check each prune: the model must equal the original with the removed channels masked
+                 prune_hidden: bool = False):          # Hugging Face models: the hidden size may lose channels too (a base model then returns fewer)
         # Options first, then the model: nothing is traced before every option passed its check.
         self.criteria = as_criteria(criteria)
         context, _ = parse_target(context, None, 'pruning_ratio', as_ratio, required=False)
@@ -291,6 +109,8 @@ class Pruner:
         self.isomorphic = isomorphic
         if not isinstance(verify, bool): raise TypeError(f"verify must be True or False, got {verify!r}")
         self.verify = verify
+        if not isinstance(prune_hidden, bool): raise TypeError(f"prune_hidden must be True or False, got {prune_hidden!r}")
+        self.prune_hidden = prune_hidden
         context = inner_names(context, model) if isinstance(context, dict) else context   # names as inside a DDP wrapper
         ignore, num_heads = inner_names(ignore, model), inner_names(num_heads, model)
         if isinstance(unwrapped_parameters, dict): unwrapped_parameters = inner_names(unwrapped_parameters, model)
@@ -319,7 +139,7 @@ class Pruner:
         self.unwrapped = as_unwrapped(model, unwrapped_parameters if unwrapped_parameters is not None else _plan_unwrapped(model))
         self.graph = build_graph(model, example_inputs, forward_fn, self.unwrapped)
         self.names = {m: n for n, m in model.named_modules()}
-        self._skip = set(ignored.values()) | hidden_layers(model) | {m for m in model.modules()
+        self._skip = set(ignored.values()) | (set() if prune_hidden else hidden_layers(model)) | {m for m in model.modules()
                                               if isinstance(m, (_CONV, nn.Linear)) and m not in self.layers.values()}
         every_group = coupled_groups(self.graph, _ROOTS, self._skip | inner_layers(model))   # one walk over the graph
         self._groups = groups = self._scan(every_group)
@@ -787,7 +607,7 @@ class Pruner:
         if steps:
             with ExitStack() as all_or_nothing:             # the model and its followers lose the same channels, or none do
                 for m, g in [(self.model, self.graph), *self.followers]: all_or_nothing.enter_context(transaction(m, g))
-                slices = apply_plan(self.model, self.graph, steps, self.example_inputs, self.forward_fn, self.verify)
+                slices = apply_plan(self.model, self.graph, steps, self.example_inputs, self.forward_fn, self.verify, self.prune_hidden)
                 for m, g in self.followers: apply_plan(m, g, steps, self.example_inputs, self.forward_fn)
             for m in [self.model, *(f for f, _ in self.followers)]: sync_config(m)   # a Hugging Face config describes the new widths
             self._groups = self._now = None         # shapes changed: scan and count again next time
