@@ -57,7 +57,8 @@ with _quiet_fastai_import():   # whichever module imports fastai first does it w
     from fasterprune.analyze.sensitivity import analyse, analyze, Sensitivity
     from fasterprune.analyze.search import search_subnets, Subnets
     from fasterprune.analyze.iterative import prune_iteratively, IterativeRun
-    from fasterprune.auto.netadapt import netadapt, NetAdaptRun, latency_table, LatencyTable
+    from fasterprune.auto.latency_table import latency_table, LatencyTable
+    from fasterprune.auto.netadapt import netadapt, NetAdaptRun
     from fasterprune.auto.annealing import simulated_annealing, auto_compress, Annealing, scale_to_sparsity
     from fasterprune.auto.admm import admm_prune, admm_train, ADMM, ADMMRun, ADMMCallback
     from fasterprune.auto.amc import amc, AMCRun
