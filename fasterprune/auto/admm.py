@@ -249,6 +249,7 @@ def finetune_masked(model: nn.Module, sparsifier: Sparsifier | None, train_dl, l
            after_step=sparsifier.apply_masks if hold else None, progress=progress)
     if hold: sparsifier.bake()
 
+# %% ../../nbs/72_auto.admm.ipynb #5c380374
 _SHAPE = dict(distances=[_NUMBER], targets={...: _NUMBER}, granularity=str, signature=str, model_file=_Maybe(str))
 
 class ADMMRun(ModelResult):
@@ -343,6 +344,7 @@ class ADMMCallback(Callback):
     def after_epoch(self):
         if self.update_every is None: self.admm.update()
 
+# %% ../../nbs/72_auto.admm.ipynb #b76f44ac
 class _HoldMasks(Callback):
     "Keep the units masked by a `Sparsifier` at zero while fitting."
     order = 55
