@@ -232,11 +232,11 @@ def reload_problems(model: nn.Module) -> list[str]:
     if config is None or not callable(getattr(model, 'save_pretrained', None)): return []
     out = [f"{attr}: the layers have {sorted(vs)}, one config value describes one" for attr, vs in _config_widths(model, config).items()
            if len(vs) > 1]
-    heads = getattr(config, 'num_attention_heads', None)
+    heads, hidden = getattr(config, 'num_attention_heads', None), getattr(config, 'hidden_size', None)
     for f in find_attention(model):
-        if f.proj and not f.kind.config and f.heads != heads:
+        if f.proj and not f.kind.config and (f.heads != heads or not isinstance(hidden, int) or f.head_dim * heads != hidden):
             out.append(f"{f.kind.name} {f.name!r}: {f.heads} heads of {f.head_dim} channels, while its config ties the head "
-                       f"size to hidden_size / num_attention_heads ({getattr(config, 'hidden_size', None)} / {heads})")
+                       f"size to hidden_size / num_attention_heads ({hidden} / {heads})")
     return out
 
 def check_reloadable(model: nn.Module) -> None:
@@ -344,18 +344,25 @@ def masking_removed(members: list[tuple[nn.Module, bool, list[int]]]):
     finally:
         for h in handles: h.remove()
 
-def outputs_differ(a, b, rtol: float = 1e-3, atol: float = 1e-4) -> float | None:
-    "The largest difference between the outputs `a` and `b` if they are not equal within the tolerances (relative to `a`'s scale), else None."
+def _differ(x: Tensor, y: Tensor, rtol: float, atol: float) -> float | None:
+    x, y = x.detach().float(), y.detach().float()
+    scale = float(x.abs().max()) if x.numel() else 0.
+    if torch.allclose(x, y, rtol=rtol, atol=atol * (1 + scale), equal_nan=True): return None
+    return float((x - y).abs().nan_to_num(float('inf')).max())
+
+def outputs_differ(a, b, rtol: float = 1e-3, atol: float = 1e-4, removed: list[list[int]] = ()) -> float | None:
+    """The largest difference between the outputs `a` and `b` if they are not equal within the tolerances (relative to `a`'s
+    scale), else None. An output of `b` narrower than `a`'s is a difference, unless `removed` gives the channels it lost (a
+    returned width the user asked to prune): then it is compared put back at its width, zero there."""
     ta, tb = _tensors(a), _tensors(b)
     if len(ta) != len(tb): return float('inf')
-    worst = None
+    worst, removed = None, [sorted(set(map(int, i))) for i in removed if len(i)]
     for x, y in zip(ta, tb):
-        if x.shape != y.shape: return float('inf')
-        x, y = x.detach(), y.detach()
-        scale = float(x.abs().max()) if x.numel() else 0.
-        if not torch.allclose(x.float(), y.float(), rtol=rtol, atol=atol * (1 + scale), equal_nan=True):
-            d = float((x.float() - y.float()).abs().nan_to_num(float('inf')).max())
-            worst = d if worst is None else max(worst, d)
+        tries = [y] if x.shape == y.shape else _widened(y, x.shape, removed)
+        ds = [_differ(x, t, rtol, atol) for t in tries]
+        if not ds: return float('inf')
+        if None in ds: continue
+        worst = min(ds) if worst is None else max(worst, min(ds))
     return worst
 
 def _widened(p: Tensor, shape: torch.Size, removed: list[list[int]]) -> list[Tensor]:

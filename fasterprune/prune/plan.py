@@ -38,10 +38,12 @@ def _follow(model: nn.Module, slices: dict[str, Slice]) -> None:
         if attr == 'weight' and m._buffers.get(MASK) is not None and m._buffers[MASK].shape != s.new.shape:
             m._buffers[MASK] = s.apply(m._buffers[MASK])
 
-def apply_plan(model: nn.Module, graph, steps: list[dict], example_inputs=None, forward_fn=None, verify: bool = False) -> dict[str, Slice]:
+def apply_plan(model: nn.Module, graph, steps: list[dict], example_inputs=None, forward_fn=None, verify: bool = False,
+               narrower: bool = False) -> dict[str, Slice]:
     """Remove the channels of `steps` from `model` through its dependency `graph`, all or nothing; `{name: Slice}` of every
     replaced parameter. With `example_inputs`, the pruned model must still run on one of them, and with `verify` compute
-    what the original computes with the removed channels masked, or nothing changes."""
+    what the original computes with the removed channels masked, or nothing changes (with `narrower`, an output may lose the
+    removed channels: `Pruner(prune_hidden=True)` on a base model, which returns its hidden size)."""
     with transaction(model, graph):
         try:
             heads, others = split_head_steps(model, steps)          # a recognised attention loses whole heads: sliced here
@@ -55,7 +57,7 @@ def apply_plan(model: nn.Module, graph, steps: list[dict], example_inputs=None, 
             _update_attention(model)
             _follow(model, slices)
             if example_inputs is not None: out = _run_once(model, example_inputs, forward_fn)
-            if check and (diff := outputs_differ(masked_out, out)) is not None:
+            if check and (diff := outputs_differ(masked_out, out, removed=[i for _, _, i in members] if narrower else ())) is not None:
                 pruned = {}
                 with recording_module_outputs(model, pruned): _run_once(model, example_inputs, forward_fn)
                 raise not_equivalent(model, diff, module_to_teach(model, reference, pruned, [i for _, _, i in members]))
