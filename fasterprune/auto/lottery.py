@@ -15,17 +15,16 @@ import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
 from ..analyze.evaluate import as_evaluator, learner_evaluator
-from ..analyze.result import ModelResult, RunFile, model_signature, _warn_old, _save_json, _BadFile, _Maybe, _NUMBER
+from ..analyze.result import ModelResult, RunFile, _warn_old, _save_json, _BadFile, _Maybe, _NUMBER
 from ..core.criteria import Criteria, large_final
-from ..core.state import rng_states, set_rng_states
+from ..core.state import model_signature, rng_states, set_rng_states
 from ..sparse.sparsifier import Sparsifier
-from ..prune.pruner import read_checkpoint, save_pruned
+from ..prune.checkpoint import read_checkpoint, save_pruned
 if TYPE_CHECKING:
-    import pandas as pd
     from matplotlib.axes import Axes
 
 # %% auto #0
-__all__ = ['round_targets', 'masks_held', 'LotteryRun', 'lottery_rounds']
+__all__ = ['round_targets', 'masks_held', 'lottery_rounds', 'LotteryRun']
 
 # %% ../../nbs/74_auto.lottery.ipynb #aa3b52e5
 def round_targets(sparsity: float, n_rounds: int) -> list[float]:
@@ -45,48 +44,6 @@ def masks_held(sparsifier: Sparsifier):
     finally:
         for h in hooks: h.remove()
         sparsifier.apply_masks()
-
-# %% ../../nbs/74_auto.lottery.ipynb #4debde05
-_FORMAT = 'fasterprune.lottery'
-_SHAPE = dict(rows=[dict(round=int, sparsity=_NUMBER, score=_NUMBER, ticket=_Maybe(str))], metric=str, sparsity=_NUMBER,
-              n_rounds=int, signature=str, pruning=dict, **{'model_file?': _Maybe(str)})
-
-def _check_rounds(d: dict) -> None:
-    "What the shape of a run cannot say: rounds 0, 1, ... (at most `n_rounds`), sparsities in [0, 1]."
-    if not d['rows']: raise _BadFile("['rows']", "is empty (a run holds round 0, the dense network, at least)")
-    if len(d['rows']) > d['n_rounds'] + 1:
-        raise _BadFile("['rows']", f"holds {len(d['rows'])} rounds, more than round 0 and the n_rounds={d['n_rounds']} prunings")
-    for i, r in enumerate(d['rows']):
-        if r['round'] != i: raise _BadFile(f"['rows'][{i}]['round']", f"is {r['round']}, expected {i} (the rounds in order)")
-        if not 0 <= r['sparsity'] <= 1: raise _BadFile(f"['rows'][{i}]['sparsity']", f"is {r['sparsity']}, not a fraction in [0, 1]")
-
-class LotteryRun(ModelResult):
-    """The rounds of `lottery_rounds` (one row each, round 0: the dense network: its sparsity, the score of the ticket once
-    trained, the file it was saved to) and the last trained ticket (`model`): a `Result` that holds its model; `apply` gives
-    another copy of the network the ticket's masks and weights."""
-    _FORMAT, _WHAT, _REDO, _SHAPE, _KIND = _FORMAT, 'lottery run', 'run the rounds again', _SHAPE, 'lottery run'
-    _check_file = staticmethod(_check_rounds)
-    _FIELDS = ('rows', 'metric', 'sparsity', 'n_rounds', 'signature', 'pruning')
-    def __init__(self, rows: list[dict], metric: str, sparsity: float, n_rounds: int, signature: str, pruning: dict,
-                 model: nn.Module | None = None):
-        self.rows, self.metric, self.sparsity, self.n_rounds = rows, metric, sparsity, n_rounds
-        self.signature, self.pruning = signature, pruning   # the architecture, and what decides which weights go
-        self.model = model                                  # the last ticket, trained (the network given to `lottery_rounds`)
-
-    @property
-    def done(self) -> int: return len(self.rows) - 1
-    def __repr__(self):
-        last = self.rows[-1]
-        return (f"LotteryRun({self.done} of {self.n_rounds} rounds to {self.sparsity:.0%}; "
-                f"last: sparsity {last['sparsity']:.2%}, {self.metric} {last['score']:.4f})")
-
-    def _draw(self, ax: Axes) -> None:
-        "Score of each trained ticket against its sparsity."
-        df = self.to_dataframe()
-        ax.plot(100 * df.sparsity, df.score, 'o-')
-        for r, row in df.iterrows(): ax.annotate(f'round {r}', (100 * row.sparsity, row.score), fontsize=8)
-        ax.set(xlabel='sparsity (%)', ylabel=self.metric, title='Lottery tickets, trained')
-
 
 # %% ../../nbs/74_auto.lottery.ipynb #d6d70119
 def _ticket_file(folder: Path, r: int) -> Path: return folder / f'ticket_{r}.pth'
@@ -173,6 +130,48 @@ def _resume(model: nn.Module, folder: Path) -> None:
     if set(trained) == {'plan', 'state_dict'}: trained = trained['state_dict']   # by `save_pruned` (before: the state dict itself)
     model.load_state_dict(trained)
     if (folder / 'rng.pth').exists(): set_rng_states(read_checkpoint(folder / 'rng.pth'))
+
+
+# %% ../../nbs/74_auto.lottery.ipynb #4debde05
+_FORMAT = 'fasterprune.lottery'
+_SHAPE = dict(rows=[dict(round=int, sparsity=_NUMBER, score=_NUMBER, ticket=_Maybe(str))], metric=str, sparsity=_NUMBER,
+              n_rounds=int, signature=str, pruning=dict, **{'model_file?': _Maybe(str)})
+
+def _check_rounds(d: dict) -> None:
+    "What the shape of a run cannot say: rounds 0, 1, ... (at most `n_rounds`), sparsities in [0, 1]."
+    if not d['rows']: raise _BadFile("['rows']", "is empty (a run holds round 0, the dense network, at least)")
+    if len(d['rows']) > d['n_rounds'] + 1:
+        raise _BadFile("['rows']", f"holds {len(d['rows'])} rounds, more than round 0 and the n_rounds={d['n_rounds']} prunings")
+    for i, r in enumerate(d['rows']):
+        if r['round'] != i: raise _BadFile(f"['rows'][{i}]['round']", f"is {r['round']}, expected {i} (the rounds in order)")
+        if not 0 <= r['sparsity'] <= 1: raise _BadFile(f"['rows'][{i}]['sparsity']", f"is {r['sparsity']}, not a fraction in [0, 1]")
+
+class LotteryRun(ModelResult):
+    """The rounds of `lottery_rounds` (one row each, round 0: the dense network: its sparsity, the score of the ticket once
+    trained, the file it was saved to) and the last trained ticket (`model`): a `Result` that holds its model; `apply` gives
+    another copy of the network the ticket's masks and weights."""
+    _FORMAT, _WHAT, _REDO, _SHAPE, _KIND = _FORMAT, 'lottery run', 'run the rounds again', _SHAPE, 'lottery run'
+    _check_file = staticmethod(_check_rounds)
+    _FIELDS = ('rows', 'metric', 'sparsity', 'n_rounds', 'signature', 'pruning')
+    def __init__(self, rows: list[dict], metric: str, sparsity: float, n_rounds: int, signature: str, pruning: dict,
+                 model: nn.Module | None = None):
+        self.rows, self.metric, self.sparsity, self.n_rounds = rows, metric, sparsity, n_rounds
+        self.signature, self.pruning = signature, pruning   # the architecture, and what decides which weights go
+        self.model = model                                  # the last ticket, trained (the network given to `lottery_rounds`)
+
+    @property
+    def done(self) -> int: return len(self.rows) - 1
+    def __repr__(self):
+        last = self.rows[-1]
+        return (f"LotteryRun({self.done} of {self.n_rounds} rounds to {self.sparsity:.0%}; "
+                f"last: sparsity {last['sparsity']:.2%}, {self.metric} {last['score']:.4f})")
+
+    def _draw(self, ax: Axes) -> None:
+        "Score of each trained ticket against its sparsity."
+        df = self.to_dataframe()
+        ax.plot(100 * df.sparsity, df.score, 'o-')
+        for r, row in df.iterrows(): ax.annotate(f'round {r}', (100 * row.sparsity, row.score), fontsize=8)
+        ax.set(xlabel='sparsity (%)', ylabel=self.metric, title='Lottery tickets, trained')
 
 
 # %% ../../nbs/74_auto.lottery.ipynb #713edd0b
