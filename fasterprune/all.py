@@ -25,7 +25,8 @@ with _quiet_fastai_import():   # whichever module imports fastai first does it w
                                            sched_oneshot, sched_iterative, sched_agp, sched_onecycle, sched_cosine, sched_linear,
                                            sched_dsd, plot_schedules)
     from fasterprune.core.budget import (Budget, as_budget, Resource, MACs, Params, Latency, RESOURCES, count_macs_params,
-                                         measure_latency, layer_macs)
+                                         layer_macs)
+    from fasterprune.core.runtime import measure_latency, baked_copy
     from fasterprune.core.distributed import is_distributed, dist_rank, dist_world_size, unwrap_model
     # masking, regularising, distilling
     from fasterprune.sparse.sparsifier import Sparsifier
@@ -49,7 +50,7 @@ with _quiet_fastai_import():   # whichever module imports fastai first does it w
     from fasterprune.report.structure import model_stats, ModelStats, structure_report, StructureReport, LayerStructure
     from fasterprune.data import digits_dls, digits_tensors, example_inputs, small_cnn
     # deployment
-    from fasterprune.deploy import (export_onnx, export_pt2, ExportResult, ExportMismatch, baked_copy, compressed_size,
+    from fasterprune.deploy import (export_onnx, export_pt2, ExportResult, ExportMismatch, compressed_size,
                                     to_semi_structured)
     # analysis, search and the automatic pruners
     from fasterprune.analyze.evaluate import Evaluator, as_evaluator, learner_evaluator, loader_evaluator, top1_accuracy

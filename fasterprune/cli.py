@@ -287,7 +287,7 @@ def export_parser() -> argparse.ArgumentParser:
 
 def report_parser() -> argparse.ArgumentParser:
     p = _model_parser('report', 'Print the structure report of MODEL (layers, parameters, MACs) and, with --latency, its latency.')
-    from fasterprune.core.budget import RUNTIMES
+    from fasterprune.core.runtime import RUNTIMES
     p.add_argument('--latency', choices=RUNTIMES, help='also time the model in this runtime')
     p.add_argument('--threads', type=_arg(_positive_int, int), help="intra-op threads for --latency (default: torch's)")
     return p

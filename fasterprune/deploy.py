@@ -6,135 +6,20 @@ Docs: https://fasterprune.github.io/fasterprune/deploy.html.md"""
 
 # %% ../nbs/80_deploy.ipynb #cccc5c1d
 from __future__ import annotations
-import gzip, io, logging, os, sys, tempfile, warnings
+import gzip, io, logging, os, warnings
 from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 import torch.nn as nn
 from torch import Tensor
-from .core.batch import plain, call_model, failed_on_inputs, map_tensors, running_module
-from .core.budget import model_device
-from .core.state import bare_copy
-from .sparse.sparsifier import bake_masks
+from .core.batch import plain, call_model, failed_on_inputs, map_tensors
+from .core.runtime import (model_device, baked_copy, require_onnx, onnx_session, run_session, onnx_runner, _args_kwargs,
+                                      _flat_outputs, _write_onnx, _export_error, _tracer_notes)   # public ones importable from here, as before
+
 
 # %% auto #0
-__all__ = ['baked_copy', 'require_onnx', 'onnx_session', 'run_session', 'onnx_runner', 'ExportMismatch', 'ExportResult',
-           'export_onnx', 'export_pt2', 'compressed_size', 'is_2_4', 'to_semi_structured']
-
-# %% ../nbs/80_deploy.ipynb #5025e21b
-def _torch_pruned(model: nn.Module) -> list[tuple[nn.Module, str]]:
-    "`(module, name)` of each tensor that `torch.nn.utils.prune` computes from `name_orig` and `name_mask`."
-    import torch.nn.utils.prune as torch_prune
-    return [(m, h._tensor_name) for m in model.modules() for h in list(m._forward_pre_hooks.values())
-            if isinstance(h, torch_prune.BasePruningMethod)]
-
-@contextmanager
-def _leaf_weights(model: nn.Module):
-    """torch's prune keeps a pruned weight as a tensor computed from `weight_orig`, which `deepcopy` refuses: while
-    copying, it is detached (the same values); the model's own tensor is put back after."""
-    saved = [(m, n, getattr(m, n)) for m, n in _torch_pruned(model)]
-    for m, n, t in saved: setattr(m, n, t.detach())
-    try: yield
-    finally:
-        for m, n, t in saved: setattr(m, n, t)
-
-def baked_copy(model: nn.Module) -> nn.Module:
-    "A copy of `model` in eval mode with its masks made permanent (fasterprune's `weight_mask`, torch's prune and parametrize)."
-    import torch.nn.utils.prune as torch_prune
-    from torch.nn.utils import parametrize
-    with _leaf_weights(model): m = bare_copy(model).eval()
-    for module, name in _torch_pruned(m): torch_prune.remove(module, name)
-    for module in m.modules():
-        if parametrize.is_parametrized(module):
-            cls = type(module)   # shared with the model's module: removing a parametrization deletes its property from the class
-            module.__class__ = type(cls.__name__, cls.__bases__, dict(cls.__dict__))
-            for name in list(module.parametrizations): parametrize.remove_parametrizations(module, name, leave_parametrized=True)
-    return bake_masks(m)
-
-# %% ../nbs/80_deploy.ipynb #3cd5327e
-def require_onnx():
-    "The `onnx` and `onnxruntime` modules, or an ImportError saying how to install them."
-    try:
-        import onnx, onnxruntime
-    except ImportError as e:
-        raise ImportError(f"ONNX export and ONNX Runtime timing need the optional packages onnx and onnxruntime ({e}); "
-                          'install them with: pip install "fasterprune[deploy]"') from e
-    return onnx, onnxruntime
-
-# %% ../nbs/80_deploy.ipynb #617f4f37
-def _args_kwargs(inputs) -> tuple[tuple, dict]:
-    "`inputs` as the model receives them (`call_model`): positional arguments and keyword arguments, each a tensor."
-    args, kwargs = ((), dict(inputs)) if isinstance(inputs, dict) else (tuple(inputs), {}) if isinstance(inputs, (tuple, list)) else ((inputs,), {})
-    bad = [(k, v) for k, v in [*enumerate(args), *kwargs.items()] if not isinstance(v, Tensor)]
-    if bad: raise TypeError(f"export and ONNX Runtime take tensor inputs; input {bad[0][0]!r} is a {type(bad[0][1]).__name__}")
-    return args, kwargs
-
-def _input_names(args: tuple, kwargs: dict) -> list[str]:
-    return [f'input_{i}' for i in range(len(args))] + list(kwargs)
-
-def _flat_outputs(out) -> list[Tensor]:
-    "The output tensors of a model, flattened in PyTorch's order (tuples, lists, dicts)."
-    leaves, _ = torch.utils._pytree.tree_flatten(out)
-    return [t for t in leaves if isinstance(t, Tensor)]
-
-@contextmanager
-def _no_native_stdout():
-    "Drop what native code prints to the process's stdout in the block (the exporter prints its whole graph on a failure)."
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, 'w') as null:
-            os.dup2(null.fileno(), 1)
-            yield
-    finally: os.dup2(saved, 1); os.close(saved)
-
-def _write_onnx(model: nn.Module, inputs, file: Path, opset: int | None, dynamic_batch: bool, n_outputs: int) -> None:
-    "Export `model` (a plain copy in eval mode) to `file` with PyTorch's TorchScript-based ONNX exporter."
-    args, kwargs = _args_kwargs(inputs)
-    names, outs = _input_names(args, kwargs), [f'output_{i}' for i in range(n_outputs)]
-    axes = {n: {0: 'batch'} for n in names + outs} if dynamic_batch else None
-    with warnings.catch_warnings(), torch.no_grad(), _no_native_stdout():
-        warnings.filterwarnings('ignore', category=DeprecationWarning)   # that this exporter is the older one
-        torch.onnx.export(model, args, str(file), kwargs=kwargs or None, input_names=names, output_names=outs,
-                          opset_version=opset, dynamic_axes=axes, dynamo=False)
-
-def onnx_session(file: str | Path, device: torch.device | str = 'cpu', threads: int | None = None):
-    """An ONNX Runtime session of `file`: with the CUDA provider when `device` is a CUDA device and onnxruntime has it (the
-    CPU provider otherwise), `threads` intra-op threads (default: as many as torch uses)."""
-    _, ort = require_onnx()
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or torch.get_num_threads()
-    options.log_severity_level = 3
-    cuda = torch.device(device).type == 'cuda' and 'CUDAExecutionProvider' in ort.get_available_providers()
-    return ort.InferenceSession(str(file), options, providers=(['CUDAExecutionProvider'] if cuda else []) + ['CPUExecutionProvider'])
-
-def _feed(session, inputs) -> dict:
-    "`inputs` (given as to the model) as the numpy arrays `session` takes, by input name."
-    args, kwargs = _args_kwargs(plain(inputs))
-    given = dict(zip(_input_names(args, kwargs), [*args, *kwargs.values()]))
-    return {i.name: given[i.name].detach().cpu().numpy() for i in session.get_inputs()}   # inputs the graph does not use are dropped
-
-def run_session(session, inputs) -> list[Tensor]:
-    "The outputs of an ONNX Runtime `session` on `inputs` (given as to the model), as CPU tensors."
-    return [torch.from_numpy(o) for o in session.run(None, _feed(session, inputs))]
-
-# %% ../nbs/80_deploy.ipynb #b4568f86
-def onnx_runner(model: nn.Module, inputs, threads: int | None = None):
-    "A function that runs `model` (exported, masks baked) on `inputs` in ONNX Runtime, for timing."
-    require_onnx()
-    copy, inputs = baked_copy(model), plain(inputs)
-    with torch.no_grad(): n_outputs = len(_flat_outputs(call_model(copy, inputs)))
-    with tempfile.TemporaryDirectory() as tmp:
-        file = Path(tmp) / 'model.onnx'
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')   # tracer notes: export_onnx is where they are told
-                _write_onnx(copy, inputs, file, None, False, n_outputs)
-        except Exception as e: raise _export_error(e, model, copy, inputs, 'ONNX') from e
-        session = onnx_session(file, model_device(model), threads)
-    feed = _feed(session, inputs)
-    return lambda: session.run(None, feed)
+__all__ = ['ExportMismatch', 'ExportResult', 'export_onnx', 'export_pt2', 'compressed_size', 'is_2_4', 'to_semi_structured']
 
 # %% ../nbs/80_deploy.ipynb #3c877e58
 class ExportMismatch(RuntimeError):
@@ -234,57 +119,6 @@ def _verify(run, copy: nn.Module, batches: list, atol: float, rtol: float, where
 
 def _notes_text(notes) -> str:
     return f"; the exporter noted: {'; '.join(notes)}" if notes else ''
-
-# %% ../nbs/80_deploy.ipynb #f5c7cc77
-@contextmanager
-def _module_stack(model: nn.Module):
-    "A list that holds, while `model` runs inside the block, the names of the modules running (innermost last)."
-    names, stack = {m: n for n, m in model.named_modules()}, []
-    def push(m, args): stack.append(names[m] or type(m).__name__)
-    def pop(m, args, out): stack.pop()
-    handles = [h for m in model.modules() for h in (m.register_forward_pre_hook(push), m.register_forward_hook(pop))]
-    try: yield stack
-    finally:
-        for h in handles: h.remove()
-
-@contextmanager
-def _tracer_notes(model: nn.Module):
-    "A list filled, in the block, with torch's TracerWarnings (where the trace may follow one branch), each with its module."
-    notes = []
-    def note(message, category, filename, lineno, file=None, line=None):
-        text = f"{str(message).split('. ')[0]} in module {stack[-1]!r} ({Path(filename).name}:{lineno})" if stack else str(message)
-        if issubclass(category, torch.jit.TracerWarning) and text not in notes: notes.append(text)
-    with _module_stack(model) as stack, warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        warnings.simplefilter('always', torch.jit.TracerWarning)
-        warnings.showwarning = note
-        yield notes
-
-def _modules_calling(model: nn.Module, inputs, function: str) -> list[str]:
-    "The modules of `model` (innermost) in which a torch function named `function` ('fft_rfft' for aten::fft_rfft) runs."
-    from torch.overrides import TorchFunctionMode
-    found = []
-    class Watch(TorchFunctionMode):
-        def __torch_function__(self, func, types, args=(), kwargs=None):
-            if getattr(func, '__name__', None) == function and stack and stack[-1] not in found: found.append(stack[-1])
-            return func(*args, **(kwargs or {}))
-    with _module_stack(model) as stack, Watch(), torch.no_grad(): call_model(model, inputs)
-    return found
-
-def _export_error(e: Exception, model: nn.Module, copy: nn.Module, inputs, to: str) -> ValueError:
-    "A clear error for an export of `model` (done on `copy`) that failed: the op or module, and what to do."
-    import re
-    said, name = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__, type(model).__name__
-    op = re.search(r"operator '(?:aten::)?([\w.]+)'", str(e))
-    if op:
-        where = _modules_calling(copy, inputs, op.group(1))
-        return ValueError(f"{name} cannot be exported to {to}: {said}{f' (it runs in module {where[0]!r})' if where else ''}; "
-                          "replace it in that module by ops ONNX has, try another opset=, or use export_pt2 (torch.export "
-                          "keeps PyTorch's ops); nothing was written, the model is unchanged")
-    module = running_module(e, copy)
-    return ValueError(f"{name} cannot be exported to {to}{f', in module {module!r}' if module else ''} ({type(e).__name__}: "
-                      f"{said}); a branch on tensor values needs torch.where or torch.cond, a size the batch changes needs "
-                      "dynamic_batch=False; nothing was written, the model is unchanged")
 
 # %% ../nbs/80_deploy.ipynb #80b29b97
 def _opset_of(file: Path) -> int:

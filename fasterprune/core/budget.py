@@ -6,20 +6,21 @@ Docs: https://fasterprune.github.io/fasterprune/core.budget.html.md"""
 
 # %% ../../nbs/09_core.budget.ipynb #1958daaa
 from __future__ import annotations
-import contextlib, statistics, time, warnings
+import warnings
 import torch
 import torch.nn as nn
 import torch_pruning as tp
 from torch_pruning.utils.op_counter import is_supported_instance
 from .quiet import quiet_mac_count
-from .batch import first_sample, plain, call_model, failed_on_inputs
+from .batch import first_sample, call_model, failed_on_inputs
 from .selection import as_fraction
 from .state import keep_modes
+from .runtime import model_device, measure_latency, check_runtime   # model_device also importable from here, as before
+
 
 # %% auto #0
-__all__ = ['RUNTIMES', 'CHANNEL_MULTIPLES', 'RESOURCES', 'forwarded', 'count_macs_params', 'layer_macs', 'model_device',
-           'check_runtime', 'measure_latency', 'preferred_multiple', 'Resource', 'MACs', 'Params', 'Latency', 'Budget',
-           'as_budget']
+__all__ = ['CHANNEL_MULTIPLES', 'RESOURCES', 'forwarded', 'count_macs_params', 'layer_macs', 'preferred_multiple', 'Resource',
+           'MACs', 'Params', 'Latency', 'Budget', 'as_budget']
 
 # %% ../../nbs/09_core.budget.ipynb #8563a023
 class _ForwardFn(nn.Module):
@@ -59,60 +60,6 @@ def layer_macs(model: nn.Module, example_inputs, forward_fn=None) -> tuple[dict[
     scale = macs / sum(counted.values()) if counted else 1.   # per sample, as the total is
     return {'macs': int(macs), 'params': int(params)}, {m: v * scale for m, v in counted.items()}
 
-def model_device(model: nn.Module) -> torch.device:
-    "The device of `model`'s first parameter (the CPU for a model without parameters)."
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device('cpu')
-
-def _sync(device: torch.device) -> None:
-    if device.type == 'cuda': torch.cuda.synchronize(device)
-
-RUNTIMES = ('eager', 'onnxruntime', 'compile')
-
-def check_runtime(runtime: str) -> str:
-    "`runtime` if it is one `measure_latency` knows, else a ValueError naming the allowed ones."
-    if runtime not in RUNTIMES: raise ValueError(f"unknown runtime {runtime!r}; allowed: {', '.join(map(repr, RUNTIMES))}")
-    return runtime
-
-@contextlib.contextmanager
-def _torch_threads(threads: int | None):
-    "Run with `threads` intra-op threads in torch (as it is when None)."
-    before = torch.get_num_threads()
-    if threads: torch.set_num_threads(threads)
-    try: yield
-    finally: torch.set_num_threads(before)
-
-def _runner(model: nn.Module, inputs, runtime: str, threads: int | None):
-    "A function of no arguments running `model` on `inputs` in `runtime` (a baked copy for ONNX Runtime and compile)."
-    if runtime == 'onnxruntime':
-        from fasterprune.deploy import onnx_runner       # the deploy chapter builds on this one
-        return onnx_runner(model, inputs, threads)
-    if runtime == 'compile':
-        from fasterprune.deploy import baked_copy
-        compiled = torch.compile(baked_copy(model))
-        return lambda: call_model(compiled, inputs)
-    return lambda: call_model(model, inputs)
-
-@torch.no_grad()
-def measure_latency(model: nn.Module, inputs, repeats: int = 20, warmup: int = 3, runtime: str = 'eager',
-                    threads: int | None = None) -> float:
-    """Median time in seconds of one forward pass of `inputs` (eval mode, no gradients, plain tensors, device work
-    included) in `runtime`: 'eager' PyTorch, 'onnxruntime' (a copy with its masks baked, exported to a temporary ONNX
-    file; the CUDA provider for a CUDA model when onnxruntime has it) or 'compile' (`torch.compile` of such a copy), with
-    `threads` intra-op threads (default: torch's number). The first `warmup` passes are not timed."""
-    check_runtime(runtime)
-    if repeats < 1 or warmup < 0: raise ValueError(f"repeats must be >= 1 and warmup >= 0; got repeats={repeats}, warmup={warmup}")
-    device, inputs, times = model_device(model), plain(inputs), []
-    with keep_modes(model, train=False), _torch_threads(threads):
-        try: call_model(model, inputs)                   # the inputs fit (also a first eager pass)
-        except Exception as e: raise failed_on_inputs(model, e, 'timing {it}', takes_forward_fn=False) from e
-        run = _runner(model, inputs, runtime, threads)
-        for _ in range(max(warmup, runtime == 'compile')): run()   # compile compiles on its first call
-        for _ in range(repeats):
-            _sync(device); t = time.perf_counter()
-            run()
-            _sync(device); times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 # %% ../../nbs/09_core.budget.ipynb #819659d2
 CHANNEL_MULTIPLES = {'cuda': 8, 'cpu:AVX512': 16, 'cpu': 8}   # measured: the pruner chapter's table (benchmarks/deploy.py --round-to 1 4 8 16)
@@ -120,7 +67,7 @@ CHANNEL_MULTIPLES = {'cuda': 8, 'cpu:AVX512': 16, 'cpu': 8}   # measured: the pr
 def preferred_multiple(device: torch.device | str) -> int:
     """The channel multiple the device's fast kernels like (`CHANNEL_MULTIPLES`): 8 on CUDA (tensor cores); on the CPU the
     floats of one vector register, 16 with AVX-512 and 8 otherwise (ONNX Runtime's convolutions work in blocks of as
-    many channels); 1 (exact counts) on other devices."""
+    many channels, a grouped conv's in blocks of each group's channels); 1 (exact counts) on other devices."""
     device = torch.device(device)
     if device.type == 'cpu' and torch.backends.cpu.get_cpu_capability().startswith('AVX512'): return CHANNEL_MULTIPLES['cpu:AVX512']
     return CHANNEL_MULTIPLES.get(device.type, 1)
