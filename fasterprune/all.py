@@ -38,8 +38,8 @@ with _quiet_fastai_import():   # whichever module imports fastai first does it w
     from fasterprune.distill import (KnowledgeDistillationCallback, soft_target_loss, attention_map, attention_loss, mse_loss,
                                      FEATURE_LOSSES)
     # physical removal
-    from fasterprune.prune.graph import build_graph, Slice, check_torch_pruning
-    from fasterprune.prune.attention import register_attention, AttentionType, ATTENTION_TYPES, find_attention
+    from fasterprune.prune.graph import build_graph, Slice, check_torch_pruning, TransposedLinear
+    from fasterprune.prune.attention import register_attention, AttentionType, ATTENTION_TYPES, find_attention, check_reloadable
     from fasterprune.prune.pruner import Pruner, PruneStep, PRUNABLE, recalibrate_bn
     from fasterprune.prune.plan import pruning_plan
     from fasterprune.prune.checkpoint import save_pruned, load_pruned
@@ -88,7 +88,7 @@ __all__ = [
     'slim_regularizer', 'KnowledgeDistillationCallback', 'soft_target_loss', 'attention_map', 'attention_loss', 'mse_loss',
     'FEATURE_LOSSES',
     # physical removal
-    'register_attention', 'AttentionType', 'ATTENTION_TYPES', 'find_attention',
+    'register_attention', 'AttentionType', 'ATTENTION_TYPES', 'find_attention', 'check_reloadable', 'TransposedLinear',
     'build_graph', 'Slice', 'check_torch_pruning', 'Pruner', 'PruneStep', 'PRUNABLE', 'pruning_plan', 'save_pruned',
     'load_pruned', 'recalibrate_bn', 'PruneCallback', 'pruning_points',
     # reports and data

@@ -27,7 +27,7 @@ PUBLIC = {
     'slim_regularizer', 'KnowledgeDistillationCallback', 'soft_target_loss', 'attention_map', 'attention_loss', 'mse_loss',
     'FEATURE_LOSSES',
     # physical removal
-    'register_attention', 'AttentionType', 'ATTENTION_TYPES', 'find_attention',
+    'register_attention', 'AttentionType', 'ATTENTION_TYPES', 'find_attention', 'check_reloadable', 'TransposedLinear',
     'build_graph', 'Slice', 'check_torch_pruning', 'Pruner', 'PruneStep', 'PRUNABLE', 'pruning_plan', 'save_pruned',
     'load_pruned', 'recalibrate_bn', 'PruneCallback', 'pruning_points',
     # reports and data
