@@ -16,12 +16,14 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from fastai.learner import Learner
 from ..analyze.evaluate import as_evaluator
-from ..analyze.sensitivity import Candidates, _batches
+from ..analyze.sensitivity import _batches
+from ..prune.candidates import Candidates
 from ..analyze.search import FinalChoice, uniform_plan, resolve_fine_tune, shortlist, fine_tune_shortlist, renew_choice
 from ..core.budget import as_budget
 from ..core.criteria import Criteria, large_final
 from ..core.selection import as_ratio
-from ..prune.pruner import PRUNABLE, Pruner, read_checkpoint, recalibrate_bn
+from ..prune.checkpoint import read_checkpoint
+from ..prune.pruner import PRUNABLE, Pruner, recalibrate_bn
 from ..data import example_inputs as _example_inputs
 from ..core.batch import call_model
 from ..core.state import keep_modes
