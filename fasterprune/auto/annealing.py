@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/auto.annealing.html.md"""
 
 # %% ../../nbs/71_auto.annealing.ipynb #a27c22b6
 from __future__ import annotations
-import math, random
+import math, random, warnings
 from copy import deepcopy
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -18,7 +18,8 @@ from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator
 from ..analyze.result import RunFile
-from ..analyze.sensitivity import Candidates, model_signature, _batches, _weights_fingerprint, _BadFile, _Maybe, _NUMBER
+from ..analyze.result import _BadFile, _Maybe, _NUMBER
+from ..analyze.sensitivity import _batches
 from ..analyze.search import (FinalChoice, scale_to_budget, uniform_plan, resolve_fine_tune, shortlist,
                                         fine_tune_shortlist, renew_choice, CHOICE_SETTINGS, _check_plans)
 from .admm import ADMM, admm_train, finetune_masked
@@ -27,6 +28,8 @@ from ..core.criteria import Criteria, large_final
 from ..core.granularity import Granularity, as_granularity
 from ..core.registry import as_criteria
 from ..core.selection import as_fraction, as_ratio, select_layers
+from ..core.state import model_signature, weights_fingerprint
+from ..prune.candidates import Candidates
 from ..prune.pruner import Pruner, PRUNABLE, recalibrate_bn
 from ..sparse.sparsifier import Sparsifier
 from ..data import example_inputs as _example_inputs
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 # %% auto #0
-__all__ = ['scale_to_sparsity', 'Annealing', 'simulated_annealing', 'auto_compress']
+__all__ = ['scale_to_sparsity', 'simulated_annealing', 'Annealing', 'auto_compress']
 
 # %% ../../nbs/71_auto.annealing.ipynb #8d4be944
 def scale_to_sparsity(units: dict[str, int], weights: dict[str, float], sparsity: float,
@@ -55,91 +58,6 @@ def scale_to_sparsity(units: dict[str, int], weights: dict[str, float], sparsity
         if removed(mid) >= need: hi = mid
         else: lo = mid
     return sparsities(hi)
-
-# %% ../../nbs/71_auto.annealing.ipynb #d9929768
-_FORMAT = 'fasterprune.annealing'
-_SCORES = {'tuned?': _Maybe(_NUMBER), 'tuned_runs?': _Maybe([_NUMBER])}     # after the short fine-tune, if shortlisted
-_PLAN = dict(ratios={...: _NUMBER}, layers={...: _NUMBER}, fraction=_NUMBER, score=_NUMBER, **_SCORES)
-_STATE = dict(step=int, temperature=_NUMBER, current=_NUMBER, best=_NUMBER, **_PLAN,
-              **{'delta?': _NUMBER, 'probability?': _NUMBER, 'draw?': _NUMBER, 'accepted?': bool})
-_SHAPE = {'signature': _Maybe(str), 'budget': dict(name=str, keep=_NUMBER), 'metric': str, 'settings': dict,
-          'pruning': _Maybe(dict), 'baseline': _NUMBER, 'history': [_STATE], 'uniform?': _Maybe(_PLAN)}
-
-def _check_walk(d: dict) -> None:
-    "What the shape of a walk cannot say: its steps numbered 0, 1, ..., every ratio in [0, 1]."
-    for i, h in enumerate(d['history']):
-        if h['step'] != i: raise _BadFile(f"['history'][{i}]['step']", f"is {h['step']}, expected {i} (the steps in order)")
-    _check_plans({"['uniform']": d.get('uniform'), **{f"['history'][{i}]": h for i, h in enumerate(d['history'])}},
-                 ('ratios', 'layers'))
-
-class Annealing(FinalChoice):
-    """The walk of a simulated annealing and the uniform plan beside it, a `Result`: `history`, `uniform`, `best` (the choice),
-    `allocation` (`{layer: ratio}`); `apply` prunes to the choice."""
-    _FORMAT, _WHAT, _REDO, _SHAPE, _VERSION, _KIND = _FORMAT, 'simulated annealing', 'anneal again', _SHAPE, 2, 'annealing'
-    _check_file = staticmethod(_check_walk)
-    _FIELDS, _PLANS = ('budget', 'baseline', 'history', 'signature', 'metric', 'settings', 'pruning', 'uniform'), 'history'
-    def __init__(self, budget: dict, baseline: float, history: list[dict], signature: str | None = None, metric: str = 'score',
-                 settings: dict | None = None, pruning: dict | None = None, uniform: dict | None = None):
-        self.budget, self.baseline, self.history = budget, baseline, history
-        # history: one entry per step: {'step', 'temperature', 'weights', 'ratios', 'layers', 'fraction', 'score',
-        #   'delta', 'probability', 'draw', 'accepted', 'current', 'best', 'tuned', 'tuned_runs'}; the start has no delta/draw;
-        #   'tuned' and 'tuned_runs' (the scores after the short fine-tune) stay None unless the state is shortlisted
-        self.uniform = uniform      # the uniform plan: {'ratios', 'layers', 'fraction', 'score', 'tuned', 'tuned_runs'}
-        self.signature, self.metric, self.settings, self.pruning = signature, metric, settings or {}, pruning
-
-    @property
-    def channels(self) -> bool: return self.budget['name'] != 'sparsity'
-
-    @property
-    def allocation(self) -> dict[str, float]:
-        "The chosen plan's `{layer: ratio}`: `context=` for `Pruner` (channels) or `Sparsifier` (weights)."
-        return dict(self.best['layers'])
-
-    def __repr__(self):
-        acc = sum(bool(h.get('accepted')) for h in self.history[1:])
-        best = ''
-        if self.history:
-            b = self.best
-            best = f", best: {'uniform plan' if b is self.uniform else 'step ' + str(b['step'])}, {self.metric}={b['score']:.4f}"
-            if b.get('tuned') is not None: best += f" ({b['tuned']:.4f} fine-tuned)"
-        return (f"Annealing({len(self.history)} states, {acc} moves accepted, {self.budget['name']}="
-                f"{self.budget['keep']:.2%}{best}, baseline {self.baseline:.4f})")
-
-    def to_dataframe(self) -> pd.DataFrame:
-        """One row per step: temperature, score, Δ, acceptance probability and draw, accepted, current and best score, the score
-        after the short fine-tune (`tuned`, shortlisted states), the fraction, each layer's ratio."""
-        import pandas as pd
-        cols = ['temperature', 'score', 'delta', 'probability', 'draw', 'accepted', 'current', 'best', 'tuned', 'fraction']
-        return pd.DataFrame([dict(step=h['step'], **{c: h.get(c) for c in cols}, **h['layers']) for h in self.history]).set_index('step')
-
-    def _draw(self, ax: Axes) -> None:
-        """Each state's score (accepted ones filled), the current and the best score along the walk, the scores after the short
-        fine-tune, the uniform plan's and the unpruned baseline's."""
-        steps = [h['step'] for h in self.history]
-        ax.scatter(steps, [h['score'] for h in self.history], s=18, label='state',
-                   c=['tab:blue' if h.get('accepted', True) else 'white' for h in self.history], edgecolors='tab:blue')
-        ax.plot(steps, [h['current'] for h in self.history], color='tab:orange', label='current')
-        ax.plot(steps, [h['best'] for h in self.history], color='tab:green', ls='--', label='best')
-        self._draw_choice(ax, 'step')
-        ax.axhline(self.baseline, color='gray', ls=':', label='unpruned')
-        ax.set(xlabel='step (one temperature each)', ylabel=self.metric,
-               title=f"Simulated annealing at {self.budget['name']}={self.budget['keep']:.0%}")
-        ax.legend(fontsize=8)
-
-    def _apply(self, model: nn.Module, example_inputs) -> None:
-        """Prune `model` to the chosen allocation as the walk pruned it: channels removed by a `Pruner`, or weights masked by a
-        `Sparsifier` (the model keeps its masks, for a fine-tuning that holds them; `bake_masks` after)."""
-        if self.channels:
-            if example_inputs is None: raise ValueError("pass example_inputs= (a batch the model accepts)")
-            pr = Pruner(model, example_inputs, context=self.allocation, **Candidates.options(model, self.pruning))
-            pr.prune(); pr.release()
-        else: _sparsify(model, self.allocation, self.pruning).release()
-
-def _sparsify(model: nn.Module, layers: dict[str, float], pruning: dict) -> Sparsifier:
-    "A `Sparsifier` that masked `model` to the per-layer sparsities `layers`, as `pruning` says."
-    sp = Sparsifier(model, pruning['granularity'], context=layers, criteria=as_criteria(pruning['criteria']))
-    sp.prune()
-    return sp
 
 # %% ../../nbs/71_auto.annealing.ipynb #92b5412d
 def _check_temperatures(start: float, stop: float, cooling: float) -> int:
@@ -253,7 +171,7 @@ def simulated_annealing(model: nn.Module,
     settings = dict(start_temperature=start_temperature, stop_temperature=stop_temperature, cooling_rate=cooling_rate,
                     perturbation=perturbation, seed=seed, max_ratio=max_ratio, tol=tol, calibrate_batches=n_batches,
                     fine_tune_top=fine_tune_top, fine_tune_seeds=fine_tune_seeds,
-                    weights=_weights_fingerprint(model))         # the weights the walk's scores are measured on
+                    weights=weights_fingerprint(model))         # the weights the walk's scores are measured on
     if init != 'uniform': settings['init'] = init                # a walk saved without it started uniform
     file = RunFile(path, 'an annealing')
     walked = lambda s: {k: v for k, v in s.items() if k not in CHOICE_SETTINGS}   # the final choice may change
@@ -311,7 +229,94 @@ def simulated_annealing(self: Learner, macs: float | None = None, params: float 
                                sparsity=sparsity, calibrate=self.dls.train, n_batches=n_batches, seed=seed, path=path,
                                progress=progress, **kwargs)
 
+# %% ../../nbs/71_auto.annealing.ipynb #d9929768
+_FORMAT = 'fasterprune.annealing'
+_SCORES = {'tuned?': _Maybe(_NUMBER), 'tuned_runs?': _Maybe([_NUMBER])}     # after the short fine-tune, if shortlisted
+_PLAN = dict(ratios={...: _NUMBER}, layers={...: _NUMBER}, fraction=_NUMBER, score=_NUMBER, **_SCORES)
+_STATE = dict(step=int, temperature=_NUMBER, current=_NUMBER, best=_NUMBER, **_PLAN,
+              **{'delta?': _NUMBER, 'probability?': _NUMBER, 'draw?': _NUMBER, 'accepted?': bool})
+_SHAPE = {'signature': _Maybe(str), 'budget': dict(name=str, keep=_NUMBER), 'metric': str, 'settings': dict,
+          'pruning': _Maybe(dict), 'baseline': _NUMBER, 'history': [_STATE], 'uniform?': _Maybe(_PLAN)}
+
+def _check_walk(d: dict) -> None:
+    "What the shape of a walk cannot say: its steps numbered 0, 1, ..., every ratio in [0, 1]."
+    for i, h in enumerate(d['history']):
+        if h['step'] != i: raise _BadFile(f"['history'][{i}]['step']", f"is {h['step']}, expected {i} (the steps in order)")
+    _check_plans({"['uniform']": d.get('uniform'), **{f"['history'][{i}]": h for i, h in enumerate(d['history'])}},
+                 ('ratios', 'layers'))
+
+class Annealing(FinalChoice):
+    """The walk of a simulated annealing and the uniform plan beside it, a `Result`: `history`, `uniform`, `best` (the choice),
+    `allocation` (`{layer: ratio}`); `apply` prunes to the choice."""
+    _FORMAT, _WHAT, _REDO, _SHAPE, _VERSION, _KIND = _FORMAT, 'simulated annealing', 'anneal again', _SHAPE, 2, 'annealing'
+    _check_file = staticmethod(_check_walk)
+    _FIELDS, _PLANS = ('budget', 'baseline', 'history', 'signature', 'metric', 'settings', 'pruning', 'uniform'), 'history'
+    def __init__(self, budget: dict, baseline: float, history: list[dict], signature: str | None = None, metric: str = 'score',
+                 settings: dict | None = None, pruning: dict | None = None, uniform: dict | None = None):
+        self.budget, self.baseline, self.history = budget, baseline, history
+        # history: one entry per step: {'step', 'temperature', 'weights', 'ratios', 'layers', 'fraction', 'score',
+        #   'delta', 'probability', 'draw', 'accepted', 'current', 'best', 'tuned', 'tuned_runs'}; the start has no delta/draw;
+        #   'tuned' and 'tuned_runs' (the scores after the short fine-tune) stay None unless the state is shortlisted
+        self.uniform = uniform      # the uniform plan: {'ratios', 'layers', 'fraction', 'score', 'tuned', 'tuned_runs'}
+        self.signature, self.metric, self.settings, self.pruning = signature, metric, settings or {}, pruning
+
+    @property
+    def channels(self) -> bool: return self.budget['name'] != 'sparsity'
+
+    @property
+    def allocation(self) -> dict[str, float]:
+        "The chosen plan's `{layer: ratio}`: `context=` for `Pruner` (channels) or `Sparsifier` (weights)."
+        return dict(self.best['layers'])
+
+    def __repr__(self):
+        acc = sum(bool(h.get('accepted')) for h in self.history[1:])
+        best = ''
+        if self.history:
+            b = self.best
+            best = f", best: {'uniform plan' if b is self.uniform else 'step ' + str(b['step'])}, {self.metric}={b['score']:.4f}"
+            if b.get('tuned') is not None: best += f" ({b['tuned']:.4f} fine-tuned)"
+        return (f"Annealing({len(self.history)} states, {acc} moves accepted, {self.budget['name']}="
+                f"{self.budget['keep']:.2%}{best}, baseline {self.baseline:.4f})")
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per step: temperature, score, Δ, acceptance probability and draw, accepted, current and best score, the score
+        after the short fine-tune (`tuned`, shortlisted states), the fraction, each layer's ratio."""
+        import pandas as pd
+        cols = ['temperature', 'score', 'delta', 'probability', 'draw', 'accepted', 'current', 'best', 'tuned', 'fraction']
+        return pd.DataFrame([dict(step=h['step'], **{c: h.get(c) for c in cols}, **h['layers']) for h in self.history]).set_index('step')
+
+    def _draw(self, ax: Axes) -> None:
+        """Each state's score (accepted ones filled), the current and the best score along the walk, the scores after the short
+        fine-tune, the uniform plan's and the unpruned baseline's."""
+        steps = [h['step'] for h in self.history]
+        ax.scatter(steps, [h['score'] for h in self.history], s=18, label='state',
+                   c=['tab:blue' if h.get('accepted', True) else 'white' for h in self.history], edgecolors='tab:blue')
+        ax.plot(steps, [h['current'] for h in self.history], color='tab:orange', label='current')
+        ax.plot(steps, [h['best'] for h in self.history], color='tab:green', ls='--', label='best')
+        self._draw_choice(ax, 'step')
+        ax.axhline(self.baseline, color='gray', ls=':', label='unpruned')
+        ax.set(xlabel='step (one temperature each)', ylabel=self.metric,
+               title=f"Simulated annealing at {self.budget['name']}={self.budget['keep']:.0%}")
+        ax.legend(fontsize=8)
+
+    def _apply(self, model: nn.Module, example_inputs) -> None:
+        """Prune `model` to the chosen allocation as the walk pruned it: channels removed by a `Pruner`, or weights masked by a
+        `Sparsifier` (the model keeps its masks, for a fine-tuning that holds them; `bake_masks` after)."""
+        if self.channels:
+            if example_inputs is None: raise ValueError("pass example_inputs= (a batch the model accepts)")
+            pr = Pruner(model, example_inputs, context=self.allocation, **Candidates.options(model, self.pruning))
+            pr.prune(); pr.release()
+        else: _sparsify(model, self.allocation, self.pruning).release()
+
+def _sparsify(model: nn.Module, layers: dict[str, float], pruning: dict) -> Sparsifier:
+    "A `Sparsifier` that masked `model` to the per-layer sparsities `layers`, as `pruning` says."
+    sp = Sparsifier(model, pruning['granularity'], context=layers, criteria=as_criteria(pruning['criteria']))
+    sp.prune()
+    return sp
+
 # %% ../../nbs/71_auto.annealing.ipynb #e80d4fe8
+_NEAREST_PLAN = r'Budget\(.*\): the nearest plan the search found'   # the Pruner's budget-search warning, as a filter regex
+
 def auto_compress(model: nn.Module,
                   example_inputs,                      # a batch the model accepts
                   evaluate,                            # evaluate(model) -> float, an Evaluator or a Learner
@@ -341,8 +346,10 @@ def auto_compress(model: nn.Module,
     for r in progress_bar(range(1, rounds + 1), display=progress and rounds > 1, leave=False):
         target = budget.keep ** (r / rounds)
         now = budget.fraction(budget.measure(model, example_inputs))
-        sa = simulated_annealing(model, example_inputs, ev, **{budget.name: min(1., target / now)}, calibrate=calibrate,
-                                 n_batches=n_batches, seed=seed + r, round_to=None, progress=False, **annealing)
+        with warnings.catch_warnings():                # the round's record says what it reached: the budget search's note
+            warnings.filterwarnings('ignore', _NEAREST_PLAN, UserWarning)   # on the uniform plan (a candidate) says nothing more
+            sa = simulated_annealing(model, example_inputs, ev, **{budget.name: min(1., target / now)}, calibrate=calibrate,
+                                     n_batches=n_batches, seed=seed + r, round_to=None, progress=False, **annealing)
         ratios = {n: v for n, v in sa.allocation.items() if v > 0}
         work = deepcopy(model)                         # a round works on a copy: an error leaves `model` as the last round left it
         if ratios:
