@@ -130,8 +130,8 @@ class Pruner:
                             f"got {optimizer!r}")
         self.model, self.example_inputs, self.optimizer, self.forward_fn = model, example_inputs, optimizer, forward_fn
         self.round_to, self.consumers = (round_to if round_to != 1 else None), consumers
-        as_linear(model, optimizer)                     # Hugging Face's Conv1D (GPT-2): the nn.Linear it computes, before layers are chosen
         ignored = find_modules(model, [ignore] if isinstance(ignore, (str, nn.Module)) else ignore, 'ignored layer')
+        as_linear(model, optimizer)                     # Hugging Face's Conv1D (GPT-2): the nn.Linear it computes, before layers are chosen
         types = tuple(layer_types) if isinstance(layer_types, (list, tuple)) else (layer_types,)
         self.layers = {n: m for n, m in select_layers(model, types, include, exclude).items() if n not in ignored}
         self.heads = attention_heads(model, num_heads)
