@@ -107,7 +107,8 @@ class PruneCallback(Callback):
                  unwrapped_parameters=None,             # bare nn.Parameters and the dim of their channels (the Pruner's, Torch-Pruning's name)
                  followers=None,                        # models that lose the same channels (EMA callbacks' models are found by themselves)
                  isomorphic: bool = False,              # context='global': groups of the same structure compete among themselves
-                 verify: bool = True):                  # check each prune: the model equals the original with the removed channels masked
+                 verify: bool = True,                   # check each prune: the model equals the original with the removed channels masked
+                 prune_hidden: bool = False):           # Hugging Face models: the hidden size may lose channels too (see Pruner)
         # Everything that can be checked without the model is checked now.
         self.criteria = as_criteria(criteria)
         layer_types = resolve_alias(layer_types, layer_type, 'layer_types', 'layer_type', PRUNABLE)
@@ -141,7 +142,8 @@ class PruneCallback(Callback):
         if not isinstance(isomorphic, bool): raise TypeError(f"isomorphic must be True or False, got {isomorphic!r}")
         if isomorphic and self.context != 'global': raise ValueError("isomorphic=True ranks groups in context='global' only")
         if not isinstance(verify, bool): raise TypeError(f"verify must be True or False, got {verify!r}")
-        store_attr('layer_types,ignore,include,exclude,round_to,every,bn_recalibrate,consumers,num_heads,max_ratio,verbose,unwrapped_parameters,isomorphic,verify')
+        if not isinstance(prune_hidden, bool): raise TypeError(f"prune_hidden must be True or False, got {prune_hidden!r}")
+        store_attr('layer_types,ignore,include,exclude,round_to,every,bn_recalibrate,consumers,num_heads,max_ratio,verbose,unwrapped_parameters,isomorphic,verify,prune_hidden')
         self.followers = list(followers or [])
         self.report_latency, self.prune_model = bool(report_latency), model
         self.pruner, self.report, self.history, self.last_step = None, None, [], None
@@ -180,7 +182,7 @@ class PruneCallback(Callback):
                              num_heads=self.num_heads, optimizer=self.learn,   # the optimizer follows every prune
                              max_ratio=self.max_ratio, resume=True,   # targets count from the model before any prune
                              unwrapped_parameters=self.unwrapped_parameters, followers=self.followers + ema_models(self.learn),
-                             isomorphic=self.isomorphic, verify=self.verify)
+                             isomorphic=self.isomorphic, verify=self.verify, prune_hidden=self.prune_hidden)
         self._points = pruning_points(self.schedule, self._final(), self.n_epoch, self._n_iter, self.every)
         try:                                                     # refuse an unreachable target now, not mid-training
             if self.budget is not None: self.pruner.check_budget(**{self.budget.name: self.budget})
