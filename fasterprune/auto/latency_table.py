@@ -266,7 +266,7 @@ class LatencyTable(Resource):
             ys = [1e3 * self.layer_latency(key, {a: max(1, round(f * e['full'][a])) for a in e['axes']}) for f in fs]
             ax.plot(fs, ys, color=colors[i % len(colors)], ls='-' if i < len(colors) else '--', label=f"{key} ({e['type']})")
         ax.axhline(1e3 * self.constant, color='gray', ls=':', label='constant (the rest)')
-        ax.set(xlabel='fraction of the channels kept', ylabel='ms', title=f"Latency per layer on {self.tag['device_name']}")
+        ax.set(xlabel='fraction of the channels kept', ylabel='latency (ms)', title=f"Latency per layer on {self.tag['device_name']}")
         ax.legend(fontsize=7, ncol=2)
         return ax
 

@@ -137,6 +137,7 @@ class NetAdaptRun(ModelResult):
 
     def _draw(self, axs) -> None:
         "The score per iteration, and what is left of the resource against each iteration's target (and measured latency)."
+        from matplotlib.ticker import MaxNLocator
         (ax1, ax2), df, name = axs, self.to_dataframe(), self.budget['name']
         ax1.plot(df.index, df.score, 'o-', label='chosen candidate')
         ax1.axhline(self.baseline, color='gray', ls=':', label='unpruned')
@@ -147,6 +148,7 @@ class NetAdaptRun(ModelResult):
         for ax, title, yl in ((ax1, 'Score of the chosen candidate', self.metric),
                               (ax2, 'What is left', '% of the unpruned model')):
             ax.set(xlabel='iteration', ylabel=yl, title=title); ax.legend(fontsize=8)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
     def to_dict(self) -> dict:
         return dict(format=_RUN, version=1, signature=self.signature, budget=self.budget, metric=self.metric,
@@ -170,7 +172,6 @@ class NetAdaptRun(ModelResult):
         res.settings.setdefault('seed', None)             # a run saved before seeds: its fine-tunes were not seeded
         res.model_file = d.get('model_file')
         return res
-
 
 # %% ../../nbs/70_auto.netadapt.ipynb #1231e62b
 def _row(iteration: int, model: nn.Module, example_inputs, base: dict, fraction: float, score: float, **kw) -> dict:
