@@ -18,9 +18,10 @@ from .graph import Slice, Member, CoupledGroup, coupled_group
 # %% auto #0
 __all__ = ['ATTENTION_TYPES', 'HEAD_ATTRIBUTES', 'AttentionType', 'register_attention', 'FoundAttention', 'find_attention',
            'unrecognised_attention', 'register_hint', 'refuse_unrecognised', 'attention_heads', 'unit_rows',
-           'channel_units', 'remove_units', 'hidden_layers', 'sync_config', 'reload_problems', 'check_reloadable',
-           'recording_module_outputs', 'masking_removed', 'outputs_differ', 'module_to_teach', 'not_equivalent',
-           'attention_group', 'inner_layers', 'split_head_steps', 'compose_slices', 'removed_channels']
+           'channel_units', 'remove_units', 'hidden_layers', 'config_layers', 'sync_config', 'reload_problems',
+           'check_reloadable', 'recording_module_outputs', 'masking_removed', 'outputs_differ', 'module_to_teach',
+           'not_equivalent', 'attention_group', 'inner_layers', 'split_head_steps', 'compose_slices',
+           'removed_channels']
 
 # %% ../../nbs/29b_prune.attention.ipynb #f7d6b6fd
 @dataclass
@@ -208,10 +209,27 @@ def _config_widths(model: nn.Module, config) -> dict[str, set]:
         got = {'heads': f.heads, 'kv_heads': f.kv_heads, 'head_dim': f.proj['o'].in_features // f.heads if f.proj else None}
         for attr, what in f.kind.config.items(): values.setdefault(attr, set()).add(got[what])
     for n, m in model.named_modules():
-        attr = next((a for end, a in _MLP_IN.items() if n.endswith(end)), None) if isinstance(m, nn.Linear) else None
-        if attr and hasattr(config, attr): values.setdefault(attr, set()).add(m.out_features)
+        if (attr := _mlp_attr(n, m)) and hasattr(config, attr): values.setdefault(attr, set()).add(m.out_features)
     if isinstance(getattr(config, 'hidden_size', None), int) and _hidden_size(model): values['hidden_size'] = {_hidden_size(model)}
     return values
+
+def _mlp_attr(name: str, m: nn.Module) -> str | None:
+    "The config attribute of the width of layer `name`, if it is a Hugging Face MLP's first layer."
+    return next((a for end, a in _MLP_IN.items() if name.endswith(end)), None) if isinstance(m, nn.Linear) else None
+
+def config_layers(model: nn.Module) -> dict[str, set[nn.Module]]:
+    """`{config attribute: the layers whose output width it describes, one value for all}` of a Hugging Face model that
+    `save_pretrained` saves (`{}` for another model): the query, key and value projections of attention types whose config
+    counts heads, and the MLPs' first layers. A budget search moves their groups together, so that the value stays one."""
+    config = getattr(model, 'config', None)
+    if config is None or not callable(getattr(model, 'save_pretrained', None)): return {}
+    out = {}
+    for f in find_attention(model):
+        for attr in f.kind.config if f.proj else ():
+            out.setdefault(attr, set()).update(p for k, p in f.proj.items() if k != 'o')
+    for n, m in model.named_modules():
+        if (attr := _mlp_attr(n, m)) and hasattr(config, attr): out.setdefault(attr, set()).add(m)
+    return out
 
 def sync_config(model: nn.Module) -> dict[str, int]:
     """Bring `model.config` (a Hugging Face config) in step with the pruned widths it describes, where every layer has the

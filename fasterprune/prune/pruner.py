@@ -32,7 +32,7 @@ from .checkpoint import read_checkpoint, save_pruned, load_pruned   # also impor
 __all__ = ['PruneStep', 'Pruner', 'recalibrate_bn']
 
 # %% ../../nbs/30_prune.pruner.ipynb #28937e22
-from .attention import attention_heads, find_attention, inner_layers, attention_group, refuse_unrecognised, sync_config, hidden_layers
+from .attention import attention_heads, find_attention, inner_layers, attention_group, refuse_unrecognised, sync_config, hidden_layers, config_layers
 
 
 # %% ../../nbs/30_prune.pruner.ipynb #36329bbf
@@ -451,15 +451,16 @@ class Pruner:
         if best[1] and best[2] < (1 - _CLOSE) * goal:
             warnings.warn(f"{budget!r}: the nearest plan the search found within it keeps {budget.fraction(best[2]):.2%} of the {budget.name}; "
                           f"the channel counts move in steps too coarse to come nearer (round_to={self.round_to or 1}, "
-                          f"grouped layers, or layers coupled through a cut concatenation)", stacklevel=7)   # the caller of prune or plan
+                          f"grouped layers, layers coupled through a cut concatenation, or a Hugging Face config's one width for all layers)", stacklevel=7)   # the caller of prune or plan
         return best
 
     def _closest(self, counted: _PlanCost, name: str, aim: float, groups: list[_Group],
                  scores: dict[str, Tensor]) -> tuple[float, dict[str, Tensor], float] | None:
         """`(ratio, plan, cost)` by `counted`: the smallest ratio whose plan costs at most `aim` (by bisection, to 1e-3), then
         units given back, one allowed step of one group at a time, the step that keeps the cost highest within `aim`, while
-        one fits; also from the last ratio too costly with one group one step further. None if no plan that keeps a channel
-        in every layer costs so little."""
+        one fits; also from the last ratio too costly with one group one step further. Groups whose widths one config value
+        describes (`_tied`: a Hugging Face model) take each step together. None if no plan that keeps a channel in every layer
+        costs so little."""
         cost = lambda r: counted.of(self._plan(r, groups, scores), name)
         lo = self.ratio
         if (c := cost(lo)) is not None and c <= aim: return lo, self._plan(lo, groups, scores), c
@@ -481,30 +482,53 @@ class Pruner:
             k = ks[0] if more else ks[-1]
             if (g.key, k) not in units_of: units_of[g.key, k] = lowest_k(keep[g.key], k)
             return units_of[g.key, k]
+        def moved(state, tied: list[_Group], removed: dict, more: bool):
+            "`(cost, {group key: units}, state)` once each group of `tied` takes its step, or None (no step, or a layer emptied)."
+            units = {g.key: u for g in tied if (u := step(removed, g, more)) is not None}
+            c = None
+            for i, key in enumerate(units):
+                new = counted.counts(counted.groups[key], units[key])
+                if (c := counted.changed(state, key, new)) is None: return None
+                if i < len(units) - 1: state = counted.update(state, key, new, c)
+            return None if c is None else (c, units, state)
         def best_step(removed: dict, state, more: bool):
-            "`(cost, group, units, counts)` of the one step of one group whose plan costs the most within `aim`, or None."
+            "`(cost, units, state)` of the one step of one class of `tied` groups whose plan costs the most within `aim`, or None."
             best = None
-            for g in groups:
-                if (units := step(removed, g, more)) is None: continue
-                new = counted.counts(g, units)
-                c = counted.changed(state, g.key, new)
-                if c is not None and c[name] <= aim and (best is None or c[name] > best[0][name]): best = c, g, units, new
-            return best
+            for tied in classes:
+                if (trial := moved(state, tied, removed, more)) is not None and trial[0][name] <= aim and (best is None or trial[0][name] > best[0][name]): best = trial
+            if best is None: return None
+            c, units, state = best
+            key = list(units)[-1]                            # the last group's step on the state before it
+            return c, units, counted.update(state, key, counted.counts(counted.groups[key], units[key]), c)
+        classes = self._tied(groups)
         starts = [self._plan(hi, groups, scores)]            # the bisection's plan, and the last too costly one step further
         over = self._plan(lo, groups, scores)
-        if (found := best_step(over, counted.state(over), True)) is not None: starts.append({**over, found[1].key: found[2]})
+        if (found := best_step(over, counted.state(over), True)) is not None: starts.append({**over, **found[1]})
         ends = []
         for removed in starts:                               # units given back while a step fits (and 0.2 % is missing)
             state = counted.state(removed)
             while state[2][name] < (1 - _CLOSE / 5) * aim and (found := best_step(removed, state, False)) is not None:
-                c, g, units, new = found
-                removed = {**removed, g.key: units}
-                state = counted.update(state, g.key, new, c)
+                _, units, state = found
+                removed = {**removed, **units}
             ends.append((state[2][name], removed))
         cost, removed = max(ends, key=lambda e: e[0])
         n0 = {g.key: self.initial.get(g.key, g.n) for g in groups}
         gone = sum(n0[g.key] - g.n + (int(removed[g.key].sum()) if g.key in removed else 0) for g in groups)
         return max(self.ratio, gone / sum(n0.values())), {k: v for k, v in removed.items() if v.any()}, cost
+
+    def _tied(self, groups: list[_Group]) -> list[list[_Group]]:
+        """`groups` in classes a budget search moves together: those whose output widths one value of a Hugging Face config
+        describes (`config_layers`: the MLPs' widths, the heads), so that `from_pretrained` rebuilds the pruned model; each
+        other group alone (every group, for a model without such a config)."""
+        of = {g.key: [g] for g in groups}                    # group key -> its class (one list, shared by its groups)
+        for layers in config_layers(self.model).values():
+            tied = [g for g in groups if any(mb.out and mb.module in layers for mb in g.group.members)]
+            for g in tied[1:]:
+                a, b = of[tied[0].key], of[g.key]
+                if a is b: continue
+                a += b
+                for h in b: of[h.key] = a
+        return list({id(c): c for c in of.values()}.values())
 
     def check_budget(self,
                      macs: float | None = None,     # the fraction of MACs to keep
