@@ -126,6 +126,8 @@ class _PlanCost:
                 ms.append((mb.module, side, torch.as_tensor(mb.idxs), torch.as_tensor(mb.root_idxs)))
                 self.layers[mb.module] = (kind, by_layer.get(mb.module, 0.), sum(p.numel() for p in mb.module.parameters(recurse=False)))
             self.members[g.key] = ms
+        self.distinct = {k: len({(m, side) for m, side, _, _ in ms}) == len(ms) and all(len(i.unique()) == len(i) for _, _, i, _ in ms)
+                         for k, ms in self.members.items()}   # each layer once, its channels distinct: a count is a sum
         self.groups, self._counts = {g.key: g for g in groups}, {}
         self.modeled = sum(v[1] for v in self.layers.values())   # MACs of the layers scaled one by one
         self.totals['modeled'] = self.modeled
@@ -139,6 +141,7 @@ class _PlanCost:
     def _count(self, g: _Group, units: Tensor) -> dict[tuple, int]:
         chans = torch.zeros(g.n * g.channel_groups * g.block, dtype=torch.bool)
         _unit_view(g, chans)[units] = True
+        if self.distinct[g.key]: return {(m, side): n for m, side, _, roots in self.members[g.key] if (n := int(chans[roots].sum()))}
         gone = defaultdict(list)
         for m, side, idxs, roots in self.members[g.key]: gone[m, side].append(idxs[chans[roots]])
         return {k: n for k, v in gone.items() if (n := len(torch.cat(v).unique()))}

@@ -148,6 +148,7 @@ class Pruner:
                              f"layer_types={tuple(t.__name__ for t in types)} (or not selected by include/exclude), "
                              "or the model's output")
         self.ratio, self.steps = 0., pruning_plan(model)
+        self._lowest_of = None, {}                             # (scores, {(group key, k, guard): its k lowest units}) of the last plans
         self._start = len(self.steps)                          # steps of earlier pruners: this one changed nothing yet
         self.initial = self._before_plan(groups) if resume else {g.key: g.n for g in groups}
         self.output_layers = self._output_layers(every_group)
@@ -318,7 +319,10 @@ class Pruner:
                 if r is None: continue
                 n0 = self.initial.get(g.key, g.n)
                 s, n_kept = guarded(g, scores[g.key]) if guard else (scores[g.key], 1)
-                removed[g.key] = lowest_k(s, self._leaving(g, self._rounded(g, round(r * n0) - (n0 - g.n)), n_kept))
+                k = self._leaving(g, self._rounded(g, round(r * n0) - (n0 - g.n)), n_kept)
+                if self._lowest_of[0] is not scores: self._lowest_of = scores, {}   # a search plans many ratios on the same scores
+                if (g.key, k, guard) not in self._lowest_of[1]: self._lowest_of[1][g.key, k, guard] = lowest_k(s, k)
+                removed[g.key] = self._lowest_of[1][g.key, k, guard]
         return removed
 
     @staticmethod
