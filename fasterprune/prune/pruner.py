@@ -23,7 +23,7 @@ from ..core.distributed import rank0_decides, unwrap_model, inner_names
 from .graph import Slice, CoupledGroup, build_graph, coupled_groups, coupled_group, transaction, as_unwrapped, as_linear
 from ..core.masks import MASK, bake_masks, refuse_reparametrized, mask_engines, follow_slices
 from ..core.importance import StatScorer
-from .groups import (PRUNABLE, _CONV, _ROOTS, _Group, _unit_view, _channel_groups, _aligned, _pooled,
+from .groups import (PRUNABLE, _CONV, _ROOTS, _Group, _unit_view, _channel_groups, _grouping, _aligned, _pooled,
                                      _channels, isomorphic_classes, _PlanCost)
 from .plan import apply_plan, pruning_plan, remap_optimizer, _set_plan, _plan_unwrapped, _plan_base
 from .checkpoint import read_checkpoint, save_pruned, load_pruned   # also importable from here, as before
@@ -268,9 +268,13 @@ class Pruner:
         return min(g.n, max(1, g.n - (math.floor(self.max_ratio * n0 + 1e-9) - (n0 - g.n))))
 
     def _allowed(self, g: _Group, u: int) -> bool:
-        "May `g` keep `u` units? Its channels are a multiple of round_to; with 'auto', fewer channels may be a power of two."
-        c = u * g.channel_groups * g.block                  # channels: a unit may be a run of channels (a head)
-        return c % self.round_to == 0 or self.auto_round and c < self.round_to and c & (c - 1) == 0
+        """May `g` keep `u` units? Its channels are a multiple of round_to (a grouped conv's: those of each of its groups,
+        what ONNX Runtime's blocked kernels need); with 'auto', fewer channels may be a power of two (a grouped conv's
+        only if its groups were narrower than the multiple already: narrower groups run slower than the dense ones)."""
+        per = math.lcm(1, *(_grouping(mb.module) for mb in g.group.members if isinstance(mb.module, _CONV)))   # its conv groups
+        c = u * g.channel_groups * g.block // per           # channels (of a conv group): a unit may be a run of channels (a head)
+        few = (g.n * g.channel_groups * g.block // per if per > 1 else c) < self.round_to
+        return c % self.round_to == 0 or self.auto_round and few and c & (c - 1) == 0
 
     def _rounded(self, g: _Group, k: int) -> int:
         "Units to remove from `g` once its kept channel count is rounded down to a multiple of round_to."
@@ -466,14 +470,14 @@ class Pruner:
         describes (`_tied`: a Hugging Face model) take each step together. None if no plan that keeps a channel in every layer
         costs so little."""
         cost = lambda r: counted.of(self._plan(r, groups, scores), name)
-        lo = self.ratio
-        if (c := cost(lo)) is not None and c <= aim: return lo, self._plan(lo, groups, scores), c
-        hi, lowest = self._lowest(cost)
-        if lowest is None or lowest > aim: return None
-        while hi - lo > 1e-3:                                # the steps given back below go finer
-            mid = (lo + hi) / 2
-            if (c := cost(mid)) is not None and c <= aim: hi = mid
-            else: lo = mid
+        lo = hi = self.ratio
+        if (c := cost(lo)) is None or c > aim:               # the plan of the ratio reached may fit (rounded counts remove more
+            hi, lowest = self._lowest(cost)                  # than it asks): then units are given back from it, below
+            if lowest is None or lowest > aim: return None
+            while hi - lo > 1e-3:                            # the steps given back below go finer
+                mid = (lo + hi) / 2
+                if (c := cost(mid)) is not None and c <= aim: hi = mid
+                else: lo = mid
         keep = {g.key: self._guarded(g, scores[g.key], self._kept(g))[0] for g in groups}
         steps, units_of = {}, {}                             # per group: the unit counts a plan may remove; the units for a count
         def step(removed: dict, g: _Group, more: bool) -> Tensor | None:
