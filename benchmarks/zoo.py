@@ -31,6 +31,7 @@ process with all its measurements, resumable like the torchvision zoo (ZOO-timm.
 
 `python benchmarks/zoo.py --source timm --quick` runs 3 small models at 32 px (under a minute);
 `python benchmarks/zoo.py --source timm --sample --timeout 300` the 55 small models of TIMM_SAMPLE at 64 px (an hour);
+`python benchmarks/zoo.py --source timm --timeout 300 --only resnet34 --rerun` measures resnet34 again, its row replaced in the table;
 `python benchmarks/zoo.py --source timm --timeout 600` all of timm's models (about 1,400; days on 2 cores, resumable).
 """
 from __future__ import annotations
@@ -294,6 +295,7 @@ def main(argv=None):
     ap.add_argument('--side', type=int, help='timm: input side in pixels (default 64, 32 with --quick)')
     ap.add_argument('--match', help="timm: only the models timm.list_models(PATTERN) names, e.g. 'resnet*'")
     ap.add_argument('--sample', action='store_true', help=f'timm: the {len(TIMM_SAMPLE)} small models of TIMM_SAMPLE')
+    ap.add_argument('--rerun', action='store_true', help='timm: measure the --only models again, replacing their rows (the others stay)')
     ap.add_argument('--worker', nargs=2, metavar=('MODEL', 'TOOL'), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.worker:
@@ -331,18 +333,23 @@ def main_timm(a, argv) -> None:
     a.out.mkdir(parents=True, exist_ok=True)
     js, md = a.out / 'ZOO-timm.json', a.out / 'ZOO-timm.md'
     rows = {} if a.fresh or a.quick or not js.exists() else json.loads(js.read_text())['rows']
+    if a.rerun and not a.only: raise SystemExit('--rerun measures the models named by --only again; name them')
+    command = f"`python benchmarks/zoo.py {' '.join(argv if argv is not None else sys.argv[1:])}`"
+    if rows and md.exists():                       # rows of earlier runs stay: so do the commands that measured them
+        earlier = [l for l in md.read_text().splitlines() if l.startswith('`python benchmarks/zoo.py')]
+        command = ', then '.join(dict.fromkeys([*(c for l in earlier for c in l.split(', then ')), command]))
     header = (f"# The timm zoo: torch-pruning {torch_pruning.__version__} and fasterprune {fasterprune.__version__}\n\n"
               f"timm {timm.__version__}, torch {torch.__version__}, python {platform.python_version()}, {os.cpu_count()} CPUs, "
               f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; pretrained=False, 10 classes, {side}x{side} inputs, "
               f"batch 1; ratio {RATIO} (local, L1) and macs={BUDGET}; timeout {a.timeout:.0f} s per model.\n"
-              f"`python benchmarks/zoo.py {' '.join(argv if argv is not None else sys.argv[1:])}`\n\n"
+              f"{command}\n\n"
               f"Times are wall-clock seconds of making the pruner and pruning (tracing included), on a shared machine: "
               f"compare them within a row.\n")
     def write():
         md.write_text(f"{header}\n## Summary\n\n{timm_summary(rows)}\n\n## Models\n\n{timm_table(rows, list(rows))}\n")
         js.write_text(json.dumps({'rows': rows}, indent=1))
     for n in names:
-        if n in rows: continue
+        if n in rows and not a.rerun: continue          # a row re-measured keeps its place in the table
         rows[n] = run_timm_isolated(n, side, a.timeout, a.max_gb)
         print(timm_table(rows, [n]).splitlines()[-1], flush=True)
         write()
