@@ -414,15 +414,20 @@ class Pruner:
             else: lo = mid
         return lo, cost(lo)
 
-    def _bisect(self, budget: Budget, groups: list[_Group], scores: dict[str, Tensor]) -> tuple[float, dict[str, Tensor], float]:
+    def _bisect(self, budget: Budget, groups: list[_Group], scores: dict[str, Tensor], measure=None,
+                guess: float | None = None) -> tuple[float, dict[str, Tensor], float]:
         """`(ratio, plan, cost)`: the smallest ratio (to 1e-4) whose model fits `budget`, by bisection, every try applied,
-        measured and undone (a latency budget, or any resource); tries torch-pruning refuses are skipped."""
-        measure = self._measurer(budget, groups)
+        measured and undone (a latency budget, or any resource; `measure`: the search's `_measurer`, whose tries it
+        remembers); tries torch-pruning refuses are skipped. The bisection's upper end is `guess` if its plan fits, else
+        the largest ratio torch-pruning accepts (`_lowest`, itself a bisection)."""
+        measure = measure or self._measurer(budget, groups)
         cost = lambda r: measure(self._plan(r, groups, scores))
         lo = self.ratio
         if budget.fits(cost(lo)): return lo, self._plan(lo, groups, scores), cost(lo)
-        hi, lowest = self._lowest(cost)
-        if not budget.fits(lowest): raise self._unreachable(budget, lowest, measure.refusal)
+        if guess is not None and lo < guess and (c := cost(guess)) is not None and budget.fits(c): hi = guess
+        else:
+            hi, lowest = self._lowest(cost)
+            if not budget.fits(lowest): raise self._unreachable(budget, lowest, measure.refusal)
         for _ in range(30):
             mid = (lo + hi) / 2
             if (c := cost(mid)) is not None and budget.fits(c): hi = mid
@@ -453,9 +458,9 @@ class Pruner:
             tries.append((aim, real))                # the count missed: aim again, by the secant through the tries
             (a0, r0), (a1, r1) = tries[-2:] if len(tries) > 1 and tries[-1][1] != tries[-2][1] else ((0., 0.), tries[-1])
             aim = a1 + (middle - r1) * (a1 - a0) / (r1 - r0)
-        if best is None: return self._bisect(budget, groups, scores)
+        if best is None: return self._bisect(budget, groups, scores, measure)
         if best[2] < (1 - _CLOSE) * goal and missed:   # what torch-pruning removes is not what the plan says: measure each try
-            if (found := self._bisect(budget, groups, scores))[2] > best[2]: best = found
+            if (found := self._bisect(budget, groups, scores, measure, best[0]))[2] > best[2]: best = found
         if best[1] and best[2] < (1 - _CLOSE) * goal:
             warnings.warn(f"{budget!r}: the nearest plan the search found within it keeps {budget.fraction(best[2]):.2%} of the {budget.name}; "
                           f"the channel counts move in steps too coarse to come nearer (round_to={self.round_to or 1}, "
