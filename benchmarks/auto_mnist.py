@@ -44,7 +44,7 @@ from fastai.torch_core import set_seed
 from fasterprune.analyze.evaluate import Evaluator
 from fasterprune.analyze.sensitivity import analyse
 from fasterprune.analyze.search import search_subnets, scale_to_budget
-from fasterprune.analyze.sensitivity import Candidates
+from fasterprune.prune.candidates import Candidates
 from fasterprune.auto.admm import admm_prune
 from fasterprune.auto.amc import amc
 from fasterprune.auto.annealing import simulated_annealing, auto_compress

@@ -1,5 +1,5 @@
 """No file runs code when fasterprune reads it (issue 26). Every reader of PyTorch files goes through
-`prune.pruner.read_checkpoint` (`torch.load(weights_only=True)`), every reader of JSON through the checked reader of
+`prune.checkpoint.read_checkpoint` (`torch.load(weights_only=True)`), every reader of JSON through the checked reader of
 `analyze.sensitivity`. A crafted pickle whose loading would write a marker file is given to each entry point that reads
 a .pth file: each refuses it with a ValueError naming the file, and the marker is never written."""
 import re, shutil, tempfile
@@ -11,7 +11,8 @@ from fasterprune.auto.amc import amc
 from fasterprune.auto.lottery import lottery_rounds
 from fasterprune.auto.netadapt import NetAdaptRun, netadapt
 from fasterprune.data import small_cnn
-from fasterprune.prune.pruner import Pruner, load_pruned, read_checkpoint, save_pruned
+from fasterprune.prune.pruner import Pruner
+from fasterprune.prune.checkpoint import load_pruned, read_checkpoint, save_pruned
 
 PACKAGE = Path(__file__).parents[1] / 'fasterprune'
 X = torch.randn(4, 1, 8, 8)
@@ -107,4 +108,4 @@ def test_no_unguarded_reader_in_the_package():
         assert not re.search(r'^\s*(import|from)\s+(c?pickle|dill|marshal|shelve)\b', text, re.M), f'{f} imports a pickle module'
         assert text.count('weights_only=False') == (f.name == TRUSTED[0]), f'{f} loads with weights_only=False'
         loads += [(f.name, line.strip()) for line in text.splitlines() if re.search(r'torch\.load\(', line) and '"' not in line[:line.find('torch.load')]]
-    assert loads == [TRUSTED, ('pruner.py', "try: return torch.load(file, map_location='cpu', weights_only=True)")], loads
+    assert loads == [TRUSTED, ('checkpoint.py', "try: return torch.load(file, map_location='cpu', weights_only=True)")], loads

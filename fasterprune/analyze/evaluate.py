@@ -6,7 +6,8 @@ Docs: https://fasterprune.github.io/fasterprune/analyze.evaluate.html.md"""
 
 # %% ../../nbs/50_analyze.evaluate.ipynb #0b867582
 from __future__ import annotations
-import math, numbers, random
+import itertools, math, numbers, random
+from contextlib import closing
 from contextlib import contextmanager
 from typing import Callable
 import torch
@@ -16,11 +17,12 @@ from fastai.learner import Learner
 import fastai.callback.progress, fastai.callback.schedule   # Learner.no_bar, fit_one_cycle: what the evaluators run
 from ..core.batch import move_to_device
 from ..core.budget import model_device
-from ..data import keep_shuffles
+from ..data import keep_shuffles, n_inputs
 from ..core.state import keep_modes
 
 # %% auto #0
-__all__ = ['check_score', 'Evaluator', 'as_evaluator', 'top1_accuracy', 'loader_evaluator', 'learner_evaluator']
+__all__ = ['check_score', 'Evaluator', 'as_evaluator', 'top1_accuracy', 'loader_evaluator', 'learner_evaluator',
+           'calibration_batches']
 
 # %% ../../nbs/50_analyze.evaluate.ipynb #5143ca1c
 def check_score(value, what: str = 'evaluate(model)') -> float:
@@ -143,3 +145,43 @@ def evaluator(self: Learner, epochs: int = 1, lr: float | None = None, higher_is
               **fit_kwargs) -> Evaluator:
     "This Learner as an `Evaluator` (see `learner_evaluator`)."
     return learner_evaluator(self, epochs, lr, higher_is_better, **fit_kwargs)
+
+# %% ../../nbs/50_analyze.evaluate.ipynb #ae27df8c
+def calibration_batches(calibrate, n_batches: int | None, example_inputs=None):
+    """`calibrate` as the same input batches for every candidate, or the calibration function itself (`recalibrate_bn`
+    calls it with the model): a fastai loader's inputs in order (with `n_batches`, read once into a list); batches of
+    any other iterable cut to the model's inputs (see `_model_inputs`), a one-shot iterator read once, into a list."""
+    if calibrate is None: return None
+    if hasattr(calibrate, 'one_batch'):                    # fastai DataLoaders (its training set) or DataLoader
+        dl = calibrate.train if hasattr(calibrate, 'loaders') else calibrate
+        if n_batches is None: return _InOrder(dl)
+        with closing(_in_order(dl)) as batches: return list(itertools.islice(batches, n_batches))
+    if not hasattr(calibrate, '__iter__'):
+        if callable(calibrate): return calibrate
+        raise ValueError(f"calibrate must be batches (input batches or (inputs, targets) tuples: a list, a torch DataLoader...), "
+                         f"fastai DataLoaders or a function called with the model, got {type(calibrate).__name__}")
+    n = None if example_inputs is None else len(example_inputs) if isinstance(example_inputs, (tuple, list)) else 1
+    if iter(calibrate) is calibrate: return [_model_inputs(b, n) for b in itertools.islice(calibrate, n_batches)]
+    return _ModelInputs(calibrate, n)
+
+def _model_inputs(batch, n: int | None):
+    "The model's inputs in `batch`: its first `n` elements (the number of the model's example inputs) if it is a longer tuple or list, such as `(inputs, targets)`."
+    return batch[:n] if n is not None and isinstance(batch, (tuple, list)) and len(batch) > n else batch
+
+class _ModelInputs:
+    "The model's inputs of every batch of an iterable (`_model_inputs`), read anew each time."
+    def __init__(self, batches, n: int | None): self.batches, self.n = batches, n
+    def __iter__(self): return (_model_inputs(b, self.n) for b in self.batches)
+
+def _in_order(dl):
+    "The input batches of the fastai DataLoader `dl`, unshuffled (its shuffling is off meanwhile)."
+    shuffle, dl.shuffle = dl.shuffle, False
+    try:
+        for b in dl: yield b[:n_inputs(dl, b)]
+    finally: dl.shuffle = shuffle
+
+class _InOrder:
+    "The input batches of a fastai DataLoader, unshuffled, read anew each time."
+    def __init__(self, dl): self.dl = dl
+    def __iter__(self): return _in_order(self.dl)
+

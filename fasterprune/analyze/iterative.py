@@ -13,8 +13,10 @@ import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
 from .evaluate import Evaluator, as_evaluator
-from .result import ModelResult, commit_model, model_signature, _Maybe, _NUMBER
-from .sensitivity import Candidates, Sensitivity, _batches
+from .result import ModelResult, commit_model, model_signature, Maybe, NUMBER
+from .sensitivity import Sensitivity
+from ..prune.candidates import Candidates
+from .evaluate import calibration_batches
 from ..core.budget import as_budget, count_macs_params
 from ..core.criteria import Criteria, large_final
 from ..prune.pruner import Pruner, recalibrate_bn
@@ -28,9 +30,9 @@ if TYPE_CHECKING:
 __all__ = ['RoundsRun', 'IterativeRun', 'prune_iteratively']
 
 # %% ../../nbs/53_analyze.iterative.ipynb #b6f0091d
-_SHAPE = dict(rows=[dict(round=int, step=_NUMBER, macs=_NUMBER, params=_NUMBER, pruned=_NUMBER, score=_NUMBER, accepted=bool)],
-              budget=dict(name=str, keep=_NUMBER), baseline=_NUMBER, max_drop=_NUMBER, reason=str, metric=str,
-              signature=_Maybe(str), model_file=_Maybe(str))
+_SHAPE = dict(rows=[dict(round=int, step=NUMBER, macs=NUMBER, params=NUMBER, pruned=NUMBER, score=NUMBER, accepted=bool)],
+              budget=dict(name=str, keep=NUMBER), baseline=NUMBER, max_drop=NUMBER, reason=str, metric=str,
+              signature=Maybe(str), model_file=Maybe(str))
 
 class RoundsRun(ModelResult):
     """A `Result` of a pruning in rounds that holds its model: `rows` has one row per round (round 0: the model given) with
@@ -182,7 +184,7 @@ def prune_iteratively(model: nn.Module | Learner,          # an nn.Module, or a 
     ev = as_evaluator(evaluate)
     tunes = _fine_tunes(fine_tune, ev)
     follow = _allocation(analysis, model, example_inputs, budget, context, criteria, ignore, round_to)
-    batches = _batches(calibrate, n_batches, example_inputs)
+    batches = calibration_batches(calibrate, n_batches, example_inputs)
     budget.bind(model, example_inputs)
     base, signature = count_macs_params(model, example_inputs), model_signature(model)
     def measure(m, score, pruned, st, ok, r):

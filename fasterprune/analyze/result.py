@@ -26,16 +26,18 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # %% auto #0
-__all__ = ['Result', 'RunFile', 'restore_model', 'commit_model', 'ModelResult']
+__all__ = ['NUMBER', 'check_weights', 'save_json', 'Maybe', 'BadFile', 'conform', 'checked_record', 'load_json',
+           'check_signature', 'differences', 'warn_renamed', 'Result', 'RunFile', 'restore_model', 'commit_model',
+           'ModelResult']
 
 # %% ../../nbs/50b_analyze.result.ipynb #123213a0
-def _check_weights(saved: str | None, now: str, what: str, path) -> None:
+def check_weights(saved: str | None, now: str, what: str, path) -> None:
     "A clear error if a resumed run's file (`saved`: None for files written before fingerprints) holds scores of other weights."
     if saved is not None and saved != now:
         raise ValueError(f"{path} holds {what} of other weights of this architecture (weights fingerprint {saved}, this "
                          f"model: {now}): its scores do not hold for this model; use another path, or delete the file to redo it")
 
-def _save_json(d: dict, path: str | Path) -> Path:
+def save_json(d: dict, path: str | Path) -> Path:
     "Write `d` to `path` as JSON through a temporary file: an interruption never leaves half a file."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + '.tmp')
@@ -43,10 +45,10 @@ def _save_json(d: dict, path: str | Path) -> Path:
     tmp.replace(path)
     return path
 
-_NUMBER = (int, float)
+NUMBER = (int, float)
 
-class _Maybe:
-    "In a file's shape (see `_conform`): null, or a value of the shape `shape`."
+class Maybe:
+    "In a file's shape (see `conform`): null, or a value of the shape `shape`."
     def __init__(self, shape): self.shape = shape
 
 _KINDS = {type(None): 'null', bool: 'true/false', int: 'an integer', float: 'a number', str: 'a string', list: 'a list',
@@ -55,47 +57,47 @@ _KINDS = {type(None): 'null', bool: 'true/false', int: 'an integer', float: 'a n
 def _kind(v) -> str: return _KINDS.get(type(v), f'a {type(v).__name__}')
 
 def _expected(shape) -> str:
-    if isinstance(shape, _Maybe): return f"{_expected(shape.shape)} or null"
+    if isinstance(shape, Maybe): return f"{_expected(shape.shape)} or null"
     if isinstance(shape, list): return 'a list'
     if isinstance(shape, dict): return 'an object'
     types = shape if isinstance(shape, tuple) else (shape,)
     return 'a number' if set(types) >= {int, float} else ' or '.join(_KINDS.get(t, f'a {t.__name__}') for t in types)
 
-class _BadFile(Exception):
+class BadFile(Exception):
     "What is wrong in a file read by fasterprune: at `where` (a path into it, like `units['0']['scores']`), `problem`."
     def __init__(self, where: str, problem: str): super().__init__(f"{where or 'the file'} {problem}")
 
-def _conform(value, shape, where: str = '') -> None:
-    """Raise `_BadFile` unless `value` has the `shape`: a type or a tuple of types (`_NUMBER`: int or float; true/false is
-    never a number), `_Maybe(shape)`, `[shape]` (a list of items of that shape), `{...: shape}` (an object whose every value
+def conform(value, shape, where: str = '') -> None:
+    """Raise `BadFile` unless `value` has the `shape`: a type or a tuple of types (`NUMBER`: int or float; true/false is
+    never a number), `Maybe(shape)`, `[shape]` (a list of items of that shape), `{...: shape}` (an object whose every value
     has that shape), or `{key: shape}` (an object with at least those keys; a key ending in '?' may be missing)."""
-    maybe = isinstance(shape, _Maybe)
+    maybe = isinstance(shape, Maybe)
     if maybe:
         if value is None: return
         shape = shape.shape
     if isinstance(shape, list):
-        if not isinstance(value, (list, tuple)): raise _BadFile(where, f"is {_kind(value)}, expected a list{' or null' * maybe}")
-        for i, v in enumerate(value): _conform(v, shape[0], f"{where}[{i}]")
+        if not isinstance(value, (list, tuple)): raise BadFile(where, f"is {_kind(value)}, expected a list{' or null' * maybe}")
+        for i, v in enumerate(value): conform(v, shape[0], f"{where}[{i}]")
     elif isinstance(shape, dict):
-        if not isinstance(value, dict): raise _BadFile(where, f"is {_kind(value)}, expected an object{' or null' * maybe}")
+        if not isinstance(value, dict): raise BadFile(where, f"is {_kind(value)}, expected an object{' or null' * maybe}")
         if ... in shape:
-            for k, v in value.items(): _conform(v, shape[...], f"{where}[{k!r}]")
+            for k, v in value.items(): conform(v, shape[...], f"{where}[{k!r}]")
             return
         for key, s in shape.items():
             k = key.rstrip('?')
-            if k in value: _conform(value[k], s, f"{where}[{k!r}]")
-            elif not key.endswith('?'): raise _BadFile(where, f"has no {k!r}")
+            if k in value: conform(value[k], s, f"{where}[{k!r}]")
+            elif not key.endswith('?'): raise BadFile(where, f"has no {k!r}")
     else:
         types = shape if isinstance(shape, tuple) else (shape,)
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            raise _BadFile(where, f"is {_kind(value)} ({str(value)[:40]}), expected {_expected(shape)}{' or null' * maybe}")
+            raise BadFile(where, f"is {_kind(value)} ({str(value)[:40]}), expected {_expected(shape)}{' or null' * maybe}")
 
 def _a(what: str) -> str: return ('an ' if what[0] in 'aeiouAEIOU' else 'a ') + what
 
-def _checked(d, path, fmt: str, what: str, redo: str, shape: dict | None = None, version: int = 1,
+def checked_record(d, path, fmt: str, what: str, redo: str, shape: dict | None = None, version: int = 1,
             check: Callable[[dict], None] | None = None) -> dict:
     """`d`, read from `path`, once it is a `what` of the format `fmt` (in a version up to `version`) of the `shape` (see
-    `_conform`) that passes `check(d)` (which raises `_BadFile` for what the shape cannot say: lengths, ranges); else a
+    `conform`) that passes `check(d)` (which raises `BadFile` for what the shape cannot say: lengths, ranges); else a
     `ValueError` naming the file, where in it and what is wrong, and what to `redo`."""
     if not isinstance(d, dict) or d.get('format') != fmt:
         raise ValueError(f"{path} is not {_a(what)} saved by fasterprune (no format {fmt!r})")
@@ -106,15 +108,15 @@ def _checked(d, path, fmt: str, what: str, redo: str, shape: dict | None = None,
         raise ValueError(f"{path} holds {_a(what)} of format version {v}, written by a newer fasterprune: this one reads "
                          f"versions up to {version}; upgrade fasterprune (or {redo})")
     try:
-        if shape is not None: _conform(d, shape)
+        if shape is not None: conform(d, shape)
         if check is not None: check(d)
-    except _BadFile as e:
+    except BadFile as e:
         raise ValueError(f"{path} is not a valid {what}: {e}; the file was damaged or edited: {redo}") from None
     return d
 
-def _load_json(path: str | Path, fmt: str, what: str, redo: str, shape: dict | None = None, version: int = 1,
+def load_json(path: str | Path, fmt: str, what: str, redo: str, shape: dict | None = None, version: int = 1,
                check: Callable[[dict], None] | None = None) -> dict:
-    """The results saved in `path` in the format `fmt`, checked (see `_checked`): the one reader of fasterprune's JSON files.
+    """The results saved in `path` in the format `fmt`, checked (see `checked_record`): the one reader of fasterprune's JSON files.
     A clear error naming `what` the file should hold, what is wrong and what to `redo`; nothing in the file is ever run."""
     path = Path(path)
     try: text = path.read_bytes().decode('utf-8')
@@ -126,16 +128,16 @@ def _load_json(path: str | Path, fmt: str, what: str, redo: str, shape: dict | N
     except json.JSONDecodeError as e: raise ValueError(f"cannot read {_a(what)} from {path}: it is not JSON ({e})") from None
     if isinstance(d, dict) and d.get('format') == fmt and 'pruning' not in d:
         raise ValueError(f"{path} was saved by an older fasterprune, without its pruning settings: {redo}")
-    return _checked(d, path, fmt, what, redo, shape, version, check)
+    return checked_record(d, path, fmt, what, redo, shape, version, check)
 
-def _check_signature(signature: str | None, model: nn.Module, what: str, source=None, redo: str = '') -> None:
+def check_signature(signature: str | None, model: nn.Module, what: str, source=None, redo: str = '') -> None:
     "A clear error if `model` is not of the architecture `what` was made for."
     if signature is not None and model_signature(model) != signature:
         raise ValueError(f"the {what}{f' in {source}' if source else ''} was made for another architecture "
                          f"(signature {signature}, this model: {model_signature(model)}){'; ' + redo if redo else ''}")
 
 
-def _differences(saved: dict, now: dict) -> str:
+def differences(saved: dict, now: dict) -> str:
     "What differs between the `saved` settings and those `now`, as `name: saved -> now`."
     flat = lambda d: {f'{k}.{j}' if isinstance(v, dict) else k: w for k, v in d.items()
                       for j, w in (v.items() if isinstance(v, dict) else [(None, v)])}
@@ -143,7 +145,7 @@ def _differences(saved: dict, now: dict) -> str:
     return '; '.join(f"{k}: {s.get(k)!r} -> {n.get(k)!r}" for k in dict.fromkeys([*s, *n]) if s.get(k) != n.get(k))
 
 # %% ../../nbs/50b_analyze.result.ipynb #1fe1e909
-def _warn_old(call: str, instead: str) -> None:
+def warn_renamed(call: str, instead: str) -> None:
     "A `DeprecationWarning`: `call` is the old form, `instead` the protocol's."
     warnings.warn(f"{call} is deprecated: use {instead}", DeprecationWarning, stacklevel=3)
 
@@ -155,7 +157,7 @@ class Result(ABC):
     _FORMAT = ''                       # the file's 'format': 'fasterprune.<driver>'
     _WHAT = 'result'                   # what the file holds, in messages ('subnet search')
     _REDO = 'run it again'             # what to do about a file that cannot be read
-    _SHAPE: dict | None = None         # the shape of the file (see `_conform`)
+    _SHAPE: dict | None = None         # the shape of the file (see `conform`)
     _VERSION = 1                       # the newest version of the file this class reads (and writes)
     _KIND = 'result'                   # what the result is, in messages ('search')
     _OTHER_MODEL = ''                  # what to do about a model of another architecture
@@ -186,7 +188,7 @@ class Result(ABC):
 
     @staticmethod
     def _check_file(d: dict) -> None:
-        "What the shape of a file cannot say (lengths, ranges, order): raise `_BadFile`. Nothing by default."
+        "What the shape of a file cannot say (lengths, ranges, order): raise `BadFile`. Nothing by default."
 
     def plot(self, ax=None, **kwargs):
         "Draw the result on `ax` (results of two panels: a pair of axes; None: a new figure); returns the axes drawn on."
@@ -202,19 +204,19 @@ class Result(ABC):
 
     def save(self, path: str | Path) -> Path:
         "Write the result to `path` as JSON (through a temporary file: a stop never leaves half a file)."
-        return _save_json(self.to_dict(), path)
+        return save_json(self.to_dict(), path)
 
     @classmethod
     def load(cls, path: str | Path, model: nn.Module | None = None) -> Result:
         """Read a result written by `save`, checked (nothing in the file is run); with `model`, check it is of the
         architecture the result was made for."""
-        res = cls.from_dict(_load_json(path, cls._FORMAT, cls._WHAT, cls._REDO, cls._SHAPE, cls._VERSION, cls._check_file))
+        res = cls.from_dict(load_json(path, cls._FORMAT, cls._WHAT, cls._REDO, cls._SHAPE, cls._VERSION, cls._check_file))
         if model is not None: res.check_model(model, path)
         return res
 
     def check_model(self, model: nn.Module, source=None) -> None:
         "A clear error if `model` is not of the architecture this result was made for (`source`: the file, in the message)."
-        _check_signature(self.signature, model, self._KIND, source, self._OTHER_MODEL)
+        check_signature(self.signature, model, self._KIND, source, self._OTHER_MODEL)
 
     def apply(self, model: nn.Module | Learner, example_inputs=None, **kwargs) -> nn.Module:
         """Change `model` as the result says, all or nothing (a Learner: its model, with `example_inputs` from its data and
@@ -249,8 +251,8 @@ class RunFile:
         the message)."""
         if not self.exists: return None
         run = load(self.path)
-        _check_weights(saved_weights(run), weights, self.what, self.path)   # refused, not redone: the file may be the one wanted
-        diff = _differences(*settings(run))
+        check_weights(saved_weights(run), weights, self.what, self.path)   # refused, not redone: the file may be the one wanted
+        diff = differences(*settings(run))
         if diff: raise ValueError(f"{self.path} holds {self.what} with other settings ({diff}); use another path or delete it{hint(run)}")
         return run
 
@@ -324,7 +326,7 @@ class ModelResult(Result):
             file = self._model_path(path)
             save_pruned(self.model, file)
             self.model_file = file.name
-        return _save_json(self.to_dict(), path)
+        return save_json(self.to_dict(), path)
 
     @classmethod
     def load(cls, path: str | Path, model: nn.Module | None = None) -> ModelResult:

@@ -9,17 +9,17 @@ from __future__ import annotations
 import math, random, statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Hashable, Iterable
-import torch
 import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from .evaluate import Evaluator, as_evaluator
 from ..core.state import seeded
-from .result import Result, RunFile, _warn_old
-from .sensitivity import Sensitivity, _batches, _BadFile, _Maybe, _NUMBER
+from .result import Result, RunFile, warn_renamed, BadFile, Maybe, NUMBER
+from .sensitivity import Sensitivity
+from .evaluate import calibration_batches
 from ..prune.candidates import Candidates, scale_to_budget, uniform_plan
-from ..core.budget import Budget, as_budget
+from ..core.budget import as_budget
 from ..core.criteria import Criteria, large_final
 from ..core.selection import as_ratio
 from ..prune.pruner import Pruner, PRUNABLE, recalibrate_bn
@@ -99,17 +99,17 @@ def renew_choice(saved: dict, settings: dict, entries: list[dict]) -> None:
 
 # %% ../../nbs/52_analyze.search.ipynb #654b3e90
 _FORMAT = 'fasterprune.subnets'
-_PLAN = {'groups': {...: _NUMBER}, 'layers': {...: _NUMBER}, 'fraction': _NUMBER, 'score': _Maybe(_NUMBER),
-         'tuned?': _Maybe(_NUMBER), 'tuned_runs?': _Maybe([_NUMBER])}
-_SHAPE = dict(signature=_Maybe(str), budget=dict(name=str, keep=_NUMBER), metric=str, criteria=str, pruning=_Maybe(dict),
-              baseline=_NUMBER, settings=dict, uniform=_Maybe(_PLAN), subnets=[_PLAN])
+_PLAN = {'groups': {...: NUMBER}, 'layers': {...: NUMBER}, 'fraction': NUMBER, 'score': Maybe(NUMBER),
+         'tuned?': Maybe(NUMBER), 'tuned_runs?': Maybe([NUMBER])}
+_SHAPE = dict(signature=Maybe(str), budget=dict(name=str, keep=NUMBER), metric=str, criteria=str, pruning=Maybe(dict),
+              baseline=NUMBER, settings=dict, uniform=Maybe(_PLAN), subnets=[_PLAN])
 
 def _check_plans(plans: dict, parts=('groups', 'layers')) -> None:
     "What the shape of a file cannot say: every ratio (in the `parts` of each plan of `plans`, `{where: plan or None}`) in [0, 1]."
     for where, plan in plans.items():
         for part in parts:
             for k, v in ((plan or {}).get(part) or {}).items():
-                if not 0 <= v <= 1: raise _BadFile(f"{where}[{part!r}][{k!r}]", f"is {v}, not a ratio in [0, 1]")
+                if not 0 <= v <= 1: raise BadFile(f"{where}[{part!r}][{k!r}]", f"is {v}, not a ratio in [0, 1]")
 
 class Subnets(Result):
     "Candidate subnetworks ranked by score (after adaptive BN, or after a short fine-tune): a `Result`; `apply` prunes to one of them."
@@ -183,7 +183,7 @@ class Subnets(Result):
         Positionally: `apply(model, example_inputs, index)`, or the old order `apply(model, index, example_inputs)` (deprecated)."""
         if len(args) > 2: raise TypeError(f"apply takes the model, example_inputs and index, got {len(args) + 1} positional arguments")
         old = bool(args) and isinstance(args[0], int) and not isinstance(args[0], bool)   # the old order: (model, index, example_inputs)
-        if old: _warn_old('Subnets.apply(model, index, example_inputs)', 'apply(model, example_inputs=None, index=0)')
+        if old: warn_renamed('Subnets.apply(model, index, example_inputs)', 'apply(model, example_inputs=None, index=0)')
         given = dict(zip(('index', 'example_inputs') if old else ('example_inputs', 'index'), args))
         example_inputs, index = given.get('example_inputs', example_inputs), given.get('index', index)
         return super().apply(model, example_inputs, index=index)
@@ -273,7 +273,7 @@ def search_subnets(model: nn.Module,
     fine_tune_top, fine_tune = resolve_fine_tune(fine_tune_top, fine_tune, fine_tune_seeds, ev)
     cands = Candidates(model, example_inputs, criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
     budget = cands.bind(budget)
-    batches = _batches(calibrate, n_batches, example_inputs)
+    batches = calibration_batches(calibrate, n_batches, example_inputs)
     keys = list(cands.layers)
     around = None
     if analysis is not None:

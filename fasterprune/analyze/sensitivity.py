@@ -6,89 +6,41 @@ Docs: https://fasterprune.github.io/fasterprune/analyze.sensitivity.html.md"""
 
 # %% ../../nbs/51_analyze.sensitivity.ipynb #d54c739c
 from __future__ import annotations
-import bisect, itertools
+import bisect
 import numpy as np
-from contextlib import closing
-from copy import copy, deepcopy
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
-from fastprogress.fastprogress import progress_bar
-from .evaluate import as_evaluator
-from .result import (Result, RunFile, model_signature, _check_weights, _save_json,
-                                        _load_json, _checked, _check_signature, _conform, _differences, _BadFile, _Maybe, _NUMBER)
+from .evaluate import as_evaluator, calibration_batches
+from .result import Result, RunFile, BadFile, Maybe, NUMBER
 from ..core.budget import Budget, as_budget
 from ..core.criteria import Criteria, large_final
-from ..core.distributed import unwrap_model
-from ..core.registry import CRITERIA, as_criteria
-from ..prune.graph import transaction
 from ..prune.pruner import Pruner, PRUNABLE, recalibrate_bn
-from ..prune.candidates import Candidates, fill_budget
-from ..core.state import weights_fingerprint as _weights_fingerprint   # its old name, imported from here by auto/annealing
-from ..data import example_inputs as _example_inputs, n_inputs
+from ..prune.candidates import Candidates, fill_budget   # also importable from here, as before
+from ..data import example_inputs as _example_inputs
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
 # %% auto #0
-__all__ = ['analyze', 'Sensitivity', 'analyse']
-
-# %% ../../nbs/51_analyze.sensitivity.ipynb #97a87cf1
-def _batches(calibrate, n_batches: int | None, example_inputs=None):
-    """`calibrate` as the same input batches for every candidate, or the calibration function itself (`recalibrate_bn`
-    calls it with the model): a fastai loader's inputs in order (with `n_batches`, read once into a list); batches of
-    any other iterable cut to the model's inputs (see `_model_inputs`), a one-shot iterator read once, into a list."""
-    if calibrate is None: return None
-    if hasattr(calibrate, 'one_batch'):                    # fastai DataLoaders (its training set) or DataLoader
-        dl = calibrate.train if hasattr(calibrate, 'loaders') else calibrate
-        if n_batches is None: return _InOrder(dl)
-        with closing(_in_order(dl)) as batches: return list(itertools.islice(batches, n_batches))
-    if not hasattr(calibrate, '__iter__'):
-        if callable(calibrate): return calibrate
-        raise ValueError(f"calibrate must be batches (input batches or (inputs, targets) tuples: a list, a torch DataLoader...), "
-                         f"fastai DataLoaders or a function called with the model, got {type(calibrate).__name__}")
-    n = None if example_inputs is None else len(example_inputs) if isinstance(example_inputs, (tuple, list)) else 1
-    if iter(calibrate) is calibrate: return [_model_inputs(b, n) for b in itertools.islice(calibrate, n_batches)]
-    return _ModelInputs(calibrate, n)
-
-def _model_inputs(batch, n: int | None):
-    "The model's inputs in `batch`: its first `n` elements (the number of the model's example inputs) if it is a longer tuple or list, such as `(inputs, targets)`."
-    return batch[:n] if n is not None and isinstance(batch, (tuple, list)) and len(batch) > n else batch
-
-class _ModelInputs:
-    "The model's inputs of every batch of an iterable (`_model_inputs`), read anew each time."
-    def __init__(self, batches, n: int | None): self.batches, self.n = batches, n
-    def __iter__(self): return (_model_inputs(b, self.n) for b in self.batches)
-
-def _in_order(dl):
-    "The input batches of the fastai DataLoader `dl`, unshuffled (its shuffling is off meanwhile)."
-    shuffle, dl.shuffle = dl.shuffle, False
-    try:
-        for b in dl: yield b[:n_inputs(dl, b)]
-    finally: dl.shuffle = shuffle
-
-class _InOrder:
-    "The input batches of a fastai DataLoader, unshuffled, read anew each time."
-    def __init__(self, dl): self.dl = dl
-    def __iter__(self): return _in_order(self.dl)
-
+__all__ = ['analyze', 'Sensitivity', 'check_ratios', 'analyse']
 
 # %% ../../nbs/51_analyze.sensitivity.ipynb #3735c73f
 _FORMAT = 'fasterprune.sensitivity'
-_SHAPE = dict(signature=_Maybe(str), by=str, criteria=str, pruning=_Maybe(dict), metric=str, baseline=_NUMBER, ratios=[_NUMBER],
-              units={...: dict(group=str, layers=[str], channels=int, scores=[_Maybe(_NUMBER)])}, **{'weights?': _Maybe(str)})
+_SHAPE = dict(signature=Maybe(str), by=str, criteria=str, pruning=Maybe(dict), metric=str, baseline=NUMBER, ratios=[NUMBER],
+              units={...: dict(group=str, layers=[str], channels=int, scores=[Maybe(NUMBER)])}, **{'weights?': Maybe(str)})
 
 def _check_analysis(d: dict) -> None:
     "What the shape of an analysis file cannot say: ratios in (0, 1], one score per ratio for every unit."
-    if d['by'] not in ('group', 'layer'): raise _BadFile("['by']", f"is {d['by']!r}, expected 'group' or 'layer'")
-    if not d['ratios']: raise _BadFile("['ratios']", "is empty")
+    if d['by'] not in ('group', 'layer'): raise BadFile("['by']", f"is {d['by']!r}, expected 'group' or 'layer'")
+    if not d['ratios']: raise BadFile("['ratios']", "is empty")
     bad = [r for r in d['ratios'] if not 0 < r <= 1]
-    if bad: raise _BadFile("['ratios']", f"holds {bad[0]!r}, not a ratio of channels in (0, 1]")
+    if bad: raise BadFile("['ratios']", f"holds {bad[0]!r}, not a ratio of channels in (0, 1]")
     for n, u in d['units'].items():
         if len(u['scores']) != len(d['ratios']):
-            raise _BadFile(f"['units'][{n!r}]['scores']", f"holds {len(u['scores'])} scores for the {len(d['ratios'])} ratios "
+            raise BadFile(f"['units'][{n!r}]['scores']", f"holds {len(u['scores'])} scores for the {len(d['ratios'])} ratios "
                           f"(one score per ratio, null where not measured)")
 
 class Sensitivity(Result):
@@ -227,7 +179,7 @@ class Sensitivity(Result):
         return self.candidates
 
 # %% ../../nbs/51_analyze.sensitivity.ipynb #414f2b31
-def _check_ratios(ratios) -> list[float]:
+def check_ratios(ratios) -> list[float]:
     rs = list(ratios) if isinstance(ratios, (list, tuple)) else None
     if not rs: raise ValueError(f"ratios must be a non-empty list of fractions in (0, 1), got {ratios!r}")
     for r in rs:
@@ -250,11 +202,11 @@ def analyse(model: nn.Module,
             progress: bool = True,                    # show a progress bar
            ) -> Sensitivity:
     "Prune a copy of `model` group by group at each ratio, recalibrate batch norm, evaluate: the `Sensitivity` of each group or layer."
-    rs = _check_ratios(ratios)
+    rs = check_ratios(ratios)
     if by not in ('group', 'layer'): raise ValueError(f"by must be 'group' or 'layer', got {by!r}")
     ev = as_evaluator(evaluate)
     cands = Candidates(model, example_inputs, criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
-    batches = _batches(calibrate, n_batches, example_inputs)
+    batches = calibration_batches(calibrate, n_batches, example_inputs)
     crit, pruning = repr(cands.pruner.criteria), cands.pruning
     file = RunFile(path, 'an analysis')
     res = file.resume(lambda p: Sensitivity.load(p, model), cands.fingerprint, lambda r: r.weights,

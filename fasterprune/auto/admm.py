@@ -22,7 +22,7 @@ from ..core.granularity import Granularity, NM, as_granularity, removes_channels
 from ..core.selection import parse_target, resolve_targets, target_layers, select_layers, select_lowest, as_ratio, refuse_narrowing, resolve_alias
 from ..core.state import keep_modes
 from ..analyze.evaluate import _split
-from ..analyze.result import ModelResult, model_signature, _warn_old, _Maybe, _NUMBER
+from ..analyze.result import ModelResult, model_signature, warn_renamed, Maybe, NUMBER
 from ..prune.pruner import Pruner, PruneStep
 from ..sparse.sparsifier import Sparsifier
 from ..data import example_inputs as _example_inputs
@@ -250,7 +250,7 @@ def finetune_masked(model: nn.Module, sparsifier: Sparsifier | None, train_dl, l
     if hold: sparsifier.bake()
 
 # %% ../../nbs/72_auto.admm.ipynb #5c380374
-_SHAPE = dict(distances=[_NUMBER], targets={...: _NUMBER}, granularity=str, signature=str, model_file=_Maybe(str))
+_SHAPE = dict(distances=[NUMBER], targets={...: NUMBER}, granularity=str, signature=str, model_file=Maybe(str))
 
 class ADMMRun(ModelResult):
     """What `admm_prune` did: ||W − Z|| after each update of Z and U (`distances`), each layer's target share, and the pruned
@@ -267,7 +267,7 @@ class ADMMRun(ModelResult):
         admm = self.__dict__.get('admm')
         if name.startswith('__') or admm is None or not hasattr(admm, name):
             raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
-        _warn_old(f"admm_prune(...).{name}", f"admm_prune(...).admm.{name} (admm_prune returns an ADMMRun, the ADMM is its .admm)")
+        warn_renamed(f"admm_prune(...).{name}", f"admm_prune(...).admm.{name} (admm_prune returns an ADMMRun, the ADMM is its .admm)")
         return getattr(admm, name)
 
     def __repr__(self):

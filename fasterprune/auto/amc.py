@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from fastai.learner import Learner
 from ..analyze.evaluate import as_evaluator
-from ..analyze.sensitivity import _batches
+from ..analyze.evaluate import calibration_batches
 from ..prune.candidates import Candidates
 from ..analyze.search import FinalChoice, uniform_plan, resolve_fine_tune, shortlist, fine_tune_shortlist, renew_choice
 from ..core.budget import as_budget
@@ -27,7 +27,7 @@ from ..prune.pruner import PRUNABLE, Pruner, recalibrate_bn
 from ..data import example_inputs as _example_inputs
 from ..core.batch import call_model
 from ..core.state import keep_modes
-from ..analyze.result import RunFile, _checked, _BadFile, _Maybe, _NUMBER
+from ..analyze.result import RunFile, checked_record, BadFile, Maybe, NUMBER
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
@@ -164,22 +164,22 @@ N_STATE = 10
 
 # %% ../../nbs/73_auto.amc.ipynb #778299c8
 _FORMAT = 'fasterprune.amc'
-_SCORES = {'tuned?': _Maybe(_NUMBER), 'tuned_runs?': _Maybe([_NUMBER])}     # after the short fine-tune, if shortlisted
-_EPISODE = dict(episode=int, score=_NUMBER, reward=_NUMBER, kept=_NUMBER, noise=_Maybe(_NUMBER), warmup=bool,
-                ratios={...: _NUMBER}, **_SCORES)
-_UNIFORM = dict(ratios={...: _NUMBER}, score=_NUMBER, kept=_NUMBER, **_SCORES)
-_SHAPE = {'rows': [_EPISODE], 'layers_of': {...: [str]}, 'pruning': dict, 'budget': dict(name=str, keep=_NUMBER),
-          'signature': str, 'metric': str, 'uniform?': _Maybe(_UNIFORM)}
+_SCORES = {'tuned?': Maybe(NUMBER), 'tuned_runs?': Maybe([NUMBER])}     # after the short fine-tune, if shortlisted
+_EPISODE = dict(episode=int, score=NUMBER, reward=NUMBER, kept=NUMBER, noise=Maybe(NUMBER), warmup=bool,
+                ratios={...: NUMBER}, **_SCORES)
+_UNIFORM = dict(ratios={...: NUMBER}, score=NUMBER, kept=NUMBER, **_SCORES)
+_SHAPE = {'rows': [_EPISODE], 'layers_of': {...: [str]}, 'pruning': dict, 'budget': dict(name=str, keep=NUMBER),
+          'signature': str, 'metric': str, 'uniform?': Maybe(_UNIFORM)}
 
 def _check_episodes(d: dict, groups=None) -> None:
     "What the shape of a run or a checkpoint cannot say: episodes numbered 0, 1, ..., each a ratio in [0, 1] per known group."
     for i, r in enumerate(d['rows']):
-        if r['episode'] != i: raise _BadFile(f"['rows'][{i}]['episode']", f"is {r['episode']}, expected {i} (the episodes in order)")
+        if r['episode'] != i: raise BadFile(f"['rows'][{i}]['episode']", f"is {r['episode']}, expected {i} (the episodes in order)")
     for where, plan in [(f"['rows'][{i}]", r) for i, r in enumerate(d['rows'])] + [("['uniform']", d.get('uniform'))]:
         if plan is None: continue
         for k, v in plan['ratios'].items():
-            if groups is not None and k not in groups: raise _BadFile(f"{where}['ratios']", f"names {k!r}, not a group of the run")
-            if not 0 <= v <= 1: raise _BadFile(f"{where}['ratios'][{k!r}]", f"is {v}, not a ratio in [0, 1]")
+            if groups is not None and k not in groups: raise BadFile(f"{where}['ratios']", f"names {k!r}, not a group of the run")
+            if not 0 <= v <= 1: raise BadFile(f"{where}['ratios'][{k!r}]", f"is {v}, not a ratio in [0, 1]")
 
 class AMCRun(FinalChoice):
     """The episodes of `amc` and the uniform plan beside them, a `Result`: the chosen allocation (`best`, `layers` for
@@ -230,17 +230,17 @@ class AMCRun(FinalChoice):
     @staticmethod
     def _check_file(d: dict) -> None:
         _check_episodes(d, d['layers_of'])
-        if not d['rows'] and d.get('uniform') is None: raise _BadFile("['rows']", "is empty and there is no uniform plan")
+        if not d['rows'] and d.get('uniform') is None: raise BadFile("['rows']", "is empty and there is no uniform plan")
 
 
 # %% ../../nbs/73_auto.amc.ipynb #960f7041
-_CHECKPOINT = {'signature': str, 'settings': dict, 'rows': [_EPISODE], 'rng': tuple, 'base': _Maybe(_NUMBER), 'sigma': _NUMBER,
-               'agent': dict(nets=[dict], opts=[dict], gen=torch.Tensor, buffer=list), 'uniform?': _Maybe(_UNIFORM), 'choice?': dict}
+_CHECKPOINT = {'signature': str, 'settings': dict, 'rows': [_EPISODE], 'rng': tuple, 'base': Maybe(NUMBER), 'sigma': NUMBER,
+               'agent': dict(nets=[dict], opts=[dict], gen=torch.Tensor, buffer=list), 'uniform?': Maybe(_UNIFORM), 'choice?': dict}
 
 def _read_checkpoint(path: Path, signature: str, groups) -> dict:
     """The checkpoint of `amc` at `path`: read by `torch.load(weights_only=True)` (a file that would run code when loaded is
     refused), then checked (for the model of `signature`, its episodes prune only its `groups`); a clear error for a file that is missing, truncated, foreign or edited."""
-    return _checked(read_checkpoint(path), path, _FORMAT, 'AMC checkpoint', 'delete it to search again', _CHECKPOINT, 1,
+    return checked_record(read_checkpoint(path), path, _FORMAT, 'AMC checkpoint', 'delete it to search again', _CHECKPOINT, 1,
                     lambda d: _check_episodes(d, groups if d['signature'] == signature else None))
 
 def amc(model: nn.Module,
@@ -291,7 +291,7 @@ def amc(model: nn.Module,
     fine_tune_top, fine_tune = resolve_fine_tune(fine_tune_top, fine_tune, fine_tune_seeds, ev)
     cands = Candidates(model, example_inputs, criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
     budget = cands.bind(budget)
-    env, batches = _Env(cands, budget, max_ratio), _batches(calibrate, n_batches, example_inputs)
+    env, batches = _Env(cands, budget, max_ratio), calibration_batches(calibrate, n_batches, example_inputs)
     agent, rng = DDPG(N_STATE, hidden, seed=seed), random.Random(seed)
     run = AMCRun([], dict(cands.layers), cands.pruning, dict(name=budget.name, keep=budget.keep), cands.signature, ev.name)
     base, sigma, start = None, noise, 0

@@ -18,8 +18,8 @@ from fastai.learner import Learner
 from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import as_evaluator
 from ..analyze.result import RunFile
-from ..analyze.result import _BadFile, _Maybe, _NUMBER
-from ..analyze.sensitivity import _batches
+from ..analyze.result import BadFile, Maybe, NUMBER
+from ..analyze.evaluate import calibration_batches
 from ..analyze.search import (FinalChoice, scale_to_budget, uniform_plan, resolve_fine_tune, shortlist,
                                         fine_tune_shortlist, renew_choice, CHOICE_SETTINGS, _check_plans)
 from .admm import ADMM, admm_train, finetune_masked
@@ -120,7 +120,7 @@ def simulated_annealing(model: nn.Module,
         raise ValueError("give one target: macs= or params= (the fraction to keep, channels) or sparsity= (the share of weights to remove)")
     ev = as_evaluator(evaluate)
     fine_tune_top, fine_tune = resolve_fine_tune(fine_tune_top, fine_tune, fine_tune_seeds, ev)
-    batches = _batches(calibrate, n_batches, example_inputs)
+    batches = calibration_batches(calibrate, n_batches, example_inputs)
     if budget is not None:
         cands = Candidates(model, example_inputs, criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
         budget = cands.bind(budget)
@@ -231,17 +231,17 @@ def simulated_annealing(self: Learner, macs: float | None = None, params: float 
 
 # %% ../../nbs/71_auto.annealing.ipynb #d9929768
 _FORMAT = 'fasterprune.annealing'
-_SCORES = {'tuned?': _Maybe(_NUMBER), 'tuned_runs?': _Maybe([_NUMBER])}     # after the short fine-tune, if shortlisted
-_PLAN = dict(ratios={...: _NUMBER}, layers={...: _NUMBER}, fraction=_NUMBER, score=_NUMBER, **_SCORES)
-_STATE = dict(step=int, temperature=_NUMBER, current=_NUMBER, best=_NUMBER, **_PLAN,
-              **{'delta?': _NUMBER, 'probability?': _NUMBER, 'draw?': _NUMBER, 'accepted?': bool})
-_SHAPE = {'signature': _Maybe(str), 'budget': dict(name=str, keep=_NUMBER), 'metric': str, 'settings': dict,
-          'pruning': _Maybe(dict), 'baseline': _NUMBER, 'history': [_STATE], 'uniform?': _Maybe(_PLAN)}
+_SCORES = {'tuned?': Maybe(NUMBER), 'tuned_runs?': Maybe([NUMBER])}     # after the short fine-tune, if shortlisted
+_PLAN = dict(ratios={...: NUMBER}, layers={...: NUMBER}, fraction=NUMBER, score=NUMBER, **_SCORES)
+_STATE = dict(step=int, temperature=NUMBER, current=NUMBER, best=NUMBER, **_PLAN,
+              **{'delta?': NUMBER, 'probability?': NUMBER, 'draw?': NUMBER, 'accepted?': bool})
+_SHAPE = {'signature': Maybe(str), 'budget': dict(name=str, keep=NUMBER), 'metric': str, 'settings': dict,
+          'pruning': Maybe(dict), 'baseline': NUMBER, 'history': [_STATE], 'uniform?': Maybe(_PLAN)}
 
 def _check_walk(d: dict) -> None:
     "What the shape of a walk cannot say: its steps numbered 0, 1, ..., every ratio in [0, 1]."
     for i, h in enumerate(d['history']):
-        if h['step'] != i: raise _BadFile(f"['history'][{i}]['step']", f"is {h['step']}, expected {i} (the steps in order)")
+        if h['step'] != i: raise BadFile(f"['history'][{i}]['step']", f"is {h['step']}, expected {i} (the steps in order)")
     _check_plans({"['uniform']": d.get('uniform'), **{f"['history'][{i}]": h for i, h in enumerate(d['history'])}},
                  ('ratios', 'layers'))
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 from fastprogress.fastprogress import progress_bar
-from ..analyze.result import _save_json, _load_json, _check_signature, _BadFile, _Maybe, _NUMBER
+from ..analyze.result import save_json, load_json, check_signature, BadFile, Maybe, NUMBER
 from ..core.batch import call_model, first_sample, plain
 from ..core.budget import Resource, measure_latency, model_device, check_runtime
 from ..core.state import keep_modes, model_signature
@@ -154,7 +154,7 @@ def _parameter_free(m: nn.Module) -> bool: return next(m.parameters(recurse=Fals
 # %% ../../nbs/69_auto.latency_table.ipynb #4d9e7693
 _TABLE = 'fasterprune.latency_table'
 _TABLE_SHAPE = dict(tag=dict(signature=str, device=str, device_name=str, dtype=str, inputs=[int], torch=str),
-                    pruning=_Maybe(dict), settings=dict, constant=_NUMBER, measured=_NUMBER,
+                    pruning=Maybe(dict), settings=dict, constant=NUMBER, measured=NUMBER,
                     entries={...: dict(type=str, axes=[str], full={...: int}, counts=[[int]], latency=list)})
 
 def _check_table(d: dict, where: str = '') -> None:
@@ -162,16 +162,16 @@ def _check_table(d: dict, where: str = '') -> None:
     for k, e in d['entries'].items():
         at = f"{where}['entries'][{k!r}]"
         if len(e['counts']) != len(e['axes']):
-            raise _BadFile(f"{at}['counts']", f"holds {len(e['counts'])} lists of channel counts for the {len(e['axes'])} axes")
+            raise BadFile(f"{at}['counts']", f"holds {len(e['counts'])} lists of channel counts for the {len(e['axes'])} axes")
         missing = [a for a in e['axes'] if a not in e['full']]
-        if missing: raise _BadFile(f"{at}['full']", f"has no count for the axis {missing[0]!r}")
+        if missing: raise BadFile(f"{at}['full']", f"has no count for the axis {missing[0]!r}")
         def grid(v, depth, w):
             if depth == len(e['counts']):
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
-                    raise _BadFile(w, f"is {v!r}, expected a latency in seconds (a number >= 0)")
+                    raise BadFile(w, f"is {v!r}, expected a latency in seconds (a number >= 0)")
                 return
             if not isinstance(v, list) or len(v) != len(e['counts'][depth]):
-                raise _BadFile(w, f"holds {len(v) if isinstance(v, list) else repr(v)} latencies for the "
+                raise BadFile(w, f"holds {len(v) if isinstance(v, list) else repr(v)} latencies for the "
                                   f"{len(e['counts'][depth])} counts of axis {e['axes'][depth]!r}")
             for i, x in enumerate(v): grid(x, depth + 1, f"{w}[{i}]")
         grid(e['latency'], 0, f"{at}['latency']")
@@ -234,7 +234,7 @@ class LatencyTable(Resource):
 
     def check(self, model: nn.Module, example_inputs, source=None) -> None:
         "A clear error if the table was not measured for `model` (its architecture, device and dtype) and `example_inputs`."
-        _check_signature(self.tag['signature'], model, 'latency table', source, 'build a table for this model')
+        check_signature(self.tag['signature'], model, 'latency table', source, 'build a table for this model')
         now = _tag(model, example_inputs)
         for k, what in (('device_name', 'device'), ('dtype', 'dtype')):
             if now[k] != self.tag[k]:
@@ -280,12 +280,12 @@ class LatencyTable(Resource):
 
     def save(self, path: str | Path) -> Path:
         "Write the table to `path` as JSON."
-        return _save_json(self.to_dict(), path)
+        return save_json(self.to_dict(), path)
 
     @classmethod
     def load(cls, path: str | Path, model: nn.Module | None = None, example_inputs=None) -> LatencyTable:
         "Read a table saved by `save`; with `model` and `example_inputs`, check it was measured for them on this device."
-        res = cls.from_dict(_load_json(path, _TABLE, 'latency table', 'build it again', _TABLE_SHAPE, 1, _check_table))
+        res = cls.from_dict(load_json(path, _TABLE, 'latency table', 'build it again', _TABLE_SHAPE, 1, _check_table))
         if model is not None: res.check(model, example_inputs, path)
         return res
 

@@ -15,7 +15,7 @@ import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
 from ..analyze.evaluate import as_evaluator, learner_evaluator
-from ..analyze.result import ModelResult, RunFile, _warn_old, _save_json, _BadFile, _Maybe, _NUMBER
+from ..analyze.result import ModelResult, RunFile, warn_renamed, save_json, BadFile, Maybe, NUMBER
 from ..core.criteria import Criteria, large_final
 from ..core.state import model_signature, rng_states, set_rng_states
 from ..sparse.sparsifier import Sparsifier
@@ -66,7 +66,7 @@ def lottery_rounds(model: nn.Module,
     "Iterative magnitude pruning with rewinding: train, prune a share of the survivors, rewind, `n_rounds` times; train the last ticket."
     if folder is not None:
         if path is not None: raise ValueError("folder= is the old name of path=: give one of them")
-        _warn_old('lottery_rounds(folder=)', 'path= (the folder), as every driver takes')
+        warn_renamed('lottery_rounds(folder=)', 'path= (the folder), as every driver takes')
         path = folder
     targets = round_targets(sparsity, n_rounds)
     ev = as_evaluator(evaluator)
@@ -118,7 +118,7 @@ def _checkpoint(run: LotteryRun, folder: Path) -> None:
     "Save the trained model of the last round (`trained.pth`, by `save_pruned`), the random states and the run, so that `resume` continues after it."
     torch.save(rng_states(), folder / 'rng.pth')
     run.model_file = save_pruned(run.model, folder / 'trained.pth').name
-    _save_json(run.to_dict(), folder / 'run.json')
+    save_json(run.to_dict(), folder / 'run.json')
 
 def _resume(model: nn.Module, folder: Path) -> None:
     "Set `model` to the last trained network of the run saved in `folder`, and the random states to theirs."
@@ -134,17 +134,17 @@ def _resume(model: nn.Module, folder: Path) -> None:
 
 # %% ../../nbs/74_auto.lottery.ipynb #4debde05
 _FORMAT = 'fasterprune.lottery'
-_SHAPE = dict(rows=[dict(round=int, sparsity=_NUMBER, score=_NUMBER, ticket=_Maybe(str))], metric=str, sparsity=_NUMBER,
-              n_rounds=int, signature=str, pruning=dict, **{'model_file?': _Maybe(str)})
+_SHAPE = dict(rows=[dict(round=int, sparsity=NUMBER, score=NUMBER, ticket=Maybe(str))], metric=str, sparsity=NUMBER,
+              n_rounds=int, signature=str, pruning=dict, **{'model_file?': Maybe(str)})
 
 def _check_rounds(d: dict) -> None:
     "What the shape of a run cannot say: rounds 0, 1, ... (at most `n_rounds`), sparsities in [0, 1]."
-    if not d['rows']: raise _BadFile("['rows']", "is empty (a run holds round 0, the dense network, at least)")
+    if not d['rows']: raise BadFile("['rows']", "is empty (a run holds round 0, the dense network, at least)")
     if len(d['rows']) > d['n_rounds'] + 1:
-        raise _BadFile("['rows']", f"holds {len(d['rows'])} rounds, more than round 0 and the n_rounds={d['n_rounds']} prunings")
+        raise BadFile("['rows']", f"holds {len(d['rows'])} rounds, more than round 0 and the n_rounds={d['n_rounds']} prunings")
     for i, r in enumerate(d['rows']):
-        if r['round'] != i: raise _BadFile(f"['rows'][{i}]['round']", f"is {r['round']}, expected {i} (the rounds in order)")
-        if not 0 <= r['sparsity'] <= 1: raise _BadFile(f"['rows'][{i}]['sparsity']", f"is {r['sparsity']}, not a fraction in [0, 1]")
+        if r['round'] != i: raise BadFile(f"['rows'][{i}]['round']", f"is {r['round']}, expected {i} (the rounds in order)")
+        if not 0 <= r['sparsity'] <= 1: raise BadFile(f"['rows'][{i}]['sparsity']", f"is {r['sparsity']}, not a fraction in [0, 1]")
 
 class LotteryRun(ModelResult):
     """The rounds of `lottery_rounds` (one row each, round 0: the dense network: its sparsity, the score of the ticket once

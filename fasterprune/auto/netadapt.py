@@ -15,8 +15,8 @@ import torch.nn as nn
 from fastcore.basics import patch
 from fastai.learner import Learner
 from ..analyze.evaluate import as_evaluator
-from ..analyze.result import ModelResult, RunFile, restore_model, _save_json, _conform, _BadFile, _Maybe, _NUMBER
-from ..analyze.sensitivity import _batches
+from ..analyze.result import ModelResult, RunFile, restore_model, save_json, conform, BadFile, Maybe, NUMBER
+from ..analyze.evaluate import calibration_batches
 from ..core.budget import Budget, as_budget, count_macs_params, measure_latency, check_runtime
 from ..core.criteria import Criteria, large_final
 from ..core.state import seeded
@@ -61,23 +61,23 @@ def _smallest(cands: Candidates, budget: Budget, g, target: float) -> tuple[int 
 
 # %% ../../nbs/70_auto.netadapt.ipynb #460d686f
 _RUN = 'fasterprune.netadapt'
-_ITERATION = dict(iteration=int, fraction=_NUMBER, score=_NUMBER, scores={...: _NUMBER}, steps=[dict])
-_PENDING = dict(iteration=int, step=_NUMBER, target=_NUMBER, capped=bool, proposals={...: int}, scores={...: _NUMBER},
-                best=_Maybe(str), **{'best_file?': str})
-_RUN_SHAPE = {'signature': str, 'budget': dict(name=str, keep=_NUMBER), 'metric': str, 'settings': dict, 'pruning': dict,
-              'reason': _Maybe(str), 'pending': _Maybe(_PENDING), 'table': _Maybe(dict), 'rows': [_ITERATION],
-              'model_file?': _Maybe(str)}
+_ITERATION = dict(iteration=int, fraction=NUMBER, score=NUMBER, scores={...: NUMBER}, steps=[dict])
+_PENDING = dict(iteration=int, step=NUMBER, target=NUMBER, capped=bool, proposals={...: int}, scores={...: NUMBER},
+                best=Maybe(str), **{'best_file?': str})
+_RUN_SHAPE = {'signature': str, 'budget': dict(name=str, keep=NUMBER), 'metric': str, 'settings': dict, 'pruning': dict,
+              'reason': Maybe(str), 'pending': Maybe(_PENDING), 'table': Maybe(dict), 'rows': [_ITERATION],
+              'model_file?': Maybe(str)}
 
 def _check_run(d: dict) -> None:
     "What the shape of a run cannot say: iterations 0, 1, ..., a valid latency table if any, the pending best among its scores."
-    if not d['rows']: raise _BadFile("['rows']", "is empty (a run holds iteration 0, the model it started from, at least)")
+    if not d['rows']: raise BadFile("['rows']", "is empty (a run holds iteration 0, the model it started from, at least)")
     for i, r in enumerate(d['rows']):
-        if r['iteration'] != i: raise _BadFile(f"['rows'][{i}]['iteration']", f"is {r['iteration']}, expected {i} (in order)")
+        if r['iteration'] != i: raise BadFile(f"['rows'][{i}]['iteration']", f"is {r['iteration']}, expected {i} (in order)")
     if d['table'] is not None:
-        _conform(d['table'], _TABLE_SHAPE, "['table']"); _check_table(d['table'], "['table']")
+        conform(d['table'], _TABLE_SHAPE, "['table']"); _check_table(d['table'], "['table']")
     p = d['pending']
     if p is not None and p['best'] is not None and p['best'] not in p['scores']:
-        raise _BadFile("['pending']['best']", f"is {p['best']!r}, not one of the groups scored {sorted(p['scores'])}")
+        raise BadFile("['pending']['best']", f"is {p['best']!r}, not one of the groups scored {sorted(p['scores'])}")
 
 def _chosen_file(path: Path, iteration: int) -> Path:
     "Next to the run's JSON `path`: the checkpoint of the model chosen at `iteration` (0: the start)."
@@ -214,7 +214,7 @@ def netadapt(model: nn.Module,
         raise ValueError(f"table= is the latency lookup table: give it with latency=, not with a {budget.name} budget")
     ev = as_evaluator(evaluate)
     tune = _fine_tuner(fine_tune, ev)
-    batches = _batches(calibrate, n_batches, example_inputs)
+    batches = calibration_batches(calibrate, n_batches, example_inputs)
     check_runtime(runtime)
     options = dict(criteria=criteria, ignore=ignore, layer_types=layer_types, round_to=round_to)
     cands = Candidates(model, example_inputs, **options)
@@ -226,7 +226,7 @@ def netadapt(model: nn.Module,
         raise TypeError(f"seed must be an integer or None, got {seed!r}")
     json_file = None if path is None else Path(path)
     def write_pending(run):                            # while an iteration scores its candidates: the JSON only
-        _save_json(run.to_dict(), json_file)
+        save_json(run.to_dict(), json_file)
         _remove_stale(json_file, {run.model_file, (run.pending or {}).get('best_file')})
     file = RunFile(path, 'a NetAdapt run', write_pending)
     res = file.resume(lambda p: NetAdaptRun.load(p, model), settings['weights'],

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import torch.nn as nn
 from fastprogress.fastprogress import progress_bar
 from ..analyze.evaluate import Evaluator, as_evaluator
-from ..analyze.result import _Maybe, _NUMBER
+from ..analyze.result import Maybe, NUMBER
 from ..analyze.iterative import RoundsRun
-from ..analyze.sensitivity import Sensitivity, model_signature, _check_ratios
+from ..analyze.sensitivity import Sensitivity, check_ratios
+from ..core.state import model_signature
 from ..core.criteria import Criteria, large_final
 from ..core.granularity import Granularity, removes_channels
 from ..core.selection import as_fraction, select_layers
@@ -52,7 +53,7 @@ def analyse_masked(model: nn.Module,
                   ) -> Sensitivity:
     """Mask a copy of `model` one layer at a time, a further share `ratio` of the units it still keeps, and evaluate: the
     `Sensitivity` of each layer (`by='layer'`; its `channels` are the layer's units). `model` is never changed."""
-    rs = _check_ratios(ratios)
+    rs = check_ratios(ratios)
     ev = as_evaluator(evaluate)
     work = deepcopy(model)
     sp = _masked_layers(work, granularity, criteria, layer_types, include, exclude, example_inputs)
@@ -100,8 +101,8 @@ def allocate_units(units: dict[str, int],        # units per layer
     return {n: removed[n] + got[n] for n in units}
 
 # %% ../../nbs/75_auto.sensitivity_pruner.ipynb #1458c354
-_SHAPE = dict(rows=[dict(round=int, sparsity=_NUMBER, pruned=_NUMBER, score=_NUMBER, layers={...: _NUMBER})], metric=str,
-              granularity=str, signature=str, analyses=[dict], model_file=_Maybe(str))
+_SHAPE = dict(rows=[dict(round=int, sparsity=NUMBER, pruned=NUMBER, score=NUMBER, layers={...: NUMBER})], metric=str,
+              granularity=str, signature=str, analyses=[dict], model_file=Maybe(str))
 
 class SensitivityPruneRun(RoundsRun):
     "The rounds of `sensitivity_prune` (one row each, round 0: the model given), each round's analysis and the masked model: a `Result` that holds its model."
@@ -163,7 +164,7 @@ def sensitivity_prune(model: nn.Module,
         raise ValueError(f"max_drop must be a non-negative number (in the units of the score), got {max_drop!r}")
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"rounds must be a positive whole number, got {rounds!r}")
-    goals, rs = round_targets(target, rounds), _check_ratios(ratios)
+    goals, rs = round_targets(target, rounds), check_ratios(ratios)
     ev = as_evaluator(evaluate)
     tune = _fine_tune_of(fine_tune, ev)
     work, signature = deepcopy(model), model_signature(model)
