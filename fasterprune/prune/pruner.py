@@ -19,7 +19,7 @@ from ..core.granularity import as_granularity, supported_types
 from ..core.registry import as_criteria
 from ..core.selection import select_layers, find_modules, parse_target, resolve_targets, as_ratio, lowest_k, refuse_narrowing
 from ..core.state import keep_modes
-from ..core.distributed import rank0_decides, unwrap_model, inner_names
+from ..core.distributed import rank0_decides, unwrap_model, inner_names, is_distributed
 from .graph import Slice, CoupledGroup, build_graph, coupled_groups, coupled_group, transaction, as_unwrapped, as_linear
 from ..core.masks import MASK, bake_masks, refuse_reparametrized, mask_engines, follow_slices
 from ..core.importance import StatScorer
@@ -69,6 +69,10 @@ def _shifted(group: CoupledGroup) -> Tensor:
             nz |= (m.running_mean.detach().cpu()[idxs] * scale) != 0
         out[torch.as_tensor(mb.root_idxs)[nz]] = True
     return out
+
+class _Declined(Exception):
+    "A plan `_commit` applied and measured, then undid: its cost did not end the budget search."
+    def __init__(self, cost: float): super().__init__(cost); self.cost = cost
 
 class Pruner:
     "Removes channels of the coupled groups of `model`, scored by `criteria`, to a channel ratio or a budget (MACs, params, latency)."
@@ -435,11 +439,13 @@ class Pruner:
             if hi - lo < 1e-4: break
         return hi, self._plan(hi, groups, scores), cost(hi)
 
-    def _search(self, budget: Budget, groups: list[_Group], scores: dict[str, Tensor]) -> tuple[float, dict[str, Tensor], float]:
+    def _search(self, budget: Budget, groups: list[_Group], scores: dict[str, Tensor],
+                kept: dict | None = None) -> tuple[float, dict[str, Tensor], float]:
         """`(ratio, plan, cost)` for `budget`: for MACs or parameters, the plan counted from the plan (`_PlanCost`) that keeps
         the most while fitting, then applied and measured once; if the count missed (layers it does not know), again aiming
         lower or higher by what it missed. It ends within `_CLOSE` below the budget, or warns with the nearest it reached.
-        Other resources: `_bisect`."""
+        With `kept` (`prune`), the first plan is measured by pruning the model for good (`_tried`): `kept['step']` if it
+        ends the search, so that the plan is not applied twice. Other resources: `_bisect`."""
         if not isinstance(budget.resource, (MACs, Params)): return self._bisect(budget, groups, scores)
         if self._now is None: self._now = layer_macs(self.model, self.example_inputs, self.forward_fn)
         counted, measure = _PlanCost(groups, *self._now), self._measurer(budget, groups)
@@ -449,7 +455,8 @@ class Pruner:
             found = self._closest(counted, budget.name, aim, groups, scores)
             if found is None: break
             ratio, removed, estimate = found
-            real = measure(removed)
+            accept = lambda real: budget.fits(real) and (math.isclose(real, estimate, rel_tol=1e-6) or real >= (1 - _CLOSE) * goal)
+            real = measure(removed) if kept is None or tries else self._tried(removed, groups, ratio, budget, accept, measure, kept)
             if real is None: break
             if budget.fits(real) and (best is None or real > best[2]): best = ratio, removed, real
             exact = math.isclose(real, estimate, rel_tol=1e-6)
@@ -564,18 +571,18 @@ class Pruner:
         if not budget.fits(lowest): raise self._unreachable(budget, lowest, measure.refusal)
 
     # --- pruning
-    def _planned(self, ratio, budget: Budget | None) -> tuple[float | dict, list[dict], dict[str, float]]:
+    def _planned(self, ratio, budget: Budget | None, kept: dict | None = None) -> tuple[float | dict, list[dict], dict[str, float]]:
         "`(target, steps, measured)` of a prune; under `torch.distributed`, rank 0's on every rank."
-        return rank0_decides(lambda: self._planned_here(ratio, budget))
+        return rank0_decides(lambda: self._planned_here(ratio, budget, None if is_distributed() else kept))
 
-    def _planned_here(self, ratio, budget: Budget | None) -> tuple[float | dict, list[dict], dict[str, float]]:
+    def _planned_here(self, ratio, budget: Budget | None, kept: dict | None = None) -> tuple[float | dict, list[dict], dict[str, float]]:
         target = self._target(ratio, budget)
         groups = self._plannable()
         scores = self._scores(groups)
         measured = {}
         if isinstance(target, Budget):
             budget = target
-            target, removed, cost = self._search(budget, groups, scores)
+            target, removed, cost = self._search(budget, groups, scores, kept)
             measured = {budget.name: budget.fraction(cost)}
         else: removed = self._plan(target, groups, scores)
         return target, self._steps(removed, groups), measured
@@ -599,8 +606,9 @@ class Pruner:
               latency: float | None = None,  # or: of the latency (measured)
              ) -> PruneStep:
         "Remove channels to reach a channel `ratio`, or to keep a fraction of the MACs, parameters or latency of the start."
-        target, steps, measured = self._planned(ratio, as_budget(macs=macs, params=params, latency=latency))
-        step = self._commit(steps, target, measured)
+        kept = {}                                   # a budget search's first plan, if it pruned the model for good (_tried)
+        target, steps, measured = self._planned(ratio, as_budget(macs=macs, params=params, latency=latency), kept)
+        step = kept['step'] if 'step' in kept else self._commit(steps, target, measured)
         self.ratio = target
         return step
 
@@ -638,13 +646,32 @@ class Pruner:
         if bake: bake_masks(self.model)
         return step
 
-    def _commit(self, steps: list[dict], target, measured: dict | None = None) -> PruneStep:
+    def _tried(self, removed: dict[str, Tensor], groups: list[_Group], ratio: float, budget: Budget, accept, measure,
+               kept: dict) -> float | None:
+        """What the model costs after plan `removed`, as `measure` says, but measured on the model pruned for good
+        (`_commit`): left pruned (`kept['step']`) if `accept(cost)`, else as it was; None if torch-pruning refuses the plan."""
+        steps = self._steps(removed, groups)
+        if not steps: return measure(removed)
+        try: kept['step'] = self._commit(steps, ratio, budget=budget, accept=accept)
+        except _Declined as d: return d.cost
+        except ValueError as e:                      # refused (it would empty a coupled layer): as `measure` says it
+            measure.refusal = measure.refusal or e
+            return None
+        return kept['step'].measured[budget.name] * budget.baseline
+
+    def _commit(self, steps: list[dict], target, measured: dict | None = None, budget: Budget | None = None,
+                accept=None) -> PruneStep:
+        "Apply `steps` for good; with `accept`, measured by `budget` first and left as it was (`_Declined`) unless `accept(cost)`."
         slices, named = {}, dict(self.model.named_modules())
         before = {st['layer']: _width(named[st['layer']], st['out']) for st in steps}
         if steps:
             with ExitStack() as all_or_nothing:             # the model and its followers lose the same channels, or none do
                 for m, g in [(self.model, self.graph), *self.followers]: all_or_nothing.enter_context(transaction(m, g))
                 slices = apply_plan(self.model, self.graph, steps, self.example_inputs, self.forward_fn, self.verify, self.prune_hidden)
+                if accept is not None:
+                    cost = budget.measure(self.model, self.example_inputs, self.forward_fn)
+                    if not accept(cost): raise _Declined(cost)
+                    measured = {budget.name: budget.fraction(cost)}
                 for m, g in self.followers: apply_plan(m, g, steps, self.example_inputs, self.forward_fn)
             for m in [self.model, *(f for f, _ in self.followers)]: sync_config(m)   # a Hugging Face config describes the new widths
             self._groups = self._now = None         # shapes changed: scan and count again next time
