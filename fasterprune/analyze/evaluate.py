@@ -21,8 +21,8 @@ from ..data import keep_shuffles, n_inputs
 from ..core.state import keep_modes
 
 # %% auto #0
-__all__ = ['check_score', 'Evaluator', 'as_evaluator', 'top1_accuracy', 'loader_evaluator', 'learner_evaluator',
-           'calibration_batches']
+__all__ = ['check_score', 'Evaluator', 'as_evaluator', 'top1_accuracy', 'inputs_and_target', 'loader_evaluator',
+           'learner_evaluator', 'calibration_batches']
 
 # %% ../../nbs/50_analyze.evaluate.ipynb #5143ca1c
 def check_score(value, what: str = 'evaluate(model)') -> float:
@@ -80,7 +80,8 @@ def top1_accuracy(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     "The fraction of samples whose highest output is their target class."
     return (output.argmax(-1) == target).float().mean()
 
-def _split(batch):
+def inputs_and_target(batch) -> tuple[tuple, object]:
+    "`(inputs, target)` of a batch `(x, ..., y)`: every element but the last are the model's inputs."
     batch = tuple(batch) if isinstance(batch, (tuple, list)) else (batch,)
     if len(batch) < 2: raise ValueError("a batch must hold the model's inputs and then the target: (x, ..., y)")
     return batch[:-1], batch[-1]
@@ -94,7 +95,7 @@ def loader_evaluator(dl, metric: Callable = top1_accuracy, train_dl=None, loss_f
         total, n, dev = 0., 0, model_device(model)
         with keep_modes(model, train=False):
             for batch in dl:
-                xs, y = move_to_device(_split(batch), dev)
+                xs, y = move_to_device(inputs_and_target(batch), dev)
                 total += float(metric(model(*xs), y)) * len(y); n += len(y)
         if n == 0: raise ValueError("the evaluation DataLoader gave no samples")
         return total / n
@@ -105,7 +106,7 @@ def loader_evaluator(dl, metric: Callable = top1_accuracy, train_dl=None, loss_f
         with keep_modes(model, train=True):
             for _ in range(epochs):
                 for batch in train_dl:
-                    xs, y = move_to_device(_split(batch), dev)
+                    xs, y = move_to_device(inputs_and_target(batch), dev)
                     opt.zero_grad(); loss_func(model(*xs), y).backward(); opt.step(); sched.step()
     return Evaluator(evaluate, fine_tune if train_dl is not None else None, name or getattr(metric, '__name__', 'score'))
 

@@ -20,7 +20,7 @@ from .evaluate import calibration_batches
 from ..core.budget import as_budget, count_macs_params
 from ..core.criteria import Criteria, large_final
 from ..prune.pruner import Pruner, recalibrate_bn
-from ..prune.checkpoint import save_pruned, _save_target
+from ..prune.checkpoint import save_pruned, save_destination
 from ..data import example_inputs as _example_inputs
 if TYPE_CHECKING:
     import pandas as pd
@@ -180,7 +180,7 @@ def prune_iteratively(model: nn.Module | Learner,          # an nn.Module, or a 
         if calibrate is None: calibrate = learn.dls.train
     if example_inputs is None or evaluate is None:
         raise ValueError("with a plain model, pass example_inputs= and evaluate= (an Evaluator that can fine-tune)")
-    if save is not None: _save_target(learn if learn is not None else model, save)    # a path it cannot write: before any work
+    if save is not None: save_destination(learn if learn is not None else model, save)    # a path it cannot write: before any work
     ev = as_evaluator(evaluate)
     tunes = _fine_tunes(fine_tune, ev)
     follow = _allocation(analysis, model, example_inputs, budget, context, criteria, ignore, round_to)

@@ -18,8 +18,8 @@ from ..core.batch import move_to_device
 from ..core.budget import model_device
 from ..core.state import model_signature
 from ..prune.graph import build_graph, transaction
-from ..prune.plan import apply_plan, pruning_plan, _set_plan
-from ..prune.checkpoint import save_pruned, _pruned_checkpoint
+from ..prune.plan import apply_plan, pruning_plan, set_pruning_plan
+from ..prune.checkpoint import save_pruned, read_pruned_checkpoint
 from ..core.masks import attach_masks
 from ..data import example_inputs as _example_inputs
 if TYPE_CHECKING:
@@ -283,11 +283,11 @@ def _become(model: nn.Module, plan: dict, sd: dict, example_inputs=None) -> None
     with transaction(model, graph):
         apply_plan(model, graph, steps)
         attach_masks(model, sd); model.load_state_dict(sd)
-    _set_plan(model, plan['steps'], x, plan.get('base'), plan.get('unwrapped'))
+    set_pruning_plan(model, plan['steps'], x, plan.get('base'), plan.get('unwrapped'))
 
 def restore_model(model: nn.Module, file: str | Path) -> nn.Module:
     "A copy of `model` made the model saved in `file` by `save_pruned` (see `_become`; nothing in the file is run)."
-    plan, sd = _pruned_checkpoint(file)
+    plan, sd = read_pruned_checkpoint(file)
     m = deepcopy(model)
     _become(m, plan, sd)
     return m

@@ -21,7 +21,7 @@ from ..core.criteria import squared_final
 from ..core.granularity import Granularity, NM, as_granularity, removes_channels
 from ..core.selection import parse_target, resolve_targets, target_layers, select_layers, select_lowest, as_ratio, refuse_narrowing, resolve_alias
 from ..core.state import keep_modes
-from ..analyze.evaluate import _split
+from ..analyze.evaluate import inputs_and_target
 from ..analyze.result import ModelResult, model_signature, warn_renamed, Maybe, NUMBER
 from ..prune.pruner import Pruner, PruneStep
 from ..sparse.sparsifier import Sparsifier
@@ -214,7 +214,7 @@ def _train(model: nn.Module, train_dl, loss_func: Callable, epochs: int, lr: flo
     with keep_modes(model, train=True):
         for _ in progress_bar(range(epochs), display=progress and epochs > 1, leave=False):
             for i, batch in enumerate(train_dl):
-                xs, y = move_to_device(plain(_split(batch)), dev)
+                xs, y = move_to_device(plain(inputs_and_target(batch)), dev)
                 opt.zero_grad()
                 loss = loss_func(model(*xs), y)
                 if extra is not None: loss = loss + extra()

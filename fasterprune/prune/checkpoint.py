@@ -17,7 +17,7 @@ from .attention import sync_config
 from .plan import apply_plan, pruning_plan, _set_plan
 
 # %% auto #0
-__all__ = ['read_checkpoint', 'save_pruned', 'load_pruned']
+__all__ = ['read_checkpoint', 'save_destination', 'save_pruned', 'read_pruned_checkpoint', 'load_pruned']
 
 # %% ../../nbs/30b_prune.checkpoint.ipynb #b7f69fe3
 def _model_file(obj, file):
@@ -43,7 +43,7 @@ def read_checkpoint(file) -> object:
         raise ValueError(f"{file} cannot be read as a PyTorch checkpoint (truncated, or not written by torch.save?): "
                          f"{type(e).__name__}: {(why[1] if why else (msg.splitlines() or [''])[0])[:200]}") from None
 
-def _save_target(obj, file) -> tuple[nn.Module, Path]:
+def save_destination(obj, file) -> tuple[nn.Module, Path]:
     "`(model, path)` where `save_pruned(obj, file)` writes, or a clear error if it cannot (checked before anything is done)."
     model, file = _model_file(obj, file)
     if file.is_dir(): raise ValueError(f"{file} is a directory: give the name of the file to write, such as {file / 'pruned.pth'}")
@@ -54,7 +54,7 @@ def _save_target(obj, file) -> tuple[nn.Module, Path]:
 
 def save_pruned(obj, file) -> Path:
     "Save the pruning plan and the weights (masks included) of a pruned model (or Learner) to `file` (through a temporary file: never half written)."
-    model, file = _save_target(obj, file)
+    model, file = save_destination(obj, file)
     file.parent.mkdir(parents=True, exist_ok=True)
     plan = getattr(model, '_fasterprune_plan', {'steps': [], 'example_inputs': None})
     tmp = file.with_name(file.name + '.tmp')
@@ -66,7 +66,8 @@ def save_pruned(obj, file) -> Path:
         raise
     return file
 
-def _pruned_checkpoint(file) -> tuple[dict, dict]:
+def read_pruned_checkpoint(file) -> tuple[dict, dict]:
+    "`(plan, state dict)` of a checkpoint of `save_pruned`, read without running code, or a clear error for any other file."
     ckpt = read_checkpoint(file)
     if not isinstance(ckpt, dict) or set(ckpt) != {'plan', 'state_dict'}:
         what = f"a dict with keys {sorted(map(str, ckpt))[:5]}" if isinstance(ckpt, dict) else f"a {type(ckpt).__name__}"
@@ -95,7 +96,7 @@ def _check_fits(model: nn.Module, sd: dict, what: str) -> None:
 def load_pruned(obj, file, example_inputs=None, forward_fn=None):
     "Replay the plan saved in `file` on a fresh model (or Learner), attach its masks, then load its weights; all or nothing."
     model, file = _model_file(obj, file)
-    plan, sd = _pruned_checkpoint(file)
+    plan, sd = read_pruned_checkpoint(file)
     if pruning_plan(model): raise ValueError("this model is already pruned: load into a freshly built model")
     x = example_inputs if example_inputs is not None else plan.get('example_inputs')
     if plan['steps']:

@@ -122,7 +122,9 @@ def remap_optimizer(opt, slices: dict[str, Slice]) -> None:
     opt.state = new_state
 
 # %% ../../nbs/29c_prune.plan.ipynb #07a8ee68
-def set_pruning_plan(model: nn.Module, steps: list[dict], example_inputs, base: dict | None = None) -> None:
-    "Record on `model` the pruning `steps` applied to it (what `pruning_plan` and `save_pruned` read), and its cost before them (`base`)."
-    _set_plan(model, steps, example_inputs, base)
+def set_pruning_plan(model: nn.Module, steps: list[dict], example_inputs, base: dict | None = None,
+                     unwrapped: dict[str, int] | None = None) -> None:
+    """Record on `model` the pruning `steps` applied to it (what `pruning_plan` and `save_pruned` read), its cost before them
+    (`base`) and the bare parameters its graph was traced with (`unwrapped`, see `Pruner(unwrapped_parameters=)`)."""
+    _set_plan(model, steps, example_inputs, base, unwrapped)
 
