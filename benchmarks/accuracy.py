@@ -203,7 +203,7 @@ def run_one(job: dict, args_dict: dict) -> dict:
         elif method == 'torch': cbs = [TorchPruneCallback.make(target, args.torch_every)]
     else:
         if method in ('fasterprune', 'kds') + FROM_DENSE:
-            cbs = [fp.PruneCallback(macs=target, verbose=False, report_latency=False)]
+            cbs = [fp.PruneCallback(macs=target, verbose=False, report_latency=False, **args.prune_options)]
         elif method == 'fasterai':
             import fasterai.prune.all as fa
             ratio = ratio_for_macs(model, x, target)
@@ -350,6 +350,7 @@ def main(argv=None):
     p.add_argument('--sparsify', default='{}', help='JSON of extra SparsifyCallback options, e.g. \'{"every": 15}\'')
     p.add_argument('--torch-every', type=int, default=1, help='torch.nn.utils.prune: cut every n batches (and at epoch ends)')
     p.add_argument('--kd', default='{}', help='JSON of extra KnowledgeDistillationCallback options')
+    p.add_argument('--prune', default='{}', help='JSON of extra PruneCallback options (structured rows), e.g. \'{"round_to": 16}\'')
     p.add_argument('--out', default=str(HERE / 'results'), help='folder of ACCURACY.md and accuracy.json')
     p.add_argument('--name', default='ACCURACY', help='file name of the results (without extension)')
     p.add_argument('--work', default=None, help='folder for the dense teachers (default: <out>/.accuracy-work)')
@@ -358,7 +359,7 @@ def main(argv=None):
     p.add_argument('--report', action='store_true', help='only write the tables from the JSON file (runs nothing)')
     args = p.parse_args(argv)
     args.command = 'python benchmarks/accuracy.py ' + ' '.join(a for a in (sys.argv[1:] if argv is None else argv) if a != '--report')
-    args.sparsify_options, args.kd_options = json.loads(args.sparsify), json.loads(args.kd)
+    args.sparsify_options, args.kd_options, args.prune_options = json.loads(args.sparsify), json.loads(args.kd), json.loads(args.prune)
     if args.quick:
         args.models, args.seeds, args.targets, args.recipe_targets, args.epochs, args.bs, args.jobs = \
             ['rescnn'], args.seeds[:1], [0.9], [0.9], 2, 64, 1
