@@ -15,7 +15,7 @@ from .quiet import quiet_mac_count
 from .batch import first_sample, call_model, failed_on_inputs
 from .selection import as_fraction
 from .state import keep_modes
-from .runtime import model_device, measure_latency, check_runtime   # model_device also importable from here, as before
+from .runtime import model_device, measure_latency, check_runtime, RUNTIMES   # model_device, RUNTIMES: also importable from here, as before
 
 
 # %% auto #0

@@ -26,6 +26,7 @@ from ..core.importance import StatScorer
 from .groups import (PRUNABLE, _CONV, _ROOTS, _Group, _unit_view, _channel_groups, _grouping, _aligned, _pooled,
                                      _channels, isomorphic_classes, _PlanCost)
 from .plan import apply_plan, pruning_plan, remap_optimizer, _set_plan, _plan_unwrapped, _plan_base
+from .plan import set_pruning_plan   # importable from here, as before
 from .checkpoint import read_checkpoint, save_pruned, load_pruned   # also importable from here, as before
 
 # %% auto #0
