@@ -26,6 +26,9 @@ batches, the budget, the seed and `quick`. `--methods key1 key2` runs a subset.
 
 `--model rescnn` prunes the residual CNN of benchmarks/mnist.py instead and writes AUTO-rescnn.md.
 
+Every row keeps exact channel counts (`round_to=1`, `EXACT`), as when AUTO.md was measured: the rows compare ways of
+allocating one budget, and the CPU's default multiples (issue 24) leave this small CNN few plans near it.
+
 Run from the repository root:  python benchmarks/auto_mnist.py [--quick] [--runs 1] [--macs 0.3] [--methods ...] [--out DIR]
 """
 from __future__ import annotations
@@ -86,24 +89,26 @@ def row(key: str, label: str):
     return register
 
 
+EXACT = dict(round_to=1)    # exact channel counts in every row (see the docstring)
+
 @row('uniform', 'uniform ratio')
 def uniform(ctx: Context) -> nn.Module:
     m = deepcopy(ctx.baseline)
-    Pruner(m, ctx.x).prune(macs=ctx.macs)
+    Pruner(m, ctx.x, **EXACT).prune(macs=ctx.macs)
     return m
 
 @row('analysis', 'sensitivity analysis + allocation')
 def analysis(ctx: Context) -> nn.Module:
     ratios = [0.3, 0.6, 0.9] if ctx.quick else [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
-    sens = analyse(ctx.baseline, ctx.x, ctx.evaluator, ratios=ratios, calibrate=ctx.calib, progress=False)
+    sens = analyse(ctx.baseline, ctx.x, ctx.evaluator, ratios=ratios, calibrate=ctx.calib, progress=False, **EXACT)
     m = deepcopy(ctx.baseline)
-    Pruner(m, ctx.x, context=sens.allocate(macs=ctx.macs)).prune()
+    Pruner(m, ctx.x, context=sens.allocate(macs=ctx.macs), **EXACT).prune()
     return m
 
 @row('search', 'one-step search (default final choice)')
 def search(ctx: Context) -> nn.Module:
     res = search_subnets(ctx.baseline, ctx.x, ctx.evaluator, macs=ctx.macs, n_subnets=4 if ctx.quick else 30,
-                         calibrate=ctx.calib, seed=ctx.seed, progress=False, **ctx.final_choice)
+                         calibrate=ctx.calib, seed=ctx.seed, progress=False, **ctx.final_choice, **EXACT)
     print(f"  search: chose {'the uniform plan' if res.best is res.uniform else 'a sampled plan'}")
     m = deepcopy(ctx.baseline)
     res.apply(m, example_inputs=ctx.x)
@@ -114,7 +119,7 @@ def annealing(ctx: Context) -> nn.Module:
     # 30 evaluations (the search row's count): T from 0.05 down to 0.0025 (accuracy units), cooling 0.9
     res = simulated_annealing(ctx.baseline, ctx.x, ctx.evaluator, macs=ctx.macs, calibrate=ctx.calib, seed=ctx.seed,
                               start_temperature=0.05, stop_temperature=0.02 if ctx.quick else 0.0025, cooling_rate=0.9,
-                              progress=False, **ctx.final_choice)
+                              progress=False, **ctx.final_choice, **EXACT)
     print(f"  annealing: chose the {'uniform plan' if res.best is res.uniform else 'state of step ' + str(res.best['step'])}")
     m = deepcopy(ctx.baseline)
     res.apply(m, example_inputs=ctx.x)
@@ -126,7 +131,7 @@ def _admm_settings(ctx: Context) -> dict:
 @row('admm', 'uniform ratios, ADMM (channels) 2 epochs')
 def admm(ctx: Context) -> nn.Module:
     m = deepcopy(ctx.baseline)
-    cands = Candidates(m, ctx.x, round_to=None)
+    cands = Candidates(m, ctx.x, **EXACT)
     budget = cands.bind(as_budget(macs=ctx.macs))
     ratios = cands.layer_ratios(scale_to_budget(cands, budget, dict.fromkeys(cands.layers, 1.)))
     a = admm_prune(m, ctx.train_dl, nn.CrossEntropyLoss(), ratios, 'filter', example_inputs=ctx.x,
@@ -149,7 +154,7 @@ def netadapt_row(ctx: Context) -> nn.Module:
     # steps of 15 % of the unpruned MACs; every candidate of an iteration gets the evaluator's fine_tune after adaptive BN
     # (--quick: steps of 35 %, adaptive BN only, to keep the smoke run short)
     run = netadapt(ctx.baseline, ctx.x, ctx.evaluator, macs=ctx.macs, step=0.35 if ctx.quick else 0.15,
-                   fine_tune=None if ctx.quick else 'evaluator', calibrate=ctx.calib, progress=False)
+                   fine_tune=None if ctx.quick else 'evaluator', calibrate=ctx.calib, progress=False, **EXACT)
     print(f"  NetAdapt: {len(run.rows) - 1} iterations, {run.evaluations} evaluations, {run.fine_tunes} fine-tunes")
     return run.model                                   # a pruned copy (short-term fine-tuned, except with --quick)
 
@@ -158,7 +163,7 @@ def netadapt_row(ctx: Context) -> nn.Module:
 def amc_row(ctx: Context) -> nn.Module:
     # 60 episodes, 20 of them random warm-up (--quick: 6 and 2)
     run = amc(ctx.baseline, ctx.x, ctx.evaluator, macs=ctx.macs, episodes=6 if ctx.quick else 60, warmup=2 if ctx.quick else 20,
-              calibrate=ctx.calib, seed=ctx.seed, progress=False, **ctx.final_choice)
+              calibrate=ctx.calib, seed=ctx.seed, progress=False, **ctx.final_choice, **EXACT)
     print(f"  AMC: chose the {'uniform plan' if run.best is run.uniform else 'plan of episode ' + str(run.best['episode'])}")
     m = deepcopy(ctx.baseline)
     run.apply(m, example_inputs=ctx.x)

@@ -177,7 +177,7 @@ def prune_with(lib: str, model, x, ratio: float) -> float:
         tp.pruner.MagnitudePruner(model, x, importance=tp.importance.MagnitudeImportance(p=1), pruning_ratio=ratio,
                                   ignored_layers=[last]).step()
     else:
-        fp.Pruner(model, x, fp.large_final, 'local').prune(ratio)
+        fp.Pruner(model, x, fp.large_final, 'local', round_to=1).prune(ratio)   # exact counts, as torch-pruning
     return time.perf_counter() - t
 
 

@@ -8,7 +8,8 @@ the L1 norm of the filters:
 
 - torch-pruning: `MetaPruner(model, x, MagnitudeImportance(p=1), pruning_ratio=0.3, ignored_layers=...)`,
   ViT heads as `num_heads`, `step()`, then `model.hidden_dim` set like its example does;
-- fasterprune: `Pruner(model, x, 'large_final', 'local', ignore=...).prune(0.3)`.
+- fasterprune: `Pruner(model, x, 'large_final', 'local', ignore=..., round_to=1).prune(0.3)` (exact channel counts, as
+  torch-pruning's default keeps: the comparison is of the same cut; fasterprune's own default rounds to multiples).
 
 Each (model, tool) runs in its own process with a time limit (`--timeout`), so a hang or a crash is
 one failed row. A model is "ok" when the pruning call returned and the pruned model ran the inputs.
@@ -23,8 +24,8 @@ process with all its measurements, resumable like the torchvision zoo (ZOO-timm.
 
 - torch-pruning 1.6: `MetaPruner(..., pruning_ratio=0.3)` (L1, local, the classifier ignored, timm attention
   heads as `num_heads`), `step()`: ok when the pruned model runs and its outputs are finite;
-- fasterprune ratio: `Pruner(model, x).prune(0.3)`, ok the same way;
-- fasterprune budget: `Pruner(model, x).prune(macs=0.5)`: the MACs kept (counted again on the pruned model),
+- fasterprune ratio: `Pruner(model, x, round_to=1).prune(0.3)`, ok the same way (exact counts, as torch-pruning);
+- fasterprune budget: `Pruner(model, x, round_to=1).prune(macs=0.5)`: the MACs kept (counted again on the pruned model),
   the channel ratio it found and the time of both calls (tracing included);
 - torch-pruning at that ratio: `MetaPruner` made and stepped at the ratio fasterprune found, timed the same way,
   so the two times compare the same cut.
@@ -124,7 +125,7 @@ def run_one(name: str, tool: str, quick: bool) -> dict:
     else:
         from fasterprune.prune.pruner import Pruner
         from fasterprune.core.batch import call_model
-        Pruner(model, fp_x, 'large_final', 'local', ignore=ignored).prune(RATIO)
+        Pruner(model, fp_x, 'large_final', 'local', ignore=ignored, round_to=1).prune(RATIO)
         with torch.no_grad(): call_model(model, fp_x)
     return {'params_before': before, 'params_after': sum(p.numel() for p in model.parameters()),
             'seconds': round(time.perf_counter() - t, 1)}
@@ -172,9 +173,9 @@ def run_timm(name: str, side: int):
             row[key] = {'ok': False, 'seconds': round(time.perf_counter() - t, 2),
                         'error': f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]}
         print(json.dumps(row), flush=True)
-    part('fp', lambda m: Pruner(m, x).prune(RATIO) and None)   # fasterprune first: torch-pruning hangs on some (rexnet_100)
+    part('fp', lambda m: Pruner(m, x, round_to=1).prune(RATIO) and None)   # fasterprune first: torch-pruning hangs on some (rexnet_100)
     def budget(m):
-        step = Pruner(m, x).prune(macs=BUDGET)
+        step = Pruner(m, x, round_to=1).prune(macs=BUDGET)
         return {'ratio': round(float(step.ratio), 4), 'macs_kept': count_macs_params(m, x)['macs'] / row['macs_before']}
     part('fp_macs', budget)
     part('tp', lambda m: _tp_timm(m, x, RATIO))

@@ -6,7 +6,7 @@ Docs: https://fasterprune.github.io/fasterprune/auto.latency_table.html.md"""
 
 # %% ../../nbs/69_auto.latency_table.ipynb #569b055d
 from __future__ import annotations
-import itertools, platform, warnings
+import itertools, math, platform, warnings
 from copy import deepcopy
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -290,8 +290,9 @@ class LatencyTable(Resource):
         return res
 
 # %% ../../nbs/69_auto.latency_table.ipynb #80529507
-def _varying(cands: Candidates) -> dict[str, list[str]]:
-    "`{layer call: axes}` of the leaf layers (resizable, or without weights) whose channel counts change when some group loses channels."
+def _varying(cands: Candidates) -> dict[str, dict[str, int]]:
+    """`{layer call: {axis: channel multiple}}` of the leaf layers (resizable, or without weights) whose channel counts change
+    when some group loses channels, with the multiple the pruner rounds that group to (`Pruner.channel_multiple`)."""
     model, graph, sample = cands.model, cands.pruner.graph, first_sample(cands.example_inputs)
     def state():
         out, calls = {}, _calls(model, sample)
@@ -307,8 +308,10 @@ def _varying(cands: Candidates) -> dict[str, list[str]]:
         with transaction(model, graph, keep=False):
             apply_plan(model, graph, cands.steps({g.key: u / g.n}))
             now = state()
-        for k, ch in full.items(): varying.setdefault(k, set()).update(a for a, c in ch.items() if now[k][a] != c)
-    return {k: [a for a in full[k] if a in axes] for k, axes in varying.items() if axes}
+        for k, ch in full.items():
+            for a in (a for a, c in ch.items() if now[k][a] != c):
+                varying.setdefault(k, {})[a] = min(varying.get(k, {}).get(a, math.inf), cands.pruner.channel_multiple(g))
+    return {k: {a: varying[k][a] for a in full[k] if a in varying[k]} for k in full if k in varying}
 
 def latency_table(model: nn.Module,
                   example_inputs,                           # the batch whose latency counts (its shape is part of the table)
@@ -336,8 +339,8 @@ def latency_table(model: nn.Module,
         name, call = _split(key)
         m, shape = modules[name], calls[name][call][0]
         full = _channels(m) if isinstance(m, RESIZABLE) else {f'dim{d}': shape[d] for d in range(1, len(shape))}
-        mult = (cands.pruner.round_to or 1) * (m.groups if isinstance(m, nn.modules.conv._ConvNd) and not _depthwise(m) else 1)
-        plans[key] = (axes, full, [_grid(full[a], mult, fractions) for a in axes])
+        per = m.groups if isinstance(m, nn.modules.conv._ConvNd) and not _depthwise(m) else 1
+        plans[key] = (list(axes), full, [_grid(full[a], axes[a] * per, fractions) for a in axes])
     points = [(k, idx) for k, (_, _, counts) in plans.items() for idx in itertools.product(*[range(len(c)) for c in counts])]
     times = {}
     for key, idx in progress_bar(points, display=progress and len(points) > 1, leave=False):

@@ -89,7 +89,7 @@ class PruneCallback(Callback):
                  params: float | None = None,           # or: the fraction of parameters to keep at the end
                  layer_types=PRUNABLE,                  # layers whose output channels may be removed (a type or a tuple)
                  ignore=None,                           # names / patterns / modules whose output channels stay
-                 round_to: int | str | None = 'auto',   # keep channel counts multiple of this ('auto': 8 on CUDA, else 1)
+                 round_to: int | str | None = 'auto',   # keep channel counts multiple of this ('auto': the device's multiple, see Pruner)
                  every: int | None = None,              # prune every n batches (default: see above)
                  start_epoch: float | None = None,      # start the schedule at this epoch (overrides its start_pct)
                  end_epoch: float | None = None,        # reach the target at this epoch

@@ -9,7 +9,7 @@ from __future__ import annotations
 from copy import copy, deepcopy
 from typing import Callable
 import torch.nn as nn
-from ..core.budget import Budget
+from ..core.budget import Budget, model_device, preferred_multiple
 from ..core.criteria import Criteria, large_final
 from ..core.distributed import unwrap_model
 from ..core.registry import CRITERIA, as_criteria
@@ -46,14 +46,15 @@ class Candidates:
     @property
     def pruning(self) -> dict:
         """What decides the pruned architectures, as JSON: the criteria (a registered name and its options), `round_to`
-        as resolved, the layers whose output channels may be removed and the layers left alone (`ignore` or not in `layer_types`)."""
+        as resolved (with `auto_round` when 'auto' chose it: narrow groups then take a finer multiple), the layers whose
+        output channels may be removed and the layers left alone (`ignore` or not in `layer_types`)."""
         c, pr = self.pruner.criteria, self.pruner
         known = CRITERIA.get(c.name)
         if known is None or type(known) is not type(c) or (type(c) is Criteria and known.score is not c.score):
             raise ValueError(f"the criteria {c.name!r} is not registered, so a saved result could not name it: "
                              f"register it first (register_criteria), or use one of {', '.join(CRITERIA)}")
         return dict(criteria=c.name, reducer=c.reducer, normalizer=c.normalizer, round_to=pr.round_to,
-                    layers=sorted(pr.layers), ignore=pr.left_alone)
+                    auto_round=pr.auto_round, layers=sorted(pr.layers), ignore=pr.left_alone)
 
     @staticmethod
     def options(model: nn.Module, pruning: dict) -> dict:
@@ -66,7 +67,15 @@ class Candidates:
         modules = dict(unwrap_model(model).named_modules())
         missing = [n for n in pruning['layers'] if n not in modules]
         if missing: raise ValueError(f"the model has no layers {missing}: it is not the model the result was made for")
-        return dict(criteria=criteria, round_to=pruning['round_to'], ignore=pruning['ignore'],
+        round_to = pruning['round_to']
+        if pruning.get('auto_round'):                 # 'auto' again, if it resolves to the same multiple on this device
+            here = preferred_multiple(model_device(model))
+            if here != (round_to or 1):
+                raise ValueError(f"the result was made with round_to='auto' on a device whose channel multiple is "
+                                 f"{round_to or 1}; this model is on {model_device(model)}, whose multiple is {here}: "
+                                 f"use the result on a device like the one it was made on")
+            round_to = 'auto'
+        return dict(criteria=criteria, round_to=round_to, ignore=pruning['ignore'],
                     layer_types=tuple(dict.fromkeys(type(modules[n]) for n in pruning['layers'])))
 
     def give_back(self, ratios: dict[str, float], key: str) -> dict[str, float] | None:

@@ -39,6 +39,7 @@ from .attention import attention_heads, find_attention, inner_layers, attention_
 # %% ../../nbs/30_prune.pruner.ipynb #36329bbf
 _MAX_RATIO = 1 - 1e-9    # the largest ratio a budget search tries: every group down to one unit
 _CLOSE = 0.01            # a MACs or params budget ends at most this fraction of it below it (or warns)
+_AUTO_STEPS = 8          # round_to='auto' in a model whose groups all have fewer multiples: each group gets at least this many
 
 def _width(m: nn.Module, out: bool) -> int:
     "The output (`out`) or input channels of a conv, transposed conv or linear layer."
@@ -84,7 +85,7 @@ class Pruner:
                  context: str | dict = 'local',        # 'local', 'global' or {layer name: ratio}
                  layer_types: type | tuple = PRUNABLE, # layers whose output channels may be removed
                  ignore=None,                          # names / patterns / modules whose output channels stay
-                 round_to: int | str | None = 'auto',  # keep channel counts multiple of this ('auto': the CUDA multiple, exact on the CPU)
+                 round_to: int | str | None = 'auto',  # keep channel counts multiple of this ('auto': the device's, finer in narrow groups)
                  consumers: bool = False,              # add the scores of the layers that read a channel
                  num_heads: dict | None = None,        # heads of custom attention layers {module or name: heads}
                  forward_fn=None,                      # forward_fn(model, inputs), if model(inputs) is not enough
@@ -125,10 +126,8 @@ class Pruner:
         refuse_reparametrized(dict(model.named_modules()), 'the Pruner')   # torch-pruning slices plain parameters only
         if round_to != 'auto' and round_to is not None and (isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1):
             raise ValueError(f"round_to must be a positive integer, 'auto' or None, got {round_to!r}")
-        self.auto_round = round_to == 'auto'           # below the multiple, a power of two (see Choosing round_to)
-        if round_to == 'auto':                          # CUDA: its multiple; the CPU: exact counts for now (Choosing round_to)
-            device = model_device(model)
-            round_to = preferred_multiple(device) if device.type == 'cuda' else 1
+        self.auto_round = round_to == 'auto'           # narrow groups: a finer multiple (see Choosing round_to)
+        if round_to == 'auto': round_to = preferred_multiple(model_device(model))   # 16 on an AVX-512 CPU, 8 on CUDA
         if not (optimizer is None or hasattr(optimizer, 'create_opt') or
                 any(hasattr(optimizer, a) for a in ('param_groups', 'param_lists', 'opt')) and not isinstance(optimizer, type)):
             raise TypeError(f"optimizer must be an optimizer instance (torch or fastai), a fastai Learner or None; "
@@ -156,6 +155,8 @@ class Pruner:
         self._lowest_of = None, {}                             # (scores, {(group key, k, guard): its k lowest units}) of the last plans
         self._start = len(self.steps)                          # steps of earlier pruners: this one changed nothing yet
         self.initial = self._before_plan(groups) if resume else {g.key: g.n for g in groups}
+        widest = max(self.initial[g.key] * g.channel_groups * g.block for g in groups)
+        self.fine_steps = self.auto_round and widest < _AUTO_STEPS * (self.round_to or 1)   # a small model (Choosing round_to)
         self.output_layers = self._output_layers(every_group)
         scored = {n for g in groups for n in g.producers}
         if consumers: scored |= {self.names[mb.module] for g in groups for mb in g.group.members
@@ -272,14 +273,29 @@ class Pruner:
         n0 = self.initial.get(g.key, g.n)
         return min(g.n, max(1, g.n - (math.floor(self.max_ratio * n0 + 1e-9) - (n0 - g.n))))
 
+    def _conv_groups(self, g: _Group) -> int:
+        "How many groups the grouped convolutions of `g` split its channels into (1 without grouped convolutions)."
+        return math.lcm(1, *(_grouping(mb.module) for mb in g.group.members if isinstance(mb.module, _CONV)))
+
+    def channel_multiple(self, g: _Group) -> int:
+        """The multiple `g`'s kept channels (a grouped conv's: those of each of its groups) are rounded to: `round_to`; with
+        'auto' in a small model (`fine_steps`: no group has `_AUTO_STEPS` multiples of it), in a group too narrow for that
+        many, the largest power of two it has that many of (64 channels: 8 on a CPU whose multiple is 16). Grouped convs
+        keep the multiple: narrower groups run slower."""
+        m, per = self.round_to or 1, self._conv_groups(g)
+        if self.fine_steps and per == 1:
+            channels = self.initial.get(g.key, g.n) * g.channel_groups * g.block
+            while m > 1 and channels < _AUTO_STEPS * m: m //= 2
+        return m
+
     def _allowed(self, g: _Group, u: int) -> bool:
-        """May `g` keep `u` units? Its channels are a multiple of round_to (a grouped conv's: those of each of its groups,
-        what ONNX Runtime's blocked kernels need); with 'auto', fewer channels may be a power of two (a grouped conv's
-        only if its groups were narrower than the multiple already: narrower groups run slower than the dense ones)."""
-        per = math.lcm(1, *(_grouping(mb.module) for mb in g.group.members if isinstance(mb.module, _CONV)))   # its conv groups
+        """May `g` keep `u` units? Its channels are a multiple of `channel_multiple(g)` (a grouped conv's: those of each
+        of its groups, what ONNX Runtime's blocked kernels need); with 'auto' in a small model (`fine_steps`), fewer channels
+        may be a power of two (a grouped conv's only if its groups were narrower than the multiple already)."""
+        per, m = self._conv_groups(g), self.channel_multiple(g)
         c = u * g.channel_groups * g.block // per           # channels (of a conv group): a unit may be a run of channels (a head)
-        few = (g.n * g.channel_groups * g.block // per if per > 1 else c) < self.round_to
-        return c % self.round_to == 0 or self.auto_round and few and c & (c - 1) == 0
+        few = (g.n * g.channel_groups * g.block // per if per > 1 else c) < m
+        return c % m == 0 or self.fine_steps and few and c & (c - 1) == 0
 
     def _rounded(self, g: _Group, k: int) -> int:
         "Units to remove from `g` once its kept channel count is rounded down to a multiple of round_to."
@@ -466,8 +482,8 @@ class Pruner:
             tries.append((aim, real))                # the count missed: aim again, by the secant through the tries
             (a0, r0), (a1, r1) = tries[-2:] if len(tries) > 1 and tries[-1][1] != tries[-2][1] else ((0., 0.), tries[-1])
             aim = a1 + (middle - r1) * (a1 - a0) / (r1 - r0)
-        if best is None: return self._bisect(budget, groups, scores, measure)
-        if best[2] < (1 - _CLOSE) * goal and missed:   # what torch-pruning removes is not what the plan says: measure each try
+        if best is None: best = self._bisect(budget, groups, scores, measure)   # no counted plan fitted: measure each try
+        elif best[2] < (1 - _CLOSE) * goal and missed:  # what torch-pruning removes is not what the plan says: measure each try
             if (found := self._bisect(budget, groups, scores, measure, best[0]))[2] > best[2]: best = found
         if best[1] and best[2] < (1 - _CLOSE) * goal:
             warnings.warn(f"{budget!r}: the nearest plan the search found within it keeps {budget.fraction(best[2]):.2%} of the {budget.name}; "
