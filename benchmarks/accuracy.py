@@ -255,10 +255,10 @@ def summarize(rows: list[dict]) -> dict:
 
 
 def fmt(s, n_seeds: int = 0) -> str:
-    "mean (min–max), and how many seeds where fewer than `n_seeds` finished."
+    "mean (min–max), and how many seeds where other than `n_seeds` (fewer finished, or more were run for that cell)."
     if s is None: return '–'
     mean, lo, hi, n = s
-    return (f'{mean:.4f} ({lo:.4f}–{hi:.4f})' if n > 1 else f'{mean:.4f}') + (f' [{n} seed{"s" * (n > 1)}]' if n < n_seeds else '')
+    return (f'{mean:.4f} ({lo:.4f}–{hi:.4f})' if n > 1 else f'{mean:.4f}') + (f' [{n} seed{"s" * (n > 1)}]' if n_seeds and n != n_seeds else '')
 
 
 def markdown(rows: list[dict], args, header: str) -> str:
