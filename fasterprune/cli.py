@@ -269,7 +269,7 @@ def prune_parser() -> argparse.ArgumentParser:
     target.add_argument('--macs', type=_arg(_kept_fraction, float), help='fraction of the MACs to keep, in (0, 1]')
     target.add_argument('--params', type=_arg(_kept_fraction, float), help='fraction of the parameters to keep, in (0, 1]')
     p.add_argument('--round-to', default='auto', type=_arg(_round_to), metavar='K',
-                   help="keep channel counts a multiple of K: auto (the multiple the device runs fastest, 16 on an AVX-512 CPU, 8 on CUDA, finer in narrow layers; as the Pruner's round_to), none, or an integer (default: auto)")
+                   help="keep channel counts a multiple of K: auto (the multiple the device runs fastest, 16 on an AVX-512 CPU, 8 on CUDA, finer steps in small models; as the Pruner's round_to), none, or an integer (default: auto)")
     p.add_argument('--out', required=True, help='the file to write: a save_pruned checkpoint (a whole pickled model if MODEL was one)')
     p.add_argument('--overwrite', action='store_true', help='replace --out if it exists')
     return p

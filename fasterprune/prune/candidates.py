@@ -46,7 +46,7 @@ class Candidates:
     @property
     def pruning(self) -> dict:
         """What decides the pruned architectures, as JSON: the criteria (a registered name and its options), `round_to`
-        as resolved (with `auto_round` when 'auto' chose it: narrow groups then take a finer multiple), the layers whose
+        as resolved (with `auto_round` when 'auto' chose it: a small model then takes finer steps), the layers whose
         output channels may be removed and the layers left alone (`ignore` or not in `layer_types`)."""
         c, pr = self.pruner.criteria, self.pruner
         known = CRITERIA.get(c.name)

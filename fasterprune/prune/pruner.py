@@ -85,7 +85,7 @@ class Pruner:
                  context: str | dict = 'local',        # 'local', 'global' or {layer name: ratio}
                  layer_types: type | tuple = PRUNABLE, # layers whose output channels may be removed
                  ignore=None,                          # names / patterns / modules whose output channels stay
-                 round_to: int | str | None = 'auto',  # keep channel counts multiple of this ('auto': the device's, finer in narrow groups)
+                 round_to: int | str | None = 'auto',  # keep channel counts multiple of this ('auto': the device's, finer in small models)
                  consumers: bool = False,              # add the scores of the layers that read a channel
                  num_heads: dict | None = None,        # heads of custom attention layers {module or name: heads}
                  forward_fn=None,                      # forward_fn(model, inputs), if model(inputs) is not enough
@@ -126,7 +126,7 @@ class Pruner:
         refuse_reparametrized(dict(model.named_modules()), 'the Pruner')   # torch-pruning slices plain parameters only
         if round_to != 'auto' and round_to is not None and (isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1):
             raise ValueError(f"round_to must be a positive integer, 'auto' or None, got {round_to!r}")
-        self.auto_round = round_to == 'auto'           # narrow groups: a finer multiple (see Choosing round_to)
+        self.auto_round = round_to == 'auto'           # a small model: finer steps (see Choosing round_to)
         if round_to == 'auto': round_to = preferred_multiple(model_device(model))   # 16 on an AVX-512 CPU, 8 on CUDA
         if not (optimizer is None or hasattr(optimizer, 'create_opt') or
                 any(hasattr(optimizer, a) for a in ('param_groups', 'param_lists', 'opt')) and not isinstance(optimizer, type)):
