@@ -288,20 +288,24 @@ class Pruner:
             while m > 1 and channels < _AUTO_STEPS * m: m //= 2
         return m
 
-    def _allowed(self, g: _Group, u: int) -> bool:
-        """May `g` keep `u` units? Its channels are a multiple of `channel_multiple(g)` (a grouped conv's: those of each
-        of its groups, what ONNX Runtime's blocked kernels need); with 'auto' in a small model (`fine_steps`), fewer channels
-        may be a power of two (a grouped conv's only if its groups were narrower than the multiple already)."""
+    def _kept_counts(self, g: _Group, least: int = 1) -> list[int]:
+        """The unit counts from `least` to all that `g` may keep: every count without round_to; with it, those whose channels
+        are a multiple of `channel_multiple(g)` (a grouped conv's: those of each of its groups, what ONNX Runtime's blocked
+        kernels need), and with 'auto' in a small model (`fine_steps`) fewer channels that are a power of two (a grouped
+        conv's only if its groups were narrower than the multiple already)."""
+        if not self.round_to: return list(range(least, g.n + 1))
         per, m = self._conv_groups(g), self.channel_multiple(g)
-        c = u * g.channel_groups * g.block // per           # channels (of a conv group): a unit may be a run of channels (a head)
-        few = (g.n * g.channel_groups * g.block // per if per > 1 else c) < m
-        return c % m == 0 or self.fine_steps and few and c & (c - 1) == 0
+        width = g.channel_groups * g.block // per           # channels (of a conv group) a unit is: a unit may be a head
+        def allowed(c: int) -> bool:
+            few = (g.n * width if per > 1 else c) < m
+            return c % m == 0 or self.fine_steps and few and c & (c - 1) == 0
+        return [u for u in range(least, g.n + 1) if allowed(u * width)]
 
     def _rounded(self, g: _Group, k: int) -> int:
         "Units to remove from `g` once its kept channel count is rounded down to a multiple of round_to."
         k = max(0, min(k, g.n - 1))
         if not self.round_to or k == 0: return k
-        ok = [u for u in range(1, g.n + 1) if self._allowed(g, u)]
+        ok = self._kept_counts(g)
         if not ok: return 0
         below = [u for u in ok if u <= g.n - k]
         return g.n - (max(below) if below else min(ok))
@@ -309,7 +313,7 @@ class Pruner:
     def _leaving(self, g: _Group, k: int, n_keep: int) -> int:
         "`k` units to remove from `g`, or fewer so that `n_keep` stay: the least kept count allowed by round_to."
         if g.n - k >= n_keep: return k
-        ok = [u for u in range(n_keep, g.n + 1) if not self.round_to or self._allowed(g, u)]
+        ok = self._kept_counts(g, n_keep)
         return g.n - (ok[0] if ok else n_keep)
 
     def _plan(self, ratio, groups: list[_Group], scores: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -513,7 +517,7 @@ class Pruner:
             "The units `g` loses one allowed step further (`more`) or nearer than in `removed` (None: no such step)."
             k = int(removed[g.key].sum()) if g.key in removed else 0
             if g.key not in steps:
-                steps[g.key] = sorted({0} | {g.n - u for u in range(self._kept(g), g.n + 1) if not self.round_to or self._allowed(g, u)})
+                steps[g.key] = sorted({0} | {g.n - u for u in self._kept_counts(g, self._kept(g))})
             ks = [j for j in steps[g.key] if (j > k if more else j < k)]
             if not ks: return None
             k = ks[0] if more else ks[-1]
