@@ -27,8 +27,9 @@ process with all its measurements, resumable like the torchvision zoo (ZOO-timm.
 - fasterprune ratio: `Pruner(model, x, round_to=1).prune(0.3)`, ok the same way (exact counts, as torch-pruning);
 - fasterprune budget: `Pruner(model, x, round_to=1).prune(macs=0.5)`: the MACs kept (counted again on the pruned model),
   the channel ratio it found and the time of both calls (tracing included);
+- fasterprune budget unchecked: the same with `verify=False` (the equivalence check each prune makes by default), timed;
 - torch-pruning at that ratio: `MetaPruner` made and stepped at the ratio fasterprune found, timed the same way,
-  so the two times compare the same cut.
+  so the two times compare the same cut. The timed parts run `--repeats` times (3) on fresh copies: the shortest counts.
 
 `python benchmarks/zoo.py --source timm --quick` runs 3 small models at 32 px (under a minute);
 `python benchmarks/zoo.py --source timm --sample --timeout 300` the 55 small models of TIMM_SAMPLE at 64 px (an hour);
@@ -154,8 +155,9 @@ def _finite(model, x) -> bool:
     with torch.no_grad(): y = model(x)
     return bool(torch.isfinite(y).all())
 
-def run_timm(name: str, side: int):
-    "Every measurement of one timm model, each printed as one JSON line as soon as it is done (a timeout keeps the rest)."
+def run_timm(name: str, side: int, repeats: int = 3):
+    """Every measurement of one timm model, each printed as one JSON line as soon as it is done (a timeout keeps the rest).
+    The budget and torch-pruning at the ratio it found are timed `repeats` times each, on fresh copies: the shortest."""
     import copy, torch
     from fasterprune.prune.pruner import Pruner
     from fasterprune.core.budget import count_macs_params
@@ -163,23 +165,27 @@ def run_timm(name: str, side: int):
     torch.manual_seed(0)
     dense, x = build_timm(name, side)
     row = {'params_before': sum(p.numel() for p in dense.parameters()), 'macs_before': count_macs_params(dense, x)['macs']}
-    def part(key, fn):
-        model, t = copy.deepcopy(dense), time.perf_counter()
+    def part(key, prune, repeats=1, after=None):
+        "`prune(model)` on `repeats` fresh copies, timed alone: the first copy's result (checked after the timing), the shortest time."
+        times, first = [], None
         try:
-            out = fn(model) or {}
-            row[key] = {'ok': _finite(model, x), 'seconds': round(time.perf_counter() - t, 2), **out}
+            for _ in range(repeats):
+                model = copy.deepcopy(dense)
+                t = time.perf_counter(); out = prune(model); times.append(time.perf_counter() - t)
+                if first is None: first = model, out or {}
+            model, out = first
+            row[key] = {'ok': _finite(model, x), 'seconds': round(min(times), 3), **out, **(after(model) if after else {})}
             if not row[key]['ok']: row[key]['error'] = 'outputs not finite'
         except Exception as e:
-            row[key] = {'ok': False, 'seconds': round(time.perf_counter() - t, 2),
+            row[key] = {'ok': False, 'seconds': round(sum(times), 3),
                         'error': f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]}
         print(json.dumps(row), flush=True)
     part('fp', lambda m: Pruner(m, x, round_to=1).prune(RATIO) and None)   # fasterprune first: torch-pruning hangs on some (rexnet_100)
-    def budget(m):
-        step = Pruner(m, x, round_to=1).prune(macs=BUDGET)
-        return {'ratio': round(float(step.ratio), 4), 'macs_kept': count_macs_params(m, x)['macs'] / row['macs_before']}
-    part('fp_macs', budget)
+    kept = lambda m: {'macs_kept': count_macs_params(m, x)['macs'] / row['macs_before']}
+    part('fp_macs', lambda m: {'ratio': round(float(Pruner(m, x, round_to=1).prune(macs=BUDGET).ratio), 4)}, repeats, kept)
+    part('fp_macs_unchecked', lambda m: Pruner(m, x, round_to=1, verify=False).prune(macs=BUDGET) and None, repeats)
     part('tp', lambda m: _tp_timm(m, x, RATIO))
-    if row['fp_macs']['ok']: part('tp_at_ratio', lambda m: _tp_timm(m, x, row['fp_macs']['ratio']))
+    if row['fp_macs']['ok']: part('tp_at_ratio', lambda m: _tp_timm(m, x, row['fp_macs']['ratio']), repeats)
 
 
 def run_isolated(name: str, tool: str, quick: bool, timeout: float, max_gb: float) -> dict:
@@ -197,9 +203,10 @@ def run_isolated(name: str, tool: str, quick: bool, timeout: float, max_gb: floa
             'seconds': round(time.perf_counter() - t, 1)}
 
 
-def run_timm_isolated(name: str, side: int, timeout: float, max_gb: float) -> dict:
+def run_timm_isolated(name: str, side: int, timeout: float, max_gb: float, repeats: int = 3) -> dict:
     "`run_timm` in its own process; the parts done before a crash or a timeout are kept, the rest marked failed."
-    cmd = [sys.executable, __file__, '--source', 'timm', '--side', str(side), '--worker', name, 'timm', '--max-gb', str(max_gb)]
+    cmd = [sys.executable, __file__, '--source', 'timm', '--side', str(side), '--worker', name, 'timm', '--max-gb', str(max_gb),
+           '--repeats', str(repeats)]
     t = time.perf_counter()
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -217,11 +224,11 @@ def run_timm_isolated(name: str, side: int, timeout: float, max_gb: float) -> di
             row[key] = {'ok': False, 'error': why or 'not run', 'seconds': round(time.perf_counter() - t, 1)}
     return row
 
-TIMM_PARTS = ('tp', 'fp', 'fp_macs', 'tp_at_ratio')
+TIMM_PARTS = ('tp', 'fp', 'fp_macs', 'fp_macs_unchecked', 'tp_at_ratio')
 
 def timm_table(rows: dict, names: list[str]) -> str:
     out = ['| model | params | MACs | torch-pruning 30 % | fasterprune 30 % | macs=0.5: MACs kept | ratio | fasterprune s | '
-           'torch-pruning s at that ratio | fp / tp |', '|---|---:|---:|---|---|---:|---:|---:|---:|---:|']
+           'torch-pruning s at that ratio | fp / tp | fp / tp without the check |', '|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|']
     status = lambda r: 'ok' if r.get('ok') else f"failed: {r.get('error', '').replace('|', '/')[:100]}"
     for n in names:
         if n not in rows: continue
@@ -229,8 +236,11 @@ def timm_table(rows: dict, names: list[str]) -> str:
         b, t = r.get('fp_macs', {}), r.get('tp_at_ratio', {})
         kept = f"{b['macs_kept']:.4f}" if b.get('ok') else status(b)
         ratio = f"{b['ratio']:.3f}" if b.get('ok') else ''
-        times = (f"{b['seconds']} | {t['seconds']} | {b['seconds'] / t['seconds']:.2f}" if b.get('ok') and t.get('ok')
-                 else f"{b.get('seconds', '')} | {status(t) if b.get('ok') else ''} | ")
+        u = r.get('fp_macs_unchecked', {})
+        if b.get('ok') and t.get('ok'):
+            unchecked = f"{u['seconds'] / t['seconds']:.2f}" if u.get('ok') else ''
+            times = f"{b['seconds']} | {t['seconds']} | {b['seconds'] / t['seconds']:.2f} | {unchecked}"
+        else: times = f"{b.get('seconds', '')} | {status(t) if b.get('ok') else ''} | | "
         out.append(f"| {n} | {_p(r.get('params_before'))} | {_p(r.get('macs_before'))} | {status(r.get('tp', {}))} | "
                    f"{status(r.get('fp', {}))} | {kept} | {ratio} | {times} |")
     return '\n'.join(out)
@@ -242,6 +252,8 @@ def timm_summary(rows: dict) -> str:
     near = [n for n in budget_ok if 0.99 * BUDGET <= rows[n]['fp_macs']['macs_kept'] <= BUDGET + 1e-9]
     timed = [n for n in rows if ok(n, 'fp_macs') and ok(n, 'tp_at_ratio')]
     ratios = sorted(rows[n]['fp_macs']['seconds'] / rows[n]['tp_at_ratio']['seconds'] for n in timed)
+    unchecked = sorted(rows[n]['fp_macs_unchecked']['seconds'] / rows[n]['tp_at_ratio']['seconds'] for n in timed
+                       if ok(n, 'fp_macs_unchecked'))
     lines = [f"{len(rows)} models run; torch-pruning prunes {len(tp_ok)} at 30 %. Of those, fasterprune prunes {len(fp_ok)} "
              f"with the ratio and {len(budget_ok)} with macs={BUDGET} ({len(near)} within 1 % below the budget: "
              f"MACs kept in [{0.99 * BUDGET:.3f}, {BUDGET}]).",
@@ -249,6 +261,9 @@ def timm_summary(rows: dict) -> str:
     if ratios:
         lines.append(f"Time of the budget (Pruner + prune(macs={BUDGET})) / torch-pruning at the ratio found, {len(ratios)} models: "
                      f"median {ratios[len(ratios) // 2]:.2f}, max {ratios[-1]:.2f} ({sum(r <= 2 for r in ratios)} at most 2x).")
+    if unchecked:
+        lines.append(f"The same without the equivalence check (verify=False), {len(unchecked)} models: median "
+                     f"{unchecked[len(unchecked) // 2]:.2f}, max {unchecked[-1]:.2f} ({sum(r <= 2 for r in unchecked)} at most 2x).")
     for what, names in (('Pruned by torch-pruning, not by fasterprune (ratio)', [n for n in tp_ok if not ok(n, 'fp')]),
                         ('Pruned by torch-pruning, not by fasterprune (budget)', [n for n in tp_ok if not ok(n, 'fp_macs')]),
                         ('Budget off by more than 1 %', [n for n in budget_ok if n not in near]),
@@ -296,6 +311,7 @@ def main(argv=None):
     ap.add_argument('--side', type=int, help='timm: input side in pixels (default 64, 32 with --quick)')
     ap.add_argument('--match', help="timm: only the models timm.list_models(PATTERN) names, e.g. 'resnet*'")
     ap.add_argument('--sample', action='store_true', help=f'timm: the {len(TIMM_SAMPLE)} small models of TIMM_SAMPLE')
+    ap.add_argument('--repeats', type=int, default=3, help='timm: time the budget and torch-pruning at its ratio this many times each: the shortest')
     ap.add_argument('--rerun', action='store_true', help='timm: measure the --only models again, replacing their rows (the others stay)')
     ap.add_argument('--worker', nargs=2, metavar=('MODEL', 'TOOL'), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -303,7 +319,7 @@ def main(argv=None):
         import resource
         cap = int(a.max_gb * 2**30)
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))          # a model too large for the machine fails alone
-        if a.source == 'timm': run_timm(a.worker[0], a.side); return
+        if a.source == 'timm': run_timm(a.worker[0], a.side, a.repeats); return
         print(json.dumps(run_one(*a.worker, a.quick))); return
     if a.source == 'timm': return main_timm(a, argv)
     names = a.only or (QUICK if a.quick else PRUNED_BY_TP + FAILING_IN_TP)
@@ -344,14 +360,16 @@ def main_timm(a, argv) -> None:
               f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; pretrained=False, 10 classes, {side}x{side} inputs, "
               f"batch 1; ratio {RATIO} (local, L1) and macs={BUDGET}; timeout {a.timeout:.0f} s per model.\n"
               f"{command}\n\n"
-              f"Times are wall-clock seconds of making the pruner and pruning (tracing included), on a shared machine: "
-              f"compare them within a row.\n")
+              f"Times are wall-clock seconds of making the pruner and pruning (tracing included), the shortest of "
+              f"{a.repeats} runs on fresh copies (rows measured before 2026-12-08: of one run, with a forward pass), on a shared "
+              f"machine: compare them within a row. fasterprune checks each prune (the pruned model must equal the original "
+              f"with the removed channels masked: `verify=True`, its default); the last column times it without.\n")
     def write():
         md.write_text(f"{header}\n## Summary\n\n{timm_summary(rows)}\n\n## Models\n\n{timm_table(rows, list(rows))}\n")
         js.write_text(json.dumps({'rows': rows}, indent=1))
     for n in names:
         if n in rows and not a.rerun: continue          # a row re-measured keeps its place in the table
-        rows[n] = run_timm_isolated(n, side, a.timeout, a.max_gb)
+        rows[n] = run_timm_isolated(n, side, a.timeout, a.max_gb, a.repeats)
         print(timm_table(rows, [n]).splitlines()[-1], flush=True)
         write()
     write()                                        # also a run with nothing left to measure: the report in today's words

@@ -6,12 +6,11 @@ Docs: https://fasterprune.github.io/fasterprune/core.budget.html.md"""
 
 # %% ../../nbs/09_core.budget.ipynb #1958daaa
 from __future__ import annotations
-import copy, itertools, warnings
+import warnings, weakref
 import torch
 import torch.nn as nn
-import torch_pruning as tp
-from torch_pruning.utils.op_counter import is_supported_instance
-from .quiet import quiet_mac_count
+from torch_pruning.utils import op_counter
+from torch_pruning.utils.op_counter import MODULES_MAPPING
 from .batch import first_sample, call_model, failed_on_inputs
 from .selection import as_fraction
 from .state import keep_modes
@@ -38,42 +37,77 @@ def forwarded(model: nn.Module, example_inputs, forward_fn=None) -> nn.Module:
     m._single, m._kind = not isinstance(example_inputs, (tuple, list, dict)), type(example_inputs)
     return m
 
-class _SharingCopies(nn.Module):
-    """`model` behind a module whose deep copies share its parameters and buffers: torch-pruning's counter counts a deep
-    copy (it adds hooks and attributes to every module) and only reads the tensors, so copying them is wasted (on
-    resnet34, 40 % of a count)."""
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-    def forward(self, *args, **kwargs): return self.model(*args, **kwargs)
-    def __deepcopy__(self, memo):
-        for t in itertools.chain(self.model.parameters(), self.model.buffers()): memo[id(t)] = t
-        new = _SharingCopies.__new__(_SharingCopies)
-        new.__dict__ = {k: (copy.copy(v) if isinstance(v, dict) else v) for k, v in self.__dict__.items()}   # hooks: its own
-        new._modules = {'model': copy.deepcopy(self.model, memo)}
-        return new
+class _Tally:
+    """What one of torch-pruning's counting hooks sees of a module: the module's attributes, and a `__flops__` of its own
+    (its counter sets that attribute on every module of a deep copy of the model; a tally leaves the model as it is)."""
+    def __init__(self, module: nn.Module): self.module, self.__flops__ = module, 0
+    def __getattr__(self, name): return getattr(self.module, name)
+    @property
+    def __class__(self): return type(self.module)       # the hooks ask isinstance(module, nn.LSTM) and the like
+
+def _tallying(hook, tally: _Tally):
+    "A forward hook that runs torch-pruning's counting `hook` on `tally` in place of the module."
+    return lambda module, inputs, output: hook(tally, inputs, output)
+
+_PRODUCERS = (nn.modules.conv._ConvNd, nn.Linear, nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
+_PER_ELEMENT = {op_counter.relu_flops_counter_hook, op_counter.pool_flops_counter_hook, op_counter.upsample_flops_counter_hook}
+
+def _tracing_sources(root: nn.Module, tallies: dict[nn.Module, _Tally]) -> tuple[list, dict]:
+    """`(hooks, calls)`: hooks that note, for each call of a module counted per element it sees (an activation, a pool), the
+    conv, linear or norm whose output tensor it was called on (through other such modules), or inside which it runs (timm's `BatchNormAct2d` calls its
+    activation on what its batch norm computed), None if another op made it; and the MACs of that call."""
+    made, calls = {}, {}
+    inside = {c: m for m in root.modules() if isinstance(m, _PRODUCERS) for c in m.children()}
+    def produced(m, inputs, output):
+        if isinstance(output, torch.Tensor): made[id(output)] = weakref.ref(output), m
+    def consumed(m, inputs, output):
+        x = inputs[0] if inputs else None
+        got = made.get(id(x)) if isinstance(x, torch.Tensor) else None
+        source = got[1] if got is not None and got[0]() is x else inside.get(m)
+        before = sum(f for _, f in calls.get(m, []))
+        calls.setdefault(m, []).append((source, tallies[m].__flops__ - before))
+        if source is not None and isinstance(output, torch.Tensor): made[id(output)] = weakref.ref(output), source   # a pool after a ReLU
+    hooks = [m.register_forward_hook(produced) for m in tallies if isinstance(m, _PRODUCERS)]
+    hooks += [m.register_forward_hook(consumed) for m in tallies if MODULES_MAPPING[type(m)] in _PER_ELEMENT]
+    return hooks, calls
 
 def count_macs_params(model: nn.Module, example_inputs, forward_fn=None) -> dict[str, int]:
-    "`{'macs': ..., 'params': ...}` of `model` for one sample (fed through `forward_fn(model, inputs)` if given), counted by torch-pruning's `count_ops_and_params`."
+    "`{'macs': ..., 'params': ...}` of `model` for one sample (fed through `forward_fn(model, inputs)` if given), counted as torch-pruning's `count_ops_and_params` counts them."
     return layer_macs(model, example_inputs, forward_fn)[0]
 
-def layer_macs(model: nn.Module, example_inputs, forward_fn=None) -> tuple[dict[str, int], dict[nn.Module, float]]:
-    """`(count_macs_params(...), {module: its MACs})`, from the same one trace: the MACs of each module the counter counts
-    (convs, linears, norms, activations, pools...), which add up to the total."""
+def layer_macs(model: nn.Module, example_inputs, forward_fn=None, *,
+               sources: dict | None = None) -> tuple[dict[str, int], dict[nn.Module, float]]:
+    """`(count_macs_params(...), {module: its MACs})`, from one forward pass of one sample in eval mode: the MACs of each
+    module torch-pruning's counter counts (convs, linears, norms, activations, pools, attention...), which add up to the
+    total. Its counting hooks run on the model itself, removed after, rather than on a deep copy (what its
+    `count_ops_and_params` does, at 40 % of the time of a count on resnet34): the same figures, nothing left behind.
+    With a dict `sources`, it is filled with where each module counted per element it sees (activations, pools) read its
+    channels: `{module: [(the conv, linear or norm whose output a call read, or None), that call's share of its MACs]}`,
+    which lets a plan's count (`_PlanCost`) scale them with the layer they follow."""
+    root = forwarded(model, example_inputs, forward_fn)
+    tallies = {m: _Tally(m) for m in root.modules() if type(m) in MODULES_MAPPING}
+    batch = []
+    handles = [m.register_forward_hook(_tallying(MODULES_MAPPING[type(m)], t)) for m, t in tallies.items()]
+    handles.append(root.register_forward_hook(lambda m, inputs, output: batch.append(len(inputs[0]) if inputs else 1)))
+    if sources is not None:
+        hooks, calls = _tracing_sources(root, tallies)
+        handles += hooks
     try:
-        with quiet_mac_count(), keep_modes(model), torch.no_grad(), warnings.catch_warnings():
+        with keep_modes(model, train=False), torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            macs, params, by_module, _ = tp.utils.count_ops_and_params(
-                _SharingCopies(forwarded(model, example_inputs, forward_fn)), first_sample(example_inputs), layer_wise=True)
-    except Exception:
-        try:                                             # torch-pruning counts on a copy (in eval mode): run the model itself to say where
-            with keep_modes(model, train=False), torch.no_grad():
-                call_model(forwarded(model, example_inputs, forward_fn), first_sample(example_inputs))
-        except Exception as e: raise failed_on_inputs(model, e, 'counting {its} MACs and parameters', forward_fn) from e
-        raise                                            # the model runs: the counter itself failed
-    counted = {m: float(v) for m, v in by_module.items() if v and is_supported_instance(m)}   # leaves of the count
-    scale = macs / sum(counted.values()) if counted else 1.   # per sample, as the total is
-    return {'macs': int(macs), 'params': int(params)}, {m: v * scale for m, v in counted.items()}
+            call_model(root, first_sample(example_inputs))
+    except Exception as e: raise failed_on_inputs(model, e, 'counting {its} MACs and parameters', forward_fn) from e
+    finally:
+        for h in handles: h.remove()
+    counted = {}
+    def walk(m):                                         # as torch-pruning adds up: a counted module stands for all inside it
+        if m not in tallies: return sum(walk(c) for c in m.children())
+        if tallies[m].__flops__: counted[m] = tallies[m].__flops__ / batch[0]
+        return tallies[m].__flops__
+    macs = walk(root) / batch[0]
+    if sources is not None:
+        sources.update({m: [(s, f / total) for s, f in cs] for m, cs in calls.items() if (total := sum(f for _, f in cs))})
+    return {'macs': int(macs), 'params': sum(p.numel() for p in root.parameters())}, counted
 
 
 # %% ../../nbs/09_core.budget.ipynb #819659d2

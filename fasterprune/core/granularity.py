@@ -98,7 +98,8 @@ class Units:
         if self.n == self.shape.numel(): return scores.permute(self.perm).reshape(-1)
         x = self._blocked(scores.float(), float('nan'))
         inner = tuple(range(1, x.dim(), 2))
-        pooled = x.nansum(inner) if reducer == 'sum' else x.nanmean(inner)
+        pooled = x.sum(inner) if reducer == 'sum' else x.mean(inner)   # several times faster than nansum / nanmean
+        if pooled.isnan().any(): pooled = x.nansum(inner) if reducer == 'sum' else x.nanmean(inner)   # padding (or NaN scores) left out
         return pooled.reshape(-1)
 
     def expand(self, keep: Tensor) -> Tensor:

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['select_lowest', 'top_units', 'lowest_k', 'lowest_below', 'choose_lowest']
+__all__ = ['select_lowest', 'top_units', 'lowest_k', 'rank_order', 'lowest_below', 'choose_lowest']
 
 # %% ../../nbs/03b_core.ranking.ipynb #55dfdb5f
 _INF = float('inf')
@@ -369,6 +369,11 @@ def top_units(scores: Tensor, n: int, first: Tensor | None = None, chunk: int | 
 def lowest_k(scores: Tensor, k: int, tiers: Tensor | None = None) -> Tensor:
     "Bool vector marking exactly `k` units: lowest `tiers` first, then lowest `scores`, then lowest index."
     return select_lowest({'': scores}, k, None if tiers is None else {'': tiers})['']
+
+def rank_order(scores: Tensor) -> Tensor:
+    """Positions of the units of a (small) score vector from the lowest up, ranked as `lowest_k` ranks them (lowest score,
+    then lowest index; NaN as +inf): its first `k` are `lowest_k(scores, k)`, for every `k` from one sort."""
+    return _keys(scores.reshape(-1)).argsort(stable=True)
 
 # %% ../../nbs/03b_core.ranking.ipynb #4319c82d
 def lowest_below(scores: Tensor, kept: Tensor, bound: float, room: int, chunk: int | None = None) -> tuple[Tensor, Tensor] | None:

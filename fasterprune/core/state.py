@@ -26,7 +26,8 @@ def keep_modes(model: nn.Module, train: bool | None = None) -> Iterator[nn.Modul
         if train is not None: model.train(train)
         yield model
     finally:
-        for m, t in modes: m.training = t
+        for m, t in modes:                     # only those that changed, past nn.Module's slow __setattr__
+            if m.training != t: m.__dict__['training'] = t
 
 # %% ../../nbs/08_core.state.ipynb #cad42661
 def unwrap_optimizer(obj):

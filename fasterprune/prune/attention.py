@@ -99,8 +99,8 @@ def unrecognised_attention(model: nn.Module, known=()) -> list[tuple[str, nn.Mod
     for name, m in model.named_modules():
         if not name or _inside(name, found) or name in found or m in known: continue
         if any(c in known for c in m.children()): continue
-        if any(type(getattr(m, a, None)) is int for a in HEAD_ATTRIBUTES) and \
-           any(isinstance(c, nn.Linear) for c in m.children()): out.append((name, m))
+        if any(isinstance(c, nn.Linear) for c in m.children()) and \
+           any(type(getattr(m, a, None)) is int for a in HEAD_ATTRIBUTES): out.append((name, m))
     return out
 
 def register_hint(name: str, m: nn.Module) -> str:
@@ -463,10 +463,10 @@ def compose_slices(first: dict[str, Slice], then: dict[str, Slice]) -> dict[str,
         out[n] = Slice(a.old, s.new, dict(sorted(kept.items())))
     return out
 
-def removed_channels(model: nn.Module, graph, steps: list[dict]) -> list[tuple[nn.Module, bool, list[int]]]:
-    "`(module, out, idxs)` of every layer that loses channels by `steps` (what the masked-equivalence check masks)."
+def removed_channels(model: nn.Module, graph, steps: list[dict], split: tuple | None = None) -> list[tuple[nn.Module, bool, list[int]]]:
+    "`(module, out, idxs)` of every layer that loses channels by `steps` (what the masked-equivalence check masks); `split`: `split_head_steps(model, steps)` if the caller has it."
     named = dict(model.named_modules())
-    heads, others = split_head_steps(model, steps)
+    heads, others = split or split_head_steps(model, steps)
     out = []
     for f, units in heads:
         for key, rows in unit_rows(f, units).items(): out.append((f.proj[key], key != 'o', rows))
@@ -478,7 +478,11 @@ def removed_channels(model: nn.Module, graph, steps: list[dict]) -> list[tuple[n
     return out
 
 # %% ../../nbs/29b_prune.attention.ipynb #4134b3c2
-def _linears(m: nn.Module, *names: str) -> bool: return all(isinstance(getattr(m, a, None), nn.Linear) for a in names)
+def _child(m: nn.Module | None, name: str) -> nn.Module | None:
+    "`m`'s submodule `name`, or None: read from `_modules`, as a missing attribute of a module raises and catches an error (a scan of every module of a CNN asks thousands of times)."
+    return m._modules.get(name) if isinstance(m, nn.Module) else None
+
+def _linears(m: nn.Module | None, *names: str) -> bool: return all(isinstance(_child(m, a), nn.Linear) for a in names)
 
 def _set_heads(m: nn.Module, heads: int, kv_heads: int) -> None:
     "Hugging Face attention: the head counts it keeps as attributes (if it does)."
@@ -500,7 +504,7 @@ register_attention('nn.MultiheadAttention', lambda m: isinstance(m, nn.Multihead
 register_attention('timm Attention', lambda m: _linears(m, 'qkv', 'proj') and type(getattr(m, 'num_heads', None)) is int,
                    lambda m: m.num_heads, lambda m: dict(qkv=m.qkv, o=m.proj), _timm_update)
 register_attention('Hugging Face BERT / RoBERTa attention',
-                   lambda m: _linears(getattr(m, 'self', None), 'query', 'key', 'value') and _linears(getattr(m, 'output', None), 'dense')
+                   lambda m: _linears(_child(m, 'self'), 'query', 'key', 'value') and _linears(_child(m, 'output'), 'dense')
                              and type(getattr(m.self, 'attention_head_size', None)) is int,
                    lambda m: m.self.num_attention_heads,
                    lambda m: dict(q=m.self.query, k=m.self.key, v=m.self.value, o=m.output.dense), _bert_update)

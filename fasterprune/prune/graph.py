@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect, math, os, re, sys, traceback, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import metadata
 import torch
 import torch.nn as nn
@@ -276,12 +277,18 @@ class Member:
     idxs: list[int]
     root_idxs: list[int]
 
+    @cached_property
+    def tensors(self) -> tuple[Tensor, Tensor]:
+        "`(idxs, root_idxs)` as long tensors, made once: scores and plan counts index with them again and again."
+        return torch.as_tensor(self.idxs, dtype=torch.long), torch.as_tensor(self.root_idxs, dtype=torch.long)
+
 @dataclass
 class CoupledGroup:
     "The layers that lose the same channels; the first member is the root."
     members: list[Member]
     reaches_output: bool      # pruning it would change the model's output
     block: int = 1            # after a reshape, each run of `block` root channels is one channel of a layer
+    cycle: int = 1            # removing root channel i removes i + j*n/cycle too (n root channels): parts of a concatenation coupled to each other
 
     @property
     def root(self) -> Member: return self.members[0]
@@ -317,7 +324,22 @@ def coupled_groups(graph: tp.DependencyGraph, root_types: tuple, ignored=()) -> 
         warnings.warn(f"torch-pruning {_version()} couples channels of {name(mb.module)!r} beyond its {_channels(graph, mb)} "
                       f"{'output' if mb.out else 'input'} channels with those of {name(g.root.module)!r} (an architecture its "
                       f"graph gets wrong, e.g. a concatenation flattened into a Linear layer): that group is left alone")
-    return [g for g in groups if not any(g is b for b in bad)]
+    groups = [g for g in groups if not any(g is b for b in bad)]
+    for g in groups: g.cycle = _cycle(graph, g)
+    return groups
+
+def _cycle(graph: tp.DependencyGraph, g: CoupledGroup) -> int:
+    """How many of the root's channels go with each one: `k` when removing root channel `i` removes channels `i + j*n/k`
+    of the root too (the parts of a concatenation coupled to each other, fed back into the group: GhostNet's
+    `cat([x, cheap(x)])`, a depthwise conv of `x`, added to a shortcut); 1 otherwise, and where the pattern is not that."""
+    if not any(isinstance(mb.module, tp.ops._ConcatOp) for mb in g.members): return 1
+    root, n = g.root, len(g.root.idxs)
+    with_first = sorted(set(coupled_group(graph, root.module, root.out, [root.idxs[0]]).root.idxs))
+    k = len(with_first)
+    if k == 1 or n % k: return 1
+    period = lambda i: [root.idxs[i + j * (n // k)] for j in range(k)]
+    with_last = sorted(set(coupled_group(graph, root.module, root.out, [root.idxs[n // k - 1]]).root.idxs))
+    return k if with_first == period(0) and with_last == period(n // k - 1) else 1
 
 def _channels(graph: tp.DependencyGraph, mb: Member) -> int | None:
     p = graph.get_pruner_of_module(mb.module)
@@ -342,6 +364,23 @@ def coupled_group(graph: tp.DependencyGraph, module: nn.Module, out: bool, idxs)
     "The coupled group of removing channels `idxs` of the outputs (`out=True`) or inputs of `module`."
     if not _knows(graph, module): raise ValueError(f"the dependency graph does not know this {type(module).__name__}")
     return _read(graph, _tp_group(graph, module, out, idxs))
+
+_PRODUCERS = {tp.ops.OPTYPE.CONV, tp.ops.OPTYPE.DEPTHWISE_CONV, tp.ops.OPTYPE.LINEAR, tp.ops.OPTYPE.BN, tp.ops.OPTYPE.LN,
+              tp.ops.OPTYPE.GN, tp.ops.OPTYPE.IN, tp.ops.OPTYPE.PRELU}
+
+def channel_sources(graph: tp.DependencyGraph, modules) -> dict[nn.Module, nn.Module]:
+    """For each of `modules` (activations, pools: layers that work per element), the layer whose output channels it sees,
+    found back through elementwise ops (a residual sum's or a gate's operands are coupled: any one says); left out where
+    the channels come from a concatenation, a reshape, a bare parameter or the inputs."""
+    out = {}
+    for m in modules:
+        node, seen = graph.module2node.get(m), set()
+        while node is not None and node.inputs and id(node) not in seen:
+            seen.add(id(node)); node = node.inputs[0]
+            if node.type in _PRODUCERS and isinstance(node.module, nn.Module): out[m] = node.module; break
+            if node.type != tp.ops.OPTYPE.ELEMENTWISE: break
+    return out
+
 
 # %% ../../nbs/29_prune.graph.ipynb #f233f39f
 @dataclass

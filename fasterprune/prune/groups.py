@@ -43,7 +43,7 @@ class _Group:
         for mb in self.group.members:
             if not (mb.out and isinstance(mb.module, nn.Module) and len(mb.root_idxs)): continue
             mine = torch.zeros(len(self.group.root.idxs), dtype=torch.bool)
-            mine[torch.as_tensor(mb.root_idxs, dtype=torch.long)] = True
+            mine[mb.tensors[1]] = True
             out.append(_unit_view(self, mine).any(1).nonzero().squeeze(1))
         return out
 
@@ -58,8 +58,8 @@ def _grouping(m: nn.Module) -> int:
     return m.num_groups if isinstance(m, nn.GroupNorm) else 1
 
 def _channel_groups(group: CoupledGroup, heads: dict) -> int:
-    "The equal groups the channels of `group` come in: a unit is one position in each."
-    cg = 1
+    "The equal groups the channels of `group` come in: a unit is one position in each (a coupled concatenation's parts, too)."
+    cg = group.cycle
     for mb in group.members:
         g = _grouping(mb.module)
         if g == 1 and mb.module in heads and mb.out: g = heads[mb.module]
@@ -110,11 +110,12 @@ def _norm_width(m: nn.Module) -> int:
 class _PlanCost:
     """The MACs and parameters of the model after a plan, counted from the plan instead of pruning and tracing each try.
     Each layer's MACs at the start come from one trace (`layer_macs`); a conv or linear layer then costs them scaled by its
-    kept input and output channels (a depthwise conv and a norm: by their kept channels), its parameters likewise. The
-    other layers the counter counts (activations, pools, attention modules) follow the elements they see, about the
-    channels kept, so their MACs are scaled by the square root of the share the layers above keep (convs lose MACs as
-    the square of their channels); the search measures its result once and corrects for what this misses."""
-    def __init__(self, groups: list[_Group], totals: dict[str, int], by_layer: dict[nn.Module, float]):
+    kept input and output channels (a depthwise conv and a norm: by their kept channels), its parameters likewise. An
+    activation or a pool costs one MAC per element it sees: with `sources` (from `layer_macs`), its MACs follow the kept
+    output channels of the layer whose output it reads. What is left (attention modules, and activations that read a sum
+    or a concatenation no layer wrote) is scaled by the square root of the share the layers above keep (convs lose MACs
+    as the square of their channels); the search measures its result once and corrects for what this misses."""
+    def __init__(self, groups: list[_Group], totals: dict[str, int], by_layer: dict[nn.Module, float], sources: dict | None = None):
         self.totals, self.layers, self.members = {k: float(v) for k, v in totals.items()}, {}, {}
         for g in groups:
             ms = []
@@ -123,13 +124,19 @@ class _PlanCost:
                 if kind is None or mb.out is None or not mb.idxs: continue
                 side = 'out' if mb.out else 'in'
                 if kind in ('norm', 'depthwise'): side = 'both'       # one set of channels
-                ms.append((mb.module, side, torch.as_tensor(mb.idxs), torch.as_tensor(mb.root_idxs)))
+                ms.append((mb.module, side, *mb.tensors))
                 self.layers[mb.module] = (kind, by_layer.get(mb.module, 0.), sum(p.numel() for p in mb.module.parameters(recurse=False)))
             self.members[g.key] = ms
         self.distinct = {k: len({(m, side) for m, side, _, _ in ms}) == len(ms) and all(len(i.unique()) == len(i) for _, _, i, _ in ms)
                          for k, ms in self.members.items()}   # each layer once, its channels distinct: a count is a sum
         self.groups, self._counts = {g.key: g for g in groups}, {}
-        self.modeled = sum(v[1] for v in self.layers.values())   # MACs of the layers scaled one by one
+        self.follow, fixed = defaultdict(float), 0.            # MACs that follow a layer's output channels; of layers no plan touches
+        for m, calls in (sources or {}).items():
+            for src, share in calls:
+                if src is None: continue
+                if src in self.layers: self.follow[src] += by_layer.get(m, 0.) * share
+                else: fixed += by_layer.get(m, 0.) * share
+        self.modeled = sum(self._base(m)[0] for m in self.layers) + fixed   # MACs counted layer by layer
         self.totals['modeled'] = self.modeled
 
     def counts(self, g: _Group, units: Tensor) -> dict[tuple, int]:
@@ -146,24 +153,28 @@ class _PlanCost:
         for m, side, idxs, roots in self.members[g.key]: gone[m, side].append(idxs[chans[roots]])
         return {k: n for k, v in gone.items() if (n := len(torch.cat(v).unique()))}
 
+    def _base(self, m: nn.Module) -> tuple[float, float]:
+        "`(MACs, params)` of layer `m` before the plan, the MACs of the activations and pools that follow it included."
+        return self.layers[m][1] + self.follow.get(m, 0.), self.layers[m][2]
+
     def layer_cost(self, m: nn.Module, removed) -> tuple[float, float] | None:
-        "`(MACs, params)` of layer `m` once `removed[(m, side)]` channels are gone; None if it would keep none."
+        "`(MACs, params)` of layer `m` (and what follows it) once `removed[(m, side)]` channels are gone; None if it would keep none."
         kind, macs, params = self.layers[m]
         r_in, r_out, r_both = (removed.get((m, s), 0) for s in ('in', 'out', 'both'))
-        if not (r_in or r_out or r_both): return macs, params
-        bias = int(getattr(m, 'bias', None) is not None)
+        if not (r_in or r_out or r_both): return self._base(m)
+        bias, follow = int(getattr(m, 'bias', None) is not None), self.follow.get(m, 0.)
         if kind == 'norm':
             c = _norm_width(m); kept = c - r_both
-            return None if kept <= 0 else (macs * kept / c, params * kept / c)
+            return None if kept <= 0 else ((macs + follow) * kept / c, params * kept / c)
         k = math.prod(m.kernel_size) if isinstance(m, _CONV) else 1
         if kind == 'depthwise':
             c = m.out_channels; kept = c - r_both
-            return None if kept <= 0 else (macs * kept / c, params * kept / c)
+            return None if kept <= 0 else ((macs + follow) * kept / c, params * kept / c)
         i, o, g = (m.in_channels, m.out_channels, m.groups) if kind == 'conv' else (m.in_features, m.out_features, 1)
         i2, o2 = i - r_in, o - r_out
         if i2 <= 0 or o2 <= 0: return None
         per = macs / (k * i * (o // g) + bias * o)             # positions (convs) or tokens (linears) of one sample
-        return per * (k * i2 * (o2 // g) + bias * o2), k * i2 * o2 / g + bias * o2
+        return per * (k * i2 * (o2 // g) + bias * o2) + follow * o2 / o, k * i2 * o2 / g + bias * o2
 
     def _total(self, removed, touched, base: dict[str, float], before) -> dict[str, float] | None:
         out = dict(base)
@@ -182,7 +193,7 @@ class _PlanCost:
         summed = defaultdict(int)
         for c in by_group.values():
             for k, n in c.items(): summed[k] += n
-        cost = self._total(summed, {m for m, _ in summed}, self.totals, lambda m: self.layers[m][1:])
+        cost = self._total(summed, {m for m, _ in summed}, self.totals, self._base)
         return by_group, dict(summed), cost
 
     def of(self, removed: dict[str, Tensor], name: str) -> float | None:

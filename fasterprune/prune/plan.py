@@ -49,7 +49,7 @@ def apply_plan(model: nn.Module, graph, steps: list[dict], example_inputs=None, 
             heads, others = split_head_steps(model, steps)          # a recognised attention loses whole heads: sliced here
             check = verify and example_inputs is not None and bool(steps)
             if check:
-                members, reference = removed_channels(model, graph, steps), {}
+                members, reference = removed_channels(model, graph, steps, (heads, others)), {}
                 with masking_removed(members), recording_module_outputs(model, reference): masked_out = _run_once(model, example_inputs, forward_fn)
             slices = {}
             for f, units in heads: slices |= remove_units(model, f, units)

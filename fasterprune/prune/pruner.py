@@ -18,6 +18,7 @@ from ..core.criteria import Criteria, large_final
 from ..core.granularity import as_granularity, supported_types
 from ..core.registry import as_criteria
 from ..core.selection import select_layers, find_modules, parse_target, resolve_targets, as_ratio, lowest_k, refuse_narrowing
+from ..core.ranking import rank_order
 from ..core.state import keep_modes
 from ..core.distributed import rank0_decides, unwrap_model, inner_names, is_distributed
 from .graph import Slice, CoupledGroup, build_graph, coupled_groups, coupled_group, transaction, as_unwrapped, as_linear
@@ -40,6 +41,31 @@ from .attention import attention_heads, find_attention, inner_layers, attention_
 _MAX_RATIO = 1 - 1e-9    # the largest ratio a budget search tries: every group down to one unit
 _CLOSE = 0.01            # a MACs or params budget ends at most this fraction of it below it (or warns)
 _AUTO_STEPS = 8          # round_to='auto' in a model whose groups all have fewer multiples: each group gets at least this many
+
+def _narrow(cost, lo: float, c_lo: float | None, hi: float, c_hi: float, aim: float, tol: float = 1e-3) -> tuple[float, float]:
+    """`(lo, hi)` within `tol` of each other, `cost(hi) <= aim` and `cost(lo)` above it or None, from such a bracket. MACs
+    and parameters fall about as the square of the channels kept, so the square root of the cost falls about linearly
+    with the ratio: each try is where the line through the ends' square roots meets `aim`'s (false position, Illinois'
+    variant: an end kept twice counts half as far off), a few tries where bisection takes ten; a refused try (None)
+    counts as too costly, and the next one bisects."""
+    root = lambda c: None if c is None else math.sqrt(max(c, 0.)) - math.sqrt(aim)   # > 0: too costly
+    f_lo, f_hi, kept = root(c_lo), root(c_hi), 0       # kept: +1 if hi moved last, -1 if lo did
+    while hi - lo > tol:
+        mid = (lo + hi) / 2 if f_lo is None else lo + (hi - lo) * f_lo / (f_lo - f_hi)
+        mid = min(max(mid, lo + tol / 2), hi - tol / 2)    # at least tol/2 inside: the bracket always shrinks
+        if (c := cost(mid)) is not None and c <= aim:
+            hi, f_hi = mid, root(c)
+            if kept == 1 and f_lo is not None: f_lo /= 2
+            kept = 1
+        else:
+            lo, f_lo = mid, root(c)
+            if kept == -1: f_hi /= 2
+            kept = -1
+    return lo, hi
+
+def _first(order: Tensor, k: int) -> Tensor:
+    "Bool vector over the units marking the first `k` positions of `order` (`rank_order`: `lowest_k` for every `k` from one sort)."
+    return torch.zeros(len(order), dtype=torch.bool).index_fill_(0, order[:max(k, 0)], True)
 
 def _width(m: nn.Module, out: bool) -> int:
     "The output (`out`) or input channels of a conv, transposed conv or linear layer."
@@ -167,7 +193,7 @@ class Pruner:
             self.mode, ratios = resolve_targets(context, None, producers, 'pruning_ratio', as_ratio)
             self.targets = {g.key: r for g in groups if (r := self._group_ratio(g, ratios)) is not None}
         else: self.mode, self.targets = context, None
-        self._now = layer_macs(model, example_inputs, forward_fn)   # (MACs and params, MACs by layer) now: what budgets count from
+        self._now = self._count()                               # what the model costs now: what budgets count from
         self.base = dict(self._now[0])                                # at the start: the baselines of budgets
         if resume and self.steps:
             if _plan_base(model) is None:
@@ -185,6 +211,11 @@ class Pruner:
                 f"ratio={self.ratio if isinstance(self.ratio, dict) else round(self.ratio, 4)})")
 
     # --- the groups of the graph
+    def _count(self) -> tuple[dict[str, int], dict[nn.Module, float], dict]:
+        "`(MACs and params, MACs by layer, what activations and pools read)` of the model now, by `layer_macs`: what a plan is counted from."
+        sources = {}
+        return (*layer_macs(self.model, self.example_inputs, self.forward_fn, sources=sources), sources)
+
     def _scan(self, every_group: list[CoupledGroup] | None = None) -> list[_Group]:
         "The groups that may be pruned, out of `every_group` of the graph (default: a new walk over the graph)."
         out = []
@@ -263,7 +294,7 @@ class Pruner:
                 if not use: continue
                 if (name, is_out) not in cache: cache[name, is_out] = _pooled(self.scorer, self.criteria, name, m, is_out)
                 v = cache[name, is_out]
-                s.index_add_(0, torch.as_tensor(mb.root_idxs, dtype=torch.long), v[torch.as_tensor(mb.idxs, dtype=torch.long)])
+                s.index_add_(0, mb.tensors[1], v[mb.tensors[0]])
             out[g.key] = _unit_view(g, s).mean(1)
         return out
 
@@ -350,8 +381,10 @@ class Pruner:
                 s, n_kept = guarded(g, scores[g.key]) if guard else (scores[g.key], 1)
                 k = self._leaving(g, self._rounded(g, round(r * n0) - (n0 - g.n)), n_kept)
                 if self._lowest_of[0] is not scores: self._lowest_of = scores, {}   # a search plans many ratios on the same scores
-                if (g.key, k, guard) not in self._lowest_of[1]: self._lowest_of[1][g.key, k, guard] = lowest_k(s, k)
-                removed[g.key] = self._lowest_of[1][g.key, k, guard]
+                known = self._lowest_of[1]                  # one sort per group, one mask per count
+                if (g.key, guard) not in known: known[g.key, guard] = rank_order(s)
+                if (g.key, k, guard) not in known: known[g.key, k, guard] = _first(known[g.key, guard], k)
+                removed[g.key] = known[g.key, k, guard]
         return removed
 
     @staticmethod
@@ -468,7 +501,7 @@ class Pruner:
         With `kept` (`prune`), the first plan is measured by pruning the model for good (`_tried`): `kept['step']` if it
         ends the search, so that the plan is not applied twice. Other resources: `_bisect`."""
         if not isinstance(budget.resource, (MACs, Params)): return self._bisect(budget, groups, scores)
-        if self._now is None: self._now = layer_macs(self.model, self.example_inputs, self.forward_fn)
+        if self._now is None: self._now = self._count()
         counted, measure = _PlanCost(groups, *self._now), self._measurer(budget, groups)
         goal, best, tries, missed = budget.goal, None, [], False
         aim, middle = goal, goal * (1 - _CLOSE / 2)
@@ -502,17 +535,16 @@ class Pruner:
         one fits; also from the last ratio too costly with one group one step further. Groups whose widths one config value
         describes (`_tied`: a Hugging Face model) take each step together. None if no plan that keeps a channel in every layer
         costs so little."""
-        cost = lambda r: counted.of(self._plan(r, groups, scores), name)
+        plans = {}                                           # ratio -> its plan: the ends of the bracket are planned once
+        plan = lambda r: plans[r] if r in plans else plans.setdefault(r, self._plan(r, groups, scores))
+        cost = lambda r: counted.of(plan(r), name)
         lo = hi = self.ratio
         if (c := cost(lo)) is None or c > aim:               # the plan of the ratio reached may fit (rounded counts remove more
             hi, lowest = self._lowest(cost)                  # than it asks): then units are given back from it, below
             if lowest is None or lowest > aim: return None
-            while hi - lo > 1e-3:                            # the steps given back below go finer
-                mid = (lo + hi) / 2
-                if (c := cost(mid)) is not None and c <= aim: hi = mid
-                else: lo = mid
+            lo, hi = _narrow(cost, lo, c, hi, lowest, aim)   # to 1e-3: the steps given back below go finer
         keep = {g.key: self._guarded(g, scores[g.key], self._kept(g))[0] for g in groups}
-        steps, units_of = {}, {}                             # per group: the unit counts a plan may remove; the units for a count
+        steps, units_of = {}, {}                             # per group: the unit counts a plan may remove; its units ranked, and those of a count
         def step(removed: dict, g: _Group, more: bool) -> Tensor | None:
             "The units `g` loses one allowed step further (`more`) or nearer than in `removed` (None: no such step)."
             k = int(removed[g.key].sum()) if g.key in removed else 0
@@ -521,7 +553,8 @@ class Pruner:
             ks = [j for j in steps[g.key] if (j > k if more else j < k)]
             if not ks: return None
             k = ks[0] if more else ks[-1]
-            if (g.key, k) not in units_of: units_of[g.key, k] = lowest_k(keep[g.key], k)
+            if g.key not in units_of: units_of[g.key] = rank_order(keep[g.key])
+            if (g.key, k) not in units_of: units_of[g.key, k] = _first(units_of[g.key], k)
             return units_of[g.key, k]
         def moved(state, tied: list[_Group], removed: dict, more: bool):
             "`(cost, {group key: units}, state)` once each group of `tied` takes its step, or None (no step, or a layer emptied)."
@@ -542,8 +575,8 @@ class Pruner:
             key = list(units)[-1]                            # the last group's step on the state before it
             return c, units, counted.update(state, key, counted.counts(counted.groups[key], units[key]), c)
         classes = self._tied(groups)
-        starts = [self._plan(hi, groups, scores)]            # the bisection's plan, and the last too costly one step further
-        over = self._plan(lo, groups, scores)
+        starts = [plan(hi)]                                  # the bisection's plan, and the last too costly one step further
+        over = plan(lo)
         if (found := best_step(over, counted.state(over), True)) is not None: starts.append({**over, **found[1]})
         ends = []
         for removed in starts:                               # units given back while a step fits (and 0.2 % is missing)
