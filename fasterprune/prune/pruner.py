@@ -530,7 +530,7 @@ class Pruner:
 
     def _closest(self, counted: _PlanCost, name: str, aim: float, groups: list[_Group],
                  scores: dict[str, Tensor]) -> tuple[float, dict[str, Tensor], float] | None:
-        """`(ratio, plan, cost)` by `counted`: the smallest ratio whose plan costs at most `aim` (by bisection, to 1e-3), then
+        """`(ratio, plan, cost)` by `counted`: the smallest ratio whose plan costs at most `aim` (by `_narrow`, to 1e-3), then
         units given back, one allowed step of one group at a time, the step that keeps the cost highest within `aim`, while
         one fits; also from the last ratio too costly with one group one step further. Groups whose widths one config value
         describes (`_tied`: a Hugging Face model) take each step together. None if no plan that keeps a channel in every layer
@@ -575,7 +575,7 @@ class Pruner:
             key = list(units)[-1]                            # the last group's step on the state before it
             return c, units, counted.update(state, key, counted.counts(counted.groups[key], units[key]), c)
         classes = self._tied(groups)
-        starts = [plan(hi)]                                  # the bisection's plan, and the last too costly one step further
+        starts = [plan(hi)]                                  # the search's plan, and the last too costly one step further
         over = plan(lo)
         if (found := best_step(over, counted.state(over), True)) is not None: starts.append({**over, **found[1]})
         ends = []
