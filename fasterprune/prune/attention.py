@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-from .graph import Slice, Member, CoupledGroup, coupled_group
+from .graph import Slice, Member, CoupledGroup, coupled_group, mapping_once
 
 # %% auto #0
 __all__ = ['ATTENTION_TYPES', 'HEAD_ATTRIBUTES', 'AttentionType', 'register_attention', 'FoundAttention', 'find_attention',
@@ -320,10 +320,10 @@ def _masking_hooks(members: list[tuple[nn.Module, bool, list[int]]]) -> list:
     inputs of the layers that read them zeroed, norms and `nn.MultiheadAttention` over the kept channels only."""
     by = {}
     for m, out, idxs in members:
-        if isinstance(m, nn.Module) and out is not None and len(idxs): by.setdefault((m, out), set()).update(int(i) for i in idxs)
+        if isinstance(m, nn.Module) and out is not None and len(idxs): by.setdefault((m, out), []).append(torch.as_tensor(idxs, dtype=torch.long))
     handles = []
     for (m, out), idxs in by.items():
-        drop = torch.tensor(sorted(idxs), dtype=torch.long)
+        drop = torch.cat(idxs).unique()                 # sorted, each once
         conv = isinstance(m, (nn.modules.conv._ConvNd, nn.modules.batchnorm._BatchNorm))
         dim = 1 if conv else -1
         if isinstance(m, nn.MultiheadAttention):
@@ -471,10 +471,11 @@ def removed_channels(model: nn.Module, graph, steps: list[dict], split: tuple | 
     for f, units in heads:
         for key, rows in unit_rows(f, units).items(): out.append((f.proj[key], key != 'o', rows))
     owner = {p: m for m in model.modules() for p in m.parameters(recurse=False)}
-    for st in others:
-        for mb in coupled_group(graph, named[st['layer']], st['out'], st['idxs']).members:
-            m = owner.get(mb.module, mb.module) if isinstance(mb.module, nn.Parameter) else mb.module
-            out.append((m, True if m is not mb.module else mb.out, mb.idxs))   # a norm's bare weight: the norm loses them
+    with mapping_once(graph):                         # nothing is pruned between the steps' groups
+        for st in others:
+            for mb in coupled_group(graph, named[st['layer']], st['out'], st['idxs']).members:
+                m = owner.get(mb.module, mb.module) if isinstance(mb.module, nn.Parameter) else mb.module
+                out.append((m, True if m is not mb.module else mb.out, mb.idxs))   # a norm's bare weight: the norm loses them
     return out
 
 # %% ../../nbs/29b_prune.attention.ipynb #4134b3c2

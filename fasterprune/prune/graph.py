@@ -16,6 +16,7 @@ import torch.nn as nn
 from torch import Tensor
 import torch_pruning as tp
 from torch_pruning.pruner import function as _tpf
+from torch_pruning.dependency import index_mapping as _tp_index_mapping
 from torch_pruning.utils import op_counter as _op_counter
 from ..core.state import keep_modes, optimizer_state
 from ..core.batch import failed_on_inputs
@@ -313,9 +314,23 @@ def _read(graph: tp.DependencyGraph, group) -> CoupledGroup:
         reshaped = reshaped or dep.target.type == tp.ops.OPTYPE.RESHAPE
     return CoupledGroup(members, output, _block(members) if reshaped else 1)
 
+@contextmanager
+def mapping_once(graph: tp.DependencyGraph):
+    """Inside, `graph` works out its index mappings (of concatenations, splits, reshapes) once, not again before each group
+    it builds: for groups read one after another with nothing pruned between them (on mobilenetv3_large_075 that work
+    was a third of reading a plan's groups)."""
+    update = _tp_index_mapping.update_index_mapping
+    update(graph)
+    _tp_index_mapping.update_index_mapping = lambda g: None if g is graph else update(g)
+    try: yield graph
+    finally: _tp_index_mapping.update_index_mapping = update
+
 def coupled_groups(graph: tp.DependencyGraph, root_types: tuple, ignored=()) -> list[CoupledGroup]:
     """Every coupled group of `graph` rooted at the output channels of a layer of `root_types`, with all its channels, but
     those that remove output channels of an `ignored` module, and those torch-pruning coupled wrongly (with a warning)."""
+    with mapping_once(graph): return _coupled_groups(graph, root_types, ignored)
+
+def _coupled_groups(graph: tp.DependencyGraph, root_types: tuple, ignored) -> list[CoupledGroup]:
     groups = [_read(graph, g) for g in graph.get_all_groups(ignored_layers=list(ignored), root_module_types=root_types)]
     bad = [g for g in groups if _out_of_range(graph, g)]
     for g in bad:
@@ -400,9 +415,9 @@ def _recording():
     "Inside, every parameter torch-pruning slices is recorded: `{new: (old, dim, kept indices)}`."
     lineage, orig = {}, _tpf.BasePruningFunc._prune_parameter_and_grad
     def record(self, weight, keep_idxs, pruning_dim):
-        keep_idxs = sorted(int(i) for i in keep_idxs)   # torch-pruning 1.6's LayerNorm keeps channels in set order (tensor.sort() is not in place)
-        new = orig(self, weight, keep_idxs, pruning_dim)
-        lineage[new] = (weight, pruning_dim % weight.dim(), torch.as_tensor(list(keep_idxs), dtype=torch.long))
+        keep = torch.as_tensor(keep_idxs, dtype=torch.long).sort().values   # torch-pruning 1.6's LayerNorm keeps channels in set order
+        new = orig(self, weight, keep, pruning_dim)      # a tensor: converted from a list once, not three times
+        lineage[new] = (weight, pruning_dim % weight.dim(), keep)
         return new
     _tpf.BasePruningFunc._prune_parameter_and_grad = record
     try: yield lineage
