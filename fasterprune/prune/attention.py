@@ -285,7 +285,7 @@ def _channels_first(m: nn.Module, x: Tensor) -> bool:
     return n is not None and x.dim() > 2 and x.shape[-1] != n and x.shape[1] == n
 
 def _kept_norm(m: nn.Module, x: Tensor, drop: Tensor) -> Tensor:
-    "What norm `m` outputs once channels `drop` are removed, with those channels zero (its statistics over the kept ones)."
+    "What norm `m` outputs once channels `drop` are removed, with those channels zero (its statistics over the kept ones, and its activation if it has one)."
     dim = 1 if isinstance(m, nn.GroupNorm) or _channels_first(m, x) else -1
     keep = _keep(x.shape[dim], drop.tolist()).to(x.device)
     xs, w = x.index_select(dim, keep), (m.weight.index_select(0, keep) if m.weight is not None else None)
@@ -295,6 +295,8 @@ def _kept_norm(m: nn.Module, x: Tensor, drop: Tensor) -> Tensor:
         y = F.layer_norm(xs.movedim(1, -1), (len(keep),), w, b, m.eps).movedim(-1, 1)
     elif isinstance(m, nn.LayerNorm): y = F.layer_norm(xs, (len(keep),), w, b, m.eps)
     else: y = F.rms_norm(xs.float(), (len(keep),), w.float(), getattr(m, 'variance_epsilon', getattr(m, 'eps', None))).to(x.dtype)
+    act = getattr(m, 'act', None)                      # timm's GroupNormAct, LayerNormAct2d...: the norm, then its activation
+    if isinstance(act, nn.Module): y = act(m.drop(y) if isinstance(getattr(m, 'drop', None), nn.Module) else y)
     out = x.new_zeros(x.shape)
     return out.index_copy(dim, keep, y)
 

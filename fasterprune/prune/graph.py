@@ -330,11 +330,54 @@ def coupled_groups(graph: tp.DependencyGraph, root_types: tuple, ignored=()) -> 
     those that remove output channels of an `ignored` module, and those torch-pruning coupled wrongly (with a warning)."""
     with mapping_once(graph): return _coupled_groups(graph, root_types, ignored)
 
+_WALK_LIMIT = 4_000_000   # channel indices one step of torch-pruning's walk may carry (a few hundred MB)
+
+class _Unbounded(Exception): pass
+
+@contextmanager
+def _bounded_walk():
+    "Inside, a step of torch-pruning's walk through a reshape that would carry more than `_WALK_LIMIT` indices raises `_Unbounded`."
+    flatten = _tp_index_mapping._FlattenIndexMapping.__call__
+    def bounded(self, idxs):
+        out = flatten(self, idxs)
+        if len(out) > _WALK_LIMIT: raise _Unbounded(len(out))
+        return out
+    _tp_index_mapping._FlattenIndexMapping.__call__ = bounded
+    try: yield
+    finally: _tp_index_mapping._FlattenIndexMapping.__call__ = flatten
+
+def _all_groups(graph: tp.DependencyGraph, root_types: tuple, ignored: list):
+    """torch-pruning's `get_all_groups`, one root at a time (the first layer of each group not yet seen, rooted at its output
+    channels; groups that remove output channels of an `ignored` module left out), so that a walk that grows without
+    bound is a clear error naming its root instead of all the memory there is (timm's CoAtNet: torch-pruning 1.6 hangs)."""
+    ignored, seen = ignored + list(graph.IGNORED_LAYERS_IN_TRACING), set()
+    with _bounded_walk():
+        for m in list(graph.module2node):
+            if not isinstance(m, root_types) or any(m is i for i in ignored) or m in seen: continue
+            pruner = graph.get_pruner_of_module(m)
+            if pruner is None or pruner.get_out_channels(m) is None: continue
+            try: group = graph.get_pruning_group(m, pruner.prune_out_channels, list(range(pruner.get_out_channels(m))))
+            except _Unbounded as e:
+                name = graph._module2name.get(m, type(m).__name__)
+                raise ValueError(f"torch-pruning {_version()}'s walk from the output channels of {name!r} grows without bound "
+                                 f"({e.args[0]:,} channel indices in one step through a reshape, and more each time round): an "
+                                 f"architecture whose reshapes tie channels to positions in a loop (CoAtNet's attention); its graph "
+                                 f"cannot say which channels go together there. Leave those layers out: ignore=[{name!r}, ...] "
+                                 f"(the layers of that block), or prune the rest of the model another way") from None
+            outs = [dep.target.module for dep, _ in group if graph.is_out_channel_pruning_fn(dep.handler)]
+            seen.update(outs)
+            if not any(o is i for o in outs for i in ignored): yield group
+
 def _coupled_groups(graph: tp.DependencyGraph, root_types: tuple, ignored) -> list[CoupledGroup]:
-    groups = [_read(graph, g) for g in graph.get_all_groups(ignored_layers=list(ignored), root_module_types=root_types)]
-    bad = [g for g in groups if _out_of_range(graph, g)]
-    for g in bad:
-        name = lambda m: graph._module2name.get(m, type(m).__name__)
+    groups = [_read(graph, g) for g in _all_groups(graph, tuple(root_types), list(ignored))]
+    name = lambda m: graph._module2name.get(m, type(m).__name__)
+    lost = [g for g in groups if _lost(g)]
+    for g in lost:
+        warnings.warn(f"torch-pruning {_version()} lost track of which channels of {name(g.root.module)!r} reach "
+                      f"{name(_lost(g).module)!r} (its walk through that op gives no index: an op it does not model, like "
+                      f"EvoNorm's grouped statistics): that group is left alone")
+    bad = [g for g in groups if g not in lost and _out_of_range(graph, g)] + lost
+    for g in bad[:len(bad) - len(lost)]:
         mb = _out_of_range(graph, g)
         warnings.warn(f"torch-pruning {_version()} couples channels of {name(mb.module)!r} beyond its {_channels(graph, mb)} "
                       f"{'output' if mb.out else 'input'} channels with those of {name(g.root.module)!r} (an architecture its "
@@ -360,6 +403,10 @@ def _channels(graph: tp.DependencyGraph, mb: Member) -> int | None:
     p = graph.get_pruner_of_module(mb.module)
     if p is None or mb.out is None: return None
     return p.get_out_channels(mb.module) if mb.out else p.get_in_channels(mb.module)
+
+def _lost(g: CoupledGroup) -> Member | None:
+    "The first member of `g` whose channels torch-pruning could not map (an index of None), if any."
+    return next((mb for mb in g.members if None in mb.idxs or None in mb.root_idxs), None)
 
 def _out_of_range(graph: tp.DependencyGraph, g: CoupledGroup) -> Member | None:
     "The first member of `g` told to lose channels it does not have (None if there is none)."
