@@ -350,10 +350,10 @@ def _all_groups(graph: tp.DependencyGraph, root_types: tuple, ignored: list):
     """torch-pruning's `get_all_groups`, one root at a time (the first layer of each group not yet seen, rooted at its output
     channels; groups that remove output channels of an `ignored` module left out), so that a walk that grows without
     bound is a clear error naming its root instead of all the memory there is (timm's CoAtNet: torch-pruning 1.6 hangs)."""
-    ignored, seen = ignored + list(graph.IGNORED_LAYERS_IN_TRACING), set()
+    ignored, seen = {id(i) for i in ignored + list(graph.IGNORED_LAYERS_IN_TRACING)}, set()
     with _bounded_walk():
         for m in list(graph.module2node):
-            if not isinstance(m, root_types) or any(m is i for i in ignored) or m in seen: continue
+            if not isinstance(m, root_types) or id(m) in ignored or id(m) in seen: continue
             pruner = graph.get_pruner_of_module(m)
             if pruner is None or pruner.get_out_channels(m) is None: continue
             try: group = graph.get_pruning_group(m, pruner.prune_out_channels, list(range(pruner.get_out_channels(m))))
@@ -364,9 +364,9 @@ def _all_groups(graph: tp.DependencyGraph, root_types: tuple, ignored: list):
                                  f"architecture whose reshapes tie channels to positions in a loop (CoAtNet's attention); its graph "
                                  f"cannot say which channels go together there. Leave those layers out: ignore=[{name!r}, ...] "
                                  f"(the layers of that block), or prune the rest of the model another way") from None
-            outs = [dep.target.module for dep, _ in group if graph.is_out_channel_pruning_fn(dep.handler)]
+            outs = [id(dep.target.module) for dep, _ in group if graph.is_out_channel_pruning_fn(dep.handler)]
             seen.update(outs)
-            if not any(o is i for o in outs for i in ignored): yield group
+            if ignored.isdisjoint(outs): yield group
 
 def _coupled_groups(graph: tp.DependencyGraph, root_types: tuple, ignored) -> list[CoupledGroup]:
     groups = [_read(graph, g) for g in _all_groups(graph, tuple(root_types), list(ignored))]
