@@ -171,7 +171,9 @@ def run_timm(name: str, side: int, repeats: int = 3):
         try:
             for _ in range(repeats):
                 model = copy.deepcopy(dense)
-                t = time.perf_counter(); out = prune(model); times.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                try: out = prune(model)
+                finally: times.append(time.perf_counter() - t)      # a failure's time too
                 if first is None: first = model, out or {}
             model, out = first
             row[key] = {'ok': _finite(model, x), 'seconds': round(min(times), 3), **out, **(after(model) if after else {})}

@@ -54,8 +54,9 @@ _PER_ELEMENT = {op_counter.relu_flops_counter_hook, op_counter.pool_flops_counte
 
 def _tracing_sources(root: nn.Module, tallies: dict[nn.Module, _Tally]) -> tuple[list, dict]:
     """`(hooks, calls)`: hooks that note, for each call of a module counted per element it sees (an activation, a pool), the
-    conv, linear or norm whose output tensor it was called on (through other such modules), or inside which it runs (timm's `BatchNormAct2d` calls its
-    activation on what its batch norm computed), None if another op made it; and the MACs of that call."""
+    conv, linear or norm whose output tensor it was called on (through other such modules), or inside which it runs
+    (timm's `BatchNormAct2d` calls its activation on what its batch norm computed), None if another op made it; and the
+    MACs of that call."""
     made, calls = {}, {}
     inside = {c: m for m in root.modules() if isinstance(m, _PRODUCERS) for c in m.children()}
     def produced(m, inputs, output):
@@ -92,13 +93,20 @@ def layer_macs(model: nn.Module, example_inputs, forward_fn=None, *,
     if sources is not None:
         hooks, calls = _tracing_sources(root, tallies)
         handles += hooks
+    run = lambda: call_model(root, first_sample(example_inputs))
     try:
         with keep_modes(model, train=False), torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            call_model(root, first_sample(example_inputs))
-    except Exception as e: raise failed_on_inputs(model, e, 'counting {its} MACs and parameters', forward_fn) from e
+            run()
+        failed = None
+    except Exception as e: failed = e
     finally:
         for h in handles: h.remove()
+    if failed is not None:
+        try:                                             # without the counting hooks: do the inputs fail, or the counter?
+            with keep_modes(model, train=False), torch.no_grad(): run()
+        except Exception as e: raise failed_on_inputs(model, e, 'counting {its} MACs and parameters', forward_fn) from e
+        raise failed                                     # the model runs: one of torch-pruning's counting hooks failed
     counted = {}
     def walk(m):                                         # as torch-pruning adds up: a counted module stands for all inside it
         if m not in tallies: return sum(walk(c) for c in m.children())
