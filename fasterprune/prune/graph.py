@@ -371,20 +371,20 @@ def _all_groups(graph: tp.DependencyGraph, root_types: tuple, ignored: list):
 def _coupled_groups(graph: tp.DependencyGraph, root_types: tuple, ignored) -> list[CoupledGroup]:
     groups = [_read(graph, g) for g in _all_groups(graph, tuple(root_types), list(ignored))]
     name = lambda m: graph._module2name.get(m, type(m).__name__)
-    lost = [g for g in groups if _lost(g)]
-    for g in lost:
-        warnings.warn(f"torch-pruning {_version()} lost track of which channels of {name(g.root.module)!r} reach "
-                      f"{name(_lost(g).module)!r} (its walk through that op gives no index: an op it does not model, like "
-                      f"EvoNorm's grouped statistics): that group is left alone")
-    bad = [g for g in groups if g not in lost and _out_of_range(graph, g)] + lost
-    for g in bad[:len(bad) - len(lost)]:
-        mb = _out_of_range(graph, g)
-        warnings.warn(f"torch-pruning {_version()} couples channels of {name(mb.module)!r} beyond its {_channels(graph, mb)} "
-                      f"{'output' if mb.out else 'input'} channels with those of {name(g.root.module)!r} (an architecture its "
-                      f"graph gets wrong, e.g. a concatenation flattened into a Linear layer): that group is left alone")
-    groups = [g for g in groups if not any(g is b for b in bad)]
-    for g in groups: g.cycle = _cycle(graph, g)
-    return groups
+    kept = []
+    for g in groups:                                     # torch-pruning's graph wrong here: the group is left alone
+        if (mb := _lost(g)) is not None:
+            warnings.warn(f"torch-pruning {_version()} lost track of which channels of {name(g.root.module)!r} reach "
+                          f"{name(mb.module)!r} (its walk through that op gives no index: an op it does not model, like "
+                          f"EvoNorm's grouped statistics): that group is left alone")
+        elif (mb := _out_of_range(graph, g)) is not None:
+            warnings.warn(f"torch-pruning {_version()} couples channels of {name(mb.module)!r} beyond its {_channels(graph, mb)} "
+                          f"{'output' if mb.out else 'input'} channels with those of {name(g.root.module)!r} (an architecture its "
+                          f"graph gets wrong, e.g. a concatenation flattened into a Linear layer): that group is left alone")
+        else:
+            g.cycle = _cycle(graph, g)
+            kept.append(g)
+    return kept
 
 def _cycle(graph: tp.DependencyGraph, g: CoupledGroup) -> int:
     """How many of the root's channels go with each one: `k` when removing root channel `i` removes channels `i + j*n/k`
